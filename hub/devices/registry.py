@@ -1,0 +1,295 @@
+"""DeviceRegistry: every device in the home, its state and availability, and commands to it.
+
+Protocol layers call :meth:`DeviceRegistry.update` with feature values and
+:meth:`DeviceRegistry.set_availability`; everything above calls :meth:`command`. One
+``StateChanged`` is published per real change; an unchanged value publishes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+from hub.bus import DeviceAdded, DeviceOffline, DeviceOnline, EventBus, StateChanged
+from hub.devices.model import (
+    Availability,
+    CommandResult,
+    CommandStatus,
+    Device,
+    Feature,
+    FeatureKind,
+    FeatureState,
+    Value,
+)
+from hub.devices.model import Protocol as DeviceProtocol
+from hub.errors import DeviceError, InvalidValue, NotFound
+from hub.store import Store
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class DeviceAdapter(Protocol):
+    """What a protocol layer offers the registry to send commands to its devices."""
+
+    async def set_value(self, device: Device, feature: Feature, value: Value) -> None:
+        """Send the value; return when the device acknowledged it, raise DeviceError if not."""
+
+    async def call_action(
+        self, device: Device, feature: Feature, args: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Run a device action and return its output."""
+
+
+class DeviceRegistry:
+    def __init__(
+        self,
+        bus: EventBus,
+        store: Store | None = None,
+        offline_grace: float = 3.0,
+        confirm_timeout: float = 3.0,
+    ) -> None:
+        self.bus = bus
+        self.store = store
+        self.offline_grace = offline_grace
+        self.confirm_timeout = confirm_timeout
+        self.devices: dict[str, Device] = {}
+        self.adapters: dict[DeviceProtocol, DeviceAdapter] = {}
+        self._offline_timers: dict[str, asyncio.TimerHandle] = {}
+        self._waiters: dict[tuple[str, str], list[tuple[Value, asyncio.Future[None]]]] = {}
+
+    # ---- persistence ----------------------------------------------------------------------
+
+    async def load(self) -> int:
+        """Load every stored device with its last known state, marked stale until refreshed."""
+        if self.store is None:
+            return 0
+        docs = await self.store.all("devices")
+        states = await self.store.all("state")
+        for device_id, doc in docs.items():
+            device = Device(
+                id=device_id,
+                name=doc["name"],
+                model=doc["model"],
+                protocol=DeviceProtocol(doc["protocol"]),
+                manufacturer=doc.get("manufacturer", ""),
+                room=doc.get("room"),
+                features={f["id"]: Feature.from_dict(f) for f in doc.get("features", [])},
+                endpoint=doc.get("endpoint", {}),
+            )
+            for feature_id, (value, changed_at) in states.get(device_id, {}).items():
+                device.state[feature_id] = FeatureState(value, changed_at, stale=True)
+            self.devices[device_id] = device
+        return len(docs)
+
+    def _save_device(self, device: Device) -> None:
+        if self.store is None:
+            return
+        self.store.put_later(
+            "devices",
+            device.id,
+            {
+                "name": device.name,
+                "model": device.model,
+                "protocol": str(device.protocol),
+                "manufacturer": device.manufacturer,
+                "room": device.room,
+                "features": [f.as_dict() for f in device.features.values()],
+                "endpoint": device.endpoint,
+            },
+        )
+
+    def _save_state(self, device: Device) -> None:
+        if self.store is not None:
+            self.store.put_later(
+                "state", device.id, {k: [s.value, s.changed_at] for k, s in device.state.items()}
+            )
+
+    async def set_secret(self, device_id: str, name: str, value: str) -> None:
+        """Keep a device secret (a miIO token); never returned by anything user-facing."""
+        if self.store is None:
+            return
+        doc = await self.store.get("secrets", device_id) or {}
+        doc[name] = value
+        await self.store.put("secrets", device_id, doc)
+
+    async def secret(self, device_id: str, name: str) -> str | None:
+        if self.store is None:
+            return None
+        doc = await self.store.get("secrets", device_id)
+        return None if doc is None else doc.get(name)
+
+    # ---- devices --------------------------------------------------------------------------
+
+    def get(self, device_id: str) -> Device:
+        try:
+            return self.devices[device_id]
+        except KeyError:
+            raise NotFound(f"no device '{device_id}'") from None
+
+    def add(self, device: Device) -> Device:
+        """Add a device, or refresh a known one's model and features (keeping name and room)."""
+        known = self.devices.get(device.id)
+        if known is not None:
+            known.features = device.features
+            known.model = device.model
+            known.manufacturer = device.manufacturer or known.manufacturer
+            known.endpoint = device.endpoint
+            self._save_device(known)
+            return known
+        self.devices[device.id] = device
+        self._save_device(device)
+        self.bus.publish(DeviceAdded(device.id))
+        return device
+
+    def rename(self, device_id: str, name: str | None = None, room: str | None = None) -> Device:
+        device = self.get(device_id)
+        if name is not None:
+            device.name = name
+        if room is not None:
+            device.room = room or None
+        self._save_device(device)
+        return device
+
+    def in_room(self, room: str) -> Iterable[Device]:
+        return (d for d in self.devices.values() if d.room == room)
+
+    # ---- state ----------------------------------------------------------------------------
+
+    def update(self, device_id: str, values: Mapping[str, Value], at: float | None = None) -> int:
+        """Store reported values; publish one StateChanged per change. Returns the count."""
+        device = self.devices.get(device_id)
+        if device is None:
+            return 0
+        now = time.time() if at is None else at
+        changed = 0
+        state = device.state
+        for feature_id, value in values.items():
+            current = state.get(feature_id)
+            if current is None:
+                state[feature_id] = FeatureState(value, now)
+            elif current.value == value and type(current.value) is type(value):
+                current.stale = False
+                continue
+            else:
+                old = current.value
+                current.value, current.changed_at, current.stale = value, now, False
+                changed += 1
+                self.bus.publish(StateChanged(device_id, feature_id, value, old, now))
+                continue
+            changed += 1
+            self.bus.publish(StateChanged(device_id, feature_id, value, None, now))
+        if self._waiters:
+            self._resolve_waiters(device_id, values)
+        if changed:
+            self._save_state(device)
+        return changed
+
+    def _resolve_waiters(self, device_id: str, values: Mapping[str, Value]) -> None:
+        for feature_id, value in values.items():
+            waiters = self._waiters.get((device_id, feature_id))
+            if not waiters:
+                continue
+            for expected, future in waiters:
+                if expected == value and not future.done():
+                    future.set_result(None)
+
+    # ---- availability ---------------------------------------------------------------------
+
+    def set_availability(self, device_id: str, online: bool, reason: str = "") -> None:
+        """Report a device reachable or not.
+
+        Flap guard: going offline is only announced after ``offline_grace`` seconds without
+        the device coming back; coming back within the grace announces nothing.
+        """
+        device = self.devices.get(device_id)
+        if device is None:
+            return
+        timer = self._offline_timers.pop(device_id, None)
+        if online:
+            if timer is not None:
+                timer.cancel()
+            if device.availability is not Availability.ONLINE:
+                device.availability = Availability.ONLINE
+                self.bus.publish(DeviceOnline(device_id, time.time()))
+            return
+        if device.availability is Availability.OFFLINE:
+            return
+        if timer is not None:
+            self._offline_timers[device_id] = timer  # already counting down
+            return
+        if self.offline_grace <= 0:
+            self._mark_offline(device_id, reason)
+            return
+        loop = asyncio.get_running_loop()
+        self._offline_timers[device_id] = loop.call_later(
+            self.offline_grace, self._mark_offline, device_id, reason
+        )
+
+    def _mark_offline(self, device_id: str, reason: str) -> None:
+        self._offline_timers.pop(device_id, None)
+        device = self.devices.get(device_id)
+        if device is None or device.availability is Availability.OFFLINE:
+            return
+        device.availability = Availability.OFFLINE
+        self.bus.publish(DeviceOffline(device_id, reason, time.time()))
+
+    def close(self) -> None:
+        for timer in self._offline_timers.values():
+            timer.cancel()
+        self._offline_timers.clear()
+
+    # ---- commands -------------------------------------------------------------------------
+
+    async def command(self, device_id: str, feature_id: str, value: Value) -> CommandResult:
+        """Validate, send, and wait briefly for the device's own report to confirm.
+
+        Raises NotFound / InvalidValue before anything is sent; a device failure is a
+        FAILED result with the reason.
+        """
+        device = self.get(device_id)
+        feature = device.feature(feature_id)
+        checked = feature.validate(value)
+        adapter = self._adapter(device)
+        if device.availability is Availability.OFFLINE:
+            return CommandResult(device_id, feature_id, CommandStatus.FAILED, checked, "offline")
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        key = (device_id, feature_id)
+        entry = (checked, future)
+        self._waiters.setdefault(key, []).append(entry)
+        try:
+            try:
+                await adapter.set_value(device, feature, checked)
+            except DeviceError as exc:
+                return CommandResult(device_id, feature_id, CommandStatus.FAILED, checked, str(exc))
+            if device.value(feature_id) == checked and not future.done():
+                future.set_result(None)
+            try:
+                await asyncio.wait_for(asyncio.shield(future), self.confirm_timeout)
+            except TimeoutError:
+                return CommandResult(device_id, feature_id, CommandStatus.ACKNOWLEDGED, checked)
+            return CommandResult(device_id, feature_id, CommandStatus.CONFIRMED, checked)
+        finally:
+            waiters = self._waiters.get(key, [])
+            if entry in waiters:
+                waiters.remove(entry)
+            if not waiters:
+                self._waiters.pop(key, None)
+            future.cancel()
+
+    async def call_action(
+        self, device_id: str, feature_id: str, args: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        device = self.get(device_id)
+        feature = device.feature(feature_id)
+        if feature.kind is not FeatureKind.ACTION:
+            raise InvalidValue(f"feature '{feature_id}' of '{device_id}' is not an action")
+        return await self._adapter(device).call_action(device, feature, args or {})
+
+    def _adapter(self, device: Device) -> DeviceAdapter:
+        adapter = self.adapters.get(device.protocol)
+        if adapter is None:
+            raise DeviceError(f"no {device.protocol} connection is running for '{device.id}'")
+        return adapter
