@@ -1,0 +1,197 @@
+"""From a MIoT spec to normalized Features, and values between the two.
+
+A small mapping per device type names the properties users know ("power", "pm25",
+"brightness"); every other property still becomes a Feature, named ``<service>_<property>``.
+Nothing else is model-specific: a new model is a new spec file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hub.devices.miio.spec import MiotAction, MiotEvent, MiotProperty, MiotSpec
+from hub.devices.model import Feature, FeatureKind, Value
+
+# (service name, property/action/event name) -> feature id, per MIoT device type.
+FAMILY_NAMES: dict[str, dict[tuple[str, str], str]] = {
+    "air-purifier": {
+        ("air-purifier", "on"): "power",
+        ("air-purifier", "mode"): "mode",
+        ("air-purifier", "fan-level"): "fan_level",
+        ("air-purifier", "fault"): "fault",
+        ("air-purifier", "device-fault"): "fault_event",
+        ("environment", "pm2.5-density"): "pm25",
+        ("environment", "relative-humidity"): "humidity",
+        ("environment", "temperature"): "temperature",
+        ("filter", "filter-life-level"): "filter_life",
+        ("filter", "filter-used-time"): "filter_hours",
+        ("alarm", "alarm"): "buzzer",
+        ("alarm", "volume"): "buzzer_volume",
+        ("indicator-light", "brightness"): "led_brightness",
+        ("indicator-light", "on"): "led",
+        ("physical-controls-locked", "physical-controls-locked"): "child_lock",
+        ("motor-speed", "favorite-fan-level"): "favorite_level",
+        ("motor-speed", "motor-speed"): "motor_speed",
+        ("aqi", "average-aqi"): "aqi",
+    },
+    "light": {
+        ("light", "on"): "power",
+        ("light", "mode"): "mode",
+        ("light", "brightness"): "brightness",
+        ("light", "color-temperature"): "color_temp",
+        ("light", "color"): "rgb",
+        ("light", "toggle"): "toggle",
+    },
+    "camera": {
+        ("camera-control", "on"): "power",
+        ("camera-control", "night-shot"): "night_vision",
+        ("camera-control", "time-watermark"): "watermark",
+        ("indicator-light", "on"): "status_light",
+        ("motion-detection", "motion-detection"): "motion_detection",
+        ("motion-detection", "detection-sensitivity"): "motion_sensitivity",
+        ("motion-detection", "motion-detected"): "motion",
+    },
+}
+
+UNITS = {
+    "percentage": "%",
+    "celsius": "°C",
+    "μg/m3": "µg/m³",
+    "kelvin": "K",
+    "seconds": "s",
+    "minutes": "min",
+    "hours": "h",
+    "arcdegrees": "°",
+    "m3": "m³",
+}
+
+SNAPSHOT = Feature("snapshot", FeatureKind.IMAGE, name="Snapshot")
+"""Cameras serve a JPEG over HTTP on their own address."""
+
+SKIPPED_SERVICES = frozenset({"device-information"})
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyBinding:
+    """One Feature backed by one MIoT property, with its value conversion."""
+
+    feature: Feature
+    prop: MiotProperty
+
+    def decode(self, raw: Any) -> Value:
+        """Protocol value -> Feature value."""
+        if self.prop.value_list:
+            for value, description in self.prop.value_list:
+                if value == raw:
+                    return _choice_name(description)
+            return None
+        if self.prop.format == "bool":
+            return bool(raw)
+        if isinstance(raw, float) and self.prop.value_range and self.prop.value_range[2] >= 1:
+            return int(raw)
+        if isinstance(raw, bool | int | float | str):
+            return raw
+        return None
+
+    def encode(self, value: Value) -> Any:
+        """Feature value (already validated) -> protocol value."""
+        if self.prop.value_list:
+            for raw, description in self.prop.value_list:
+                if _choice_name(description) == value:
+                    return raw
+            raise ValueError(f"{value!r} is not a choice of {self.feature.id}")
+        if self.prop.format.startswith(("uint", "int")) and isinstance(value, float):
+            return round(value)
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceFeatures:
+    """What the adapter needs to talk to one model in Features."""
+
+    features: dict[str, Feature]
+    properties: dict[str, PropertyBinding]
+    by_iid: dict[tuple[int, int], PropertyBinding]
+    actions: dict[str, MiotAction]
+    events: dict[tuple[int, int], tuple[str, MiotEvent]]
+
+
+def _choice_name(description: str) -> str:
+    return description.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def _feature_id(names: dict[tuple[str, str], str], service: str, item: str) -> str:
+    mapped = names.get((service, item))
+    if mapped:
+        return mapped
+    if service == item:
+        return item.replace("-", "_").replace(".", "")
+    return f"{service}_{item}".replace("-", "_").replace(".", "")
+
+
+def _property_feature(feature_id: str, prop: MiotProperty) -> Feature:
+    name = prop.description or feature_id
+    unit = UNITS.get(prop.unit or "", prop.unit)
+    if prop.value_list:
+        choices = tuple(_choice_name(d) for _, d in prop.value_list)
+        return Feature(
+            feature_id,
+            FeatureKind.CHOICE,
+            name,
+            unit,
+            choices=choices,
+            readable=prop.readable,
+            writable=prop.writable,
+        )
+    if prop.format == "bool":
+        kind = FeatureKind.SWITCH if prop.writable else FeatureKind.BINARY_SENSOR
+        return Feature(feature_id, kind, name, readable=prop.readable, writable=prop.writable)
+    if prop.format == "string":
+        kind = FeatureKind.TEXT if prop.writable else FeatureKind.SENSOR
+        return Feature(feature_id, kind, name, readable=prop.readable, writable=prop.writable)
+    low, high, step = prop.value_range or (None, None, None)
+    kind = FeatureKind.NUMBER if prop.writable else FeatureKind.SENSOR
+    return Feature(
+        feature_id,
+        kind,
+        name,
+        unit,
+        low,
+        high,
+        step,
+        readable=prop.readable,
+        writable=prop.writable,
+    )
+
+
+def derive_features(spec: MiotSpec) -> DeviceFeatures:
+    names = FAMILY_NAMES.get(spec.device_type, {})
+    features: dict[str, Feature] = {}
+    properties: dict[str, PropertyBinding] = {}
+    actions: dict[str, MiotAction] = {}
+    events: dict[tuple[int, int], tuple[str, MiotEvent]] = {}
+    for service in spec.services:
+        if service.name in SKIPPED_SERVICES:
+            continue
+        for prop in service.properties:
+            feature_id = _feature_id(names, service.name, prop.name)
+            feature = _property_feature(feature_id, prop)
+            features[feature_id] = feature
+            properties[feature_id] = PropertyBinding(feature, prop)
+        for action in service.actions:
+            feature_id = _feature_id(names, service.name, action.name)
+            features[feature_id] = Feature(
+                feature_id, FeatureKind.ACTION, action.description, readable=False, writable=True
+            )
+            actions[feature_id] = action
+        for event in service.events:
+            feature_id = _feature_id(names, service.name, event.name)
+            features[feature_id] = Feature(
+                feature_id, FeatureKind.EVENT, event.description, readable=False
+            )
+            events[(event.siid, event.eiid)] = (feature_id, event)
+    if spec.device_type == "camera":
+        features[SNAPSHOT.id] = SNAPSHOT
+    by_iid = {(b.prop.siid, b.prop.piid): b for b in properties.values()}
+    return DeviceFeatures(features, properties, by_iid, actions, events)
