@@ -112,7 +112,7 @@ class MiioSession:
         self._lock = asyncio.Lock()
         self._pending_id: int | None = None
         self._pending: asyncio.Future[dict[str, Any]] | None = None
-        self._hello: asyncio.Future[codec.Hello] | None = None
+        self._hello: asyncio.Future[codec.Message] | None = None
         self._auth_failure: DeviceAuthError | None = None
 
     @property
@@ -127,7 +127,7 @@ class MiioSession:
         self._next_id = (self._next_id + skip) % 10000 or 1
         return self._next_id
 
-    async def handshake(self) -> codec.Hello:
+    async def handshake(self) -> codec.Message:
         """Send the hello; learn (or re-learn) the device id and stamp."""
         loop = asyncio.get_running_loop()
         for attempt in range(self.transport.retries):
@@ -221,6 +221,8 @@ class MiioSession:
             self.transport.dropped += 1
             return
         payload = packet.payload
+        if payload is None:
+            return
         if "method" in payload:
             if self.on_request is not None:
                 self.on_request(self, payload)
