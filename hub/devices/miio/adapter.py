@@ -1,0 +1,129 @@
+"""The miIO protocol layer as the registry sees it: onboarding, links, commands.
+
+``MiioAdapter`` turns a (host, token) into a Device: the hello gives the device id, the
+``miIO.info`` reply the model, the bundled MIoT spec the Features. It then keeps one
+:class:`MiioLink` per device and answers the registry's commands through it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hub.devices.miio.features import derive_features
+from hub.devices.miio.link import MiioLink
+from hub.devices.miio.spec import load_spec
+from hub.devices.miio.transport import MiioSession, MiioTransport
+from hub.devices.model import Device, Feature, Protocol, Value
+from hub.devices.registry import DeviceRegistry
+from hub.errors import DeviceError
+
+_LOGGER = logging.getLogger(__name__)
+
+MANUFACTURERS = {"zhimi": "Xiaomi (Zhimi)", "yeelink": "Yeelight", "chuangmi": "Xiaomi (Chuangmi)"}
+
+
+@dataclass(frozen=True, slots=True)
+class Onboarded:
+    device: Device
+    link: MiioLink
+
+
+class MiioAdapter:
+    def __init__(
+        self,
+        registry: DeviceRegistry,
+        transport: MiioTransport,
+        poll_fast: float = 2.0,
+        poll_slow: float = 30.0,
+    ) -> None:
+        self.registry = registry
+        self.transport = transport
+        self.poll_fast = poll_fast
+        self.poll_slow = poll_slow
+        self.links: dict[str, MiioLink] = {}
+        registry.adapters[Protocol.MIIO] = self
+
+    async def onboard(
+        self,
+        host: str,
+        token: str,
+        *,
+        port: int = 54321,
+        name: str | None = None,
+        room: str | None = None,
+        model: str | None = None,
+    ) -> Device:
+        """Add (or re-attach) the device at ``host``; raises DeviceAuthError on a wrong token."""
+        session = self.transport.session(host, token, port=port)
+        info = await session.info()
+        model = model or str(info.get("model", ""))
+        spec = load_spec(model)
+        did = session.device_id
+        device_id = f"miio-{did}"
+        derived = derive_features(spec)
+        known = self.registry.devices.get(device_id)
+        device = Device(
+            id=device_id,
+            name=name or (known.name if known else spec.description or model),
+            model=model,
+            protocol=Protocol.MIIO,
+            manufacturer=MANUFACTURERS.get(model.split(".")[0], model.split(".")[0]),
+            room=room if room is not None else (known.room if known else None),
+            features=derived.features,
+            endpoint={"host": host, "port": port, "did": did, "fw_ver": info.get("fw_ver")},
+        )
+        device = self.registry.add(device)
+        await self.registry.set_secret(device_id, "token", token)
+        old = self.links.pop(device_id, None)
+        if old is not None:
+            await old.stop()
+        link = MiioLink(device, derived, session, self.registry, self.poll_fast, self.poll_slow)
+        self.links[device_id] = link
+        await link.poll()
+        link.start()
+        return device
+
+    async def subscribe(self, device_id: str, expire: int = 300) -> bool:
+        """Ask the device to push its changes (``miIO.sub``); False when it refuses."""
+        link = self.links[device_id]
+        session = link.client
+        if not isinstance(session, MiioSession):
+            return False
+        session.on_request = self._on_push
+        try:
+            await session.send("miIO.sub", {"expire": expire})
+        except DeviceError as exc:
+            _LOGGER.info("%s does not push (%s); polling it", device_id, exc)
+            return False
+        link.pushing = True
+        return True
+
+    def _on_push(self, session: MiioSession, payload: dict[str, Any]) -> None:
+        link = self.links.get(f"miio-{session.device_id}")
+        msg_id = payload.get("id")
+        if isinstance(msg_id, int):
+            session.reply(msg_id, ["ok"])  # ack first: a resend would only repeat it
+        if link is not None and link.fresh_push(msg_id):
+            link.handle_push(payload)
+
+    async def stop(self) -> None:
+        for link in self.links.values():
+            await link.stop()
+        self.links.clear()
+
+    def _link(self, device: Device) -> MiioLink:
+        link = self.links.get(device.id)
+        if link is None:
+            raise DeviceError(f"{device.name} is not connected yet")
+        return link
+
+    async def set_value(self, device: Device, feature: Feature, value: Value) -> None:
+        await self._link(device).set_value(feature, value)
+
+    async def call_action(
+        self, device: Device, feature: Feature, args: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        return await self._link(device).call_action(feature, args)
