@@ -1,20 +1,116 @@
-"""The `mihub` command line."""
+"""The `mihub` command line: run | demo | discover | devices | check-config."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
+import logging
 import sys
+from pathlib import Path
+
+from hub import __version__
+from hub.config import load_config
+from hub.errors import ConfigError, HubError
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(
+        f"{args.config}: ok ({len(config.miio.devices)} miIO devices, "
+        f"mqtt {'on' if config.mqtt else 'off'}, {len(config.automations)} automations)"
+    )
+    return 0
+
+
+def _discover(args: argparse.Namespace) -> int:
+    from hub.devices.miio.discovery import hello_scan, mdns_scan
+
+    if not (args.broadcast or args.hosts or args.mdns_interface):
+        print(
+            "say where to look: --broadcast ADDR, --hosts HOST/CIDR, or --mdns INTERFACE_ADDR",
+            file=sys.stderr,
+        )
+        return 2
+
+    async def scan() -> list[dict[str, object]]:
+        found = await hello_scan(
+            broadcast=args.broadcast, hosts=args.hosts, rate=args.rate, listen=args.listen
+        )
+        if args.mdns_interface:
+            found += await mdns_scan(args.mdns_interface, listen=args.listen)
+        merged: dict[int, dict[str, object]] = {}
+        vias: dict[int, list[str]] = {}
+        for dev in found:
+            entry = merged.setdefault(dev.did, {"did": dev.did, "host": dev.host})
+            if dev.model:
+                entry["model"] = dev.model
+            vias.setdefault(dev.did, []).append(dev.via)
+            entry["via"] = vias[dev.did]
+        return list(merged.values())
+
+    devices = asyncio.run(scan())
+    if args.json:
+        print(json.dumps(devices))
+        return 0
+    for dev in devices:
+        model = dev.get("model", "?")
+        print(f"{dev['host']:<16} did {dev['did']:<12} {model:<28} needs token")
+    if devices:
+        print(
+            "\nA device answers discovery without its token. Get the token from the Mi Home "
+            "app's backup or Xiaomi's cloud (e.g. with python-miio's `miiocli cloud`), then add "
+            "it to config.yaml under miio.devices."
+        )
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mihub", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"mihub {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("demo", help="simulated devices plus the hub, on loopback")
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        from firmware_sim.__main__ import main as sim_main
 
-        return sim_main(["--count", "3", "--manifest", "run/demo-manifest.json"])
+    check = sub.add_parser("check-config", help="validate a config file")
+    check.add_argument("config", type=Path)
+
+    disc = sub.add_parser("discover", help="find miIO devices (only where you say)")
+    disc.add_argument("--broadcast", action="append", default=[], help="broadcast address")
+    disc.add_argument("--hosts", action="append", default=[], help="host or CIDR range")
+    disc.add_argument("--rate", type=float, default=100.0, help="unicast hello packets per s")
+    disc.add_argument(
+        "--mdns",
+        dest="mdns_interface",
+        action="append",
+        default=[],
+        help="browse _miio._udp.local. on this interface address",
+    )
+    disc.add_argument("--listen", type=float, default=1.5, help="seconds to wait for replies")
+    disc.add_argument("--json", action="store_true")
+
+    sub.add_parser("demo", help="simulated devices plus the hub, on loopback")
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        if args.command == "check-config":
+            return _check_config(args)
+        if args.command == "discover":
+            return _discover(args)
+        if args.command == "demo":
+            from hub.demo import run_demo
+
+            return run_demo()
+    except HubError as exc:
+        print(f"mihub: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -1,0 +1,51 @@
+"""The hub as a whole: it starts, onboards configured devices, and remembers them."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from firmware_sim.fleet import DeviceConfig, Fleet
+from hub.app import Hub
+from hub.config import Config
+from hub.devices.model import Availability
+
+
+def config_for(fleet: Fleet, data_dir: Path) -> Config:
+    return Config.model_validate(
+        {
+            "hub": {"data_dir": str(data_dir)},
+            "miio": {
+                "bind": "127.0.0.1",
+                "timeout": 0.3,
+                "devices": [
+                    {"host": d.host, "token": d.token, "name": f"Lamp {i}", "room": "Study"}
+                    for i, d in enumerate(fleet.devices)
+                ],
+            },
+        }
+    )
+
+
+async def wait_for(predicate: object, seconds: float = 5.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if callable(predicate) and predicate():
+            return
+        await asyncio.sleep(0.05)
+
+
+async def test_a_restarted_hub_lists_every_device_at_once(tmp_path: Path) -> None:
+    configs = [DeviceConfig("yeelink.light.color2", f"127.0.0.{80 + i}") for i in range(3)]
+    async with Fleet(configs) as fleet:
+        config = config_for(fleet, tmp_path)
+        async with Hub(config) as hub:
+            await wait_for(lambda: len(hub.miio.adapter.links) == 3)
+            assert {d.name for d in hub.registry.devices.values()} == {"Lamp 0", "Lamp 1", "Lamp 2"}
+        for sim in fleet.devices:
+            sim.faults.offline = True
+        async with Hub(config) as hub:
+            devices = list(hub.registry.devices.values())
+            assert len(devices) == 3
+            assert all(d.room == "Study" for d in devices)
+            assert all(d.state["power"].stale for d in devices)
+            assert all(d.availability is Availability.UNKNOWN for d in devices)
