@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import signal
 import sys
@@ -20,6 +21,7 @@ from typing import Any
 import yaml
 
 from firmware_sim.fleet import DeviceConfig, Fleet
+from firmware_sim.mdns import MdnsAdvertiser
 from firmware_sim.models.spec import bundled_models
 
 
@@ -41,12 +43,17 @@ def write_manifest(path: Path, manifest: list[dict[str, Any]]) -> None:
     tmp.replace(path)
 
 
-async def run(fleet: Fleet, manifest_path: Path | None, quiet: bool) -> None:
+async def run(
+    fleet: Fleet, manifest_path: Path | None, quiet: bool, mdns: list[str] | None = None
+) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with fleet:
+    async with contextlib.AsyncExitStack() as stack:
+        await stack.enter_async_context(fleet)
+        if mdns:
+            await stack.enter_async_context(MdnsAdvertiser(list(fleet.devices), mdns))
         manifest = fleet.manifest()
         if manifest_path is not None:
             write_manifest(manifest_path, manifest)
@@ -79,6 +86,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tick", type=float, default=1.0, help="seconds between behaviour steps")
     parser.add_argument("--manifest", type=Path, help="write id, model, host, port, did, token")
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument(
+        "--bind-any",
+        action="store_true",
+        help="bind 0.0.0.0 so broadcasts arrive (use inside a network namespace)",
+    )
+    parser.add_argument(
+        "--mdns",
+        action="append",
+        default=[],
+        metavar="INTERFACE_ADDR",
+        help="advertise on mDNS on this interface (only inside a namespace)",
+    )
     args = parser.parse_args(argv)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     unknown = sorted(set(models) - set(bundled_models()))
@@ -91,8 +110,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.config:
         fleet = fleet_from_yaml(args.config, args.tick)
     else:
-        fleet = Fleet.from_counts(args.count, models, args.host_base, args.port, args.tick)
-    asyncio.run(run(fleet, args.manifest, args.quiet))
+        fleet = Fleet.from_counts(
+            args.count, models, args.host_base, args.port, args.tick,
+            bind="0.0.0.0" if args.bind_any else None,  # noqa: S104 - namespaces only
+        )  # fmt: skip
+    asyncio.run(run(fleet, args.manifest, args.quiet, args.mdns))
     return 0
 
 

@@ -32,6 +32,8 @@ class DeviceConfig:
     token: str | None = None
     did: int | None = None
     snapshot_port: int = 8080
+    bind: str | None = None
+    """Address the miIO socket binds; ``0.0.0.0`` hears broadcasts (inside a namespace)."""
 
 
 class UseCases:
@@ -62,6 +64,7 @@ class SimulatedDevice:
         behaviour_class = BEHAVIOURS[config.model]
         self.model = config.model
         self.identity = Identity(config.model, config.host, config.port)
+        self.bind = config.bind or config.host
         if config.token:
             self.identity.token = config.token
         if config.did:
@@ -99,7 +102,7 @@ class SimulatedDevice:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setblocking(False)
         try:
-            sock.bind((self.identity.host, self.identity.port))
+            sock.bind((self.bind, self.identity.port))
         except OSError:
             sock.close()
             raise
@@ -159,9 +162,13 @@ class Fleet:
         host_base: str = "127.0.0.10",
         port: int = 54321,
         tick: float = 1.0,
+        bind: str | None = None,
     ) -> Fleet:
         base = ipaddress.ip_address(host_base)
-        configs = [DeviceConfig(models[i % len(models)], str(base + i), port) for i in range(count)]
+        configs = [
+            DeviceConfig(models[i % len(models)], str(base + i), port, bind=bind)
+            for i in range(count)
+        ]
         return cls(configs, tick)
 
     async def __aenter__(self) -> Fleet:

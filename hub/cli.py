@@ -38,19 +38,20 @@ def _discover(args: argparse.Namespace) -> int:
         return 2
 
     async def scan() -> list[dict[str, object]]:
-        found = await hello_scan(
-            broadcast=args.broadcast, hosts=args.hosts, rate=args.rate, listen=args.listen
-        )
+        scans = [
+            hello_scan(
+                broadcast=args.broadcast, hosts=args.hosts, rate=args.rate, listen=args.listen
+            )
+        ]
         if args.mdns_interface:
-            found += await mdns_scan(args.mdns_interface, listen=args.listen)
+            scans.append(mdns_scan(args.mdns_interface, listen=args.listen))
+        found = [dev for result in await asyncio.gather(*scans) for dev in result]
         merged: dict[int, dict[str, object]] = {}
-        vias: dict[int, list[str]] = {}
         for dev in found:
             entry = merged.setdefault(dev.did, {"did": dev.did, "host": dev.host})
             if dev.model:
                 entry["model"] = dev.model
-            vias.setdefault(dev.did, []).append(dev.via)
-            entry["via"] = vias[dev.did]
+            entry[f"{dev.via}_after"] = round(dev.after, 3)
         return list(merged.values())
 
     devices = asyncio.run(scan())

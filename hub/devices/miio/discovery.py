@@ -30,6 +30,8 @@ class FoundDevice:
     stamp: int | None = None
     model: str | None = None
     via: str = "hello"
+    after: float = 0.0
+    """Seconds from the start of the scan to the first answer."""
 
 
 def expand_targets(targets: Iterable[str], limit: int = 65536) -> Iterator[str]:
@@ -48,15 +50,15 @@ def expand_targets(targets: Iterable[str], limit: int = 65536) -> Iterator[str]:
 class _HelloProtocol(asyncio.DatagramProtocol):
     def __init__(self) -> None:
         self.found: dict[str, FoundDevice] = {}
-        self.first_reply: dict[str, float] = {}
+        self.began = time.monotonic()
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
         host = str(addr[0])
         hello = codec.parse_hello(data)
         if hello is None or host in self.found:
             return
-        self.found[host] = FoundDevice(host, hello.device_id, hello.stamp)
-        self.first_reply[host] = time.monotonic()
+        after = time.monotonic() - self.began
+        self.found[host] = FoundDevice(host, hello.device_id, hello.stamp, after=after)
 
     def error_received(self, exc: Exception) -> None:
         _LOGGER.debug("hello socket error: %s", exc)
@@ -119,13 +121,14 @@ async def mdns_scan(interfaces: list[str], listen: float = 1.5) -> list[FoundDev
     from zeroconf import IPVersion, ServiceStateChange
     from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
-    names: set[str] = set()
+    names: dict[str, float] = {}
+    began = time.monotonic()
 
     def on_change(
         zeroconf: object, service_type: str, name: str, state_change: ServiceStateChange
     ) -> None:
         if state_change is not ServiceStateChange.Removed:
-            names.add(name)
+            names.setdefault(name, time.monotonic() - began)
 
     azc = AsyncZeroconf(interfaces=interfaces, ip_version=IPVersion.V4Only)
     found: list[FoundDevice] = []
@@ -141,7 +144,7 @@ async def mdns_scan(interfaces: list[str], listen: float = 1.5) -> list[FoundDev
             addresses = info.parsed_addresses(IPVersion.V4Only)
             if addresses:
                 model, did = parsed
-                found.append(FoundDevice(addresses[0], did, None, model, "mdns"))
+                found.append(FoundDevice(addresses[0], did, None, model, "mdns", names[name]))
     finally:
         await azc.async_close()
     return found
