@@ -29,8 +29,8 @@ demo: $(STAMP)
 	$(BIN)/mihub demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check hub firmware_sim tests bench
-	$(BIN)/ruff format --check hub firmware_sim tests bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict hub firmware_sim

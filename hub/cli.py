@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -24,6 +25,46 @@ def _check_config(args: argparse.Namespace) -> int:
         f"{args.config}: ok ({len(config.miio.devices)} miIO devices, "
         f"mqtt {'on' if config.mqtt else 'off'}, {len(config.automations)} automations)"
     )
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from hub.app import Hub
+
+    config = load_config(args.config)
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with Hub(config):
+            await stop.wait()
+
+    asyncio.run(serve())
+    return 0
+
+
+def _devices(args: argparse.Namespace) -> int:
+    """List the devices the store knows (the hub need not be running)."""
+    from hub.bus import EventBus
+    from hub.devices.registry import DeviceRegistry
+    from hub.store import Store
+
+    config = load_config(args.config)
+
+    async def listing() -> list[dict[str, object]]:
+        async with Store(config.hub.data_dir / "mihub.db") as store:
+            registry = DeviceRegistry(EventBus(), store)
+            await registry.load()
+            return [d.as_dict() for d in registry.devices.values()]
+
+    devices = asyncio.run(listing())
+    if args.json:
+        print(json.dumps(devices))
+        return 0
+    for dev in devices:
+        print(f"{dev['id']:<22} {dev['model']:<26} {dev['room'] or '-':<14} {dev['name']}")
     return 0
 
 
@@ -79,6 +120,13 @@ def main(argv: list[str] | None = None) -> int:
     check = sub.add_parser("check-config", help="validate a config file")
     check.add_argument("config", type=Path)
 
+    run = sub.add_parser("run", help="run the hub")
+    run.add_argument("--config", type=Path, default=Path("config.yaml"))
+
+    devices = sub.add_parser("devices", help="list the devices the hub knows")
+    devices.add_argument("--config", type=Path, default=Path("config.yaml"))
+    devices.add_argument("--json", action="store_true")
+
     disc = sub.add_parser("discover", help="find miIO devices (only where you say)")
     disc.add_argument("--broadcast", action="append", default=[], help="broadcast address")
     disc.add_argument("--hosts", action="append", default=[], help="host or CIDR range")
@@ -105,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
             return _check_config(args)
         if args.command == "discover":
             return _discover(args)
+        if args.command == "run":
+            return _run(args)
+        if args.command == "devices":
+            return _devices(args)
         if args.command == "demo":
             from hub.demo import run_demo
 
