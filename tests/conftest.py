@@ -42,9 +42,7 @@ async def verify_no_leftovers() -> AsyncIterator[None]:
     for _ in range(3):  # let just-cancelled tasks and closing transports finish
         await asyncio.sleep(0)
     current = asyncio.current_task()
-    lingering = [
-        t for t in asyncio.all_tasks() - tasks_before if t is not current and not t.done()
-    ]
+    lingering = [t for t in asyncio.all_tasks() - tasks_before if t is not current and not t.done()]
     leaked_sockets = _open_sockets() - sockets_before
     leaked_children = _child_pids() - children_before
     for task in lingering:

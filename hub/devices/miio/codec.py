@@ -24,9 +24,11 @@ from functools import lru_cache
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from miio.protocol import Utils
 
+from hub.devices.miio.python_miio import load_protocol
 from hub.errors import DeviceAuthError, InvalidValue, ProtocolError
+
+Utils = load_protocol().Utils
 
 MAGIC = 0x2131
 HEADER = struct.Struct(">HHIII")
