@@ -1,63 +1,85 @@
-"""MiioTransport: ONE asyncio UDP endpoint for every miIO device, and a session per device.
+"""MiioTransport: ONE asyncio UDP endpoint shared by every miIO device.
 
-A session does the hello handshake (device id, stamp), advances the stamp with local time,
-numbers messages (wrapping below 10000, skipping ahead 100 on each retry because devices
-ignore a repeated id), keeps one request in flight per device and retries with backoff on
-timeouts and on the device's "busy" errors (-9999, -30001). Replies are matched by
-(address, id); late and duplicate replies are dropped and counted.
+    async with MiioTransport(bind=("127.0.0.1", 0)) as transport:
+        session = transport.session("192.168.1.20", token)
+        values = await session.get_properties([(2, 1), (2, 2)])
+
+Each device gets a :class:`~hub.devices.miio.session.MiioSession` (handshake, stamps, ids,
+retries, one request in flight); the transport only owns the socket and routes each datagram
+to the session of the address it came from. A datagram from an address with no session is
+counted and dropped; so are late and duplicate replies (``transport.stats``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
-import time
-from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from hub.devices.miio import codec
-from hub.errors import DeviceAuthError, DeviceError, DeviceTimeout, ProtocolError
+from hub.devices.miio.session import Address, MiioSession, RetryPolicy, TransportStats
+from hub.errors import DeviceError, InvalidValue
 
 _LOGGER = logging.getLogger(__name__)
 
-RETRY_CODES = frozenset({-9999, -30001})
-Address = tuple[str, int]
-RequestHandler = Callable[["MiioSession", dict[str, Any]], None]
+MIIO_PORT = 54321
+
+__all__ = ["MIIO_PORT", "MiioSession", "MiioTransport", "RetryPolicy", "TransportStats"]
 
 
 class _Endpoint(asyncio.DatagramProtocol):
-    def __init__(self, owner: MiioTransport) -> None:
-        self.owner = owner
+    __slots__ = ("_sessions", "_stats")
+
+    def __init__(self, sessions: dict[Address, MiioSession], stats: TransportStats) -> None:
+        self._sessions = sessions
+        self._stats = stats
 
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
-        self.owner._received(data, (str(addr[0]), int(addr[1])))
+        self._stats.received += 1
+        session = self._sessions.get((addr[0], addr[1]))
+        if session is None:
+            self._stats.unknown_sender += 1
+            return
+        session.received(data)
 
     def error_received(self, exc: Exception) -> None:
-        _LOGGER.debug("miIO socket error: %s", exc)
+        # ICMP "port unreachable" from a device that is down: the retry logic copes.
+        _LOGGER.debug("miIO socket: %s", exc)
 
 
 class MiioTransport:
-    """``async with MiioTransport(bind=("127.0.0.1", 0)) as transport:``"""
+    """The shared socket; an async context manager. Sessions live as long as it does."""
 
     def __init__(
         self,
         bind: tuple[str, int] = ("0.0.0.0", 0),  # noqa: S104 - devices answer from the LAN
-        timeout: float = 2.0,
-        retries: int = 3,
+        *,
+        timeout: float | None = None,
+        retries: int | None = None,
+        policy: RetryPolicy | None = None,
     ) -> None:
+        policy = policy or RetryPolicy()
+        if timeout is not None or retries is not None:
+            policy = RetryPolicy(
+                timeout=policy.timeout if timeout is None else timeout,
+                retries=policy.retries if retries is None else retries,
+                growth=policy.growth,
+                backoff=policy.backoff,
+                busy_backoff=policy.busy_backoff,
+                max_backoff=policy.max_backoff,
+            )
         self.bind = bind
-        self.timeout = timeout
-        self.retries = retries
-        self.sessions: dict[Address, MiioSession] = {}
-        self.dropped = 0
+        self.policy = policy
+        self.stats = TransportStats()
+        self._sessions: dict[Address, MiioSession] = {}
         self._udp: asyncio.DatagramTransport | None = None
 
     async def __aenter__(self) -> MiioTransport:
         loop = asyncio.get_running_loop()
-        self._udp, _ = await loop.create_datagram_endpoint(
-            lambda: _Endpoint(self), local_addr=self.bind
-        )
+        endpoint = _Endpoint(self._sessions, self.stats)
+        udp, _ = await loop.create_datagram_endpoint(lambda: endpoint, local_addr=self.bind)
+        self._udp = udp
         return self
 
     async def __aexit__(
@@ -66,223 +88,53 @@ class MiioTransport:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        for session in self.sessions.values():
-            session._fail_pending(DeviceError("transport closed"))
+        for session in self._sessions.values():
+            session.close(DeviceError("the miIO transport is closed"))
         if self._udp is not None:
             self._udp.close()
             self._udp = None
+        await asyncio.sleep(0)  # let the selector drop the socket
 
-    def session(self, host: str, token: str, port: int = 54321) -> MiioSession:
-        key = (host, port)
-        session = self.sessions.get(key)
-        if session is None or session.token != token:
-            session = MiioSession(self, host, port, token)
-            self.sessions[key] = session
-        return session
-
-    def sendto(self, data: bytes, addr: Address) -> None:
+    @property
+    def local_address(self) -> Address:
+        """Where devices send replies and pushes (host, port)."""
         if self._udp is None:
             raise DeviceError("the miIO transport is not running")
-        self._udp.sendto(data, addr)
-
-    def _received(self, data: bytes, addr: Address) -> None:
-        session = self.sessions.get(addr)
-        if session is None:
-            self.dropped += 1
-            return
-        session._received(data)
-
-
-class MiioSession:
-    """One device: handshake, stamps, ids, one request in flight, retries."""
-
-    def __init__(self, transport: MiioTransport, host: str, port: int, token: str) -> None:
-        self.transport = transport
-        self.host = host
-        self.port = port
-        self.token = token
-        self.device_id = 0
-        self.reboots = 0
-        self.on_reboot: Callable[[], None] | None = None
-        self.on_request: RequestHandler | None = None
-        self._stamp = 0
-        self._stamp_at = 0.0
-        self._handshaken = False
-        self._next_id = 0
-        self._lock = asyncio.Lock()
-        self._pending_id: int | None = None
-        self._pending: asyncio.Future[dict[str, Any]] | None = None
-        self._hello: asyncio.Future[codec.Message] | None = None
-        self._auth_failure: DeviceAuthError | None = None
+        host, port = self._udp.get_extra_info("sockname")[:2]
+        return (str(host), int(port))
 
     @property
-    def address(self) -> Address:
-        return (self.host, self.port)
+    def sessions(self) -> dict[Address, MiioSession]:
+        return dict(self._sessions)
 
-    @property
-    def stamp(self) -> int:
-        return self._stamp + int(time.monotonic() - self._stamp_at)
+    def session(self, host: str, token: str, port: int = MIIO_PORT) -> MiioSession:
+        """The device at ``host:port`` (an IP address); created on first use.
 
-    def _new_id(self, skip: int = 1) -> int:
-        self._next_id = (self._next_id + skip) % 10000 or 1
-        return self._next_id
-
-    async def handshake(self) -> codec.Message:
-        """Send the hello; learn (or re-learn) the device id and stamp."""
-        loop = asyncio.get_running_loop()
-        for attempt in range(self.transport.retries):
-            self._hello = loop.create_future()
-            self.transport.sendto(codec.HELLO, self.address)
-            try:
-                hello = await asyncio.wait_for(self._hello, self.transport.timeout)
-            except TimeoutError:
-                await asyncio.sleep(0.05 * 2**attempt)
-                continue
-            finally:
-                self._hello = None
-            if self._handshaken and hello.stamp + 5 < self.stamp:
-                self.reboots += 1
-                _LOGGER.info("%s rebooted (stamp %d -> %d)", self.host, self.stamp, hello.stamp)
-                if self.on_reboot is not None:
-                    self.on_reboot()
-            self.device_id, self._stamp, self._stamp_at = (
-                hello.device_id,
-                hello.stamp,
-                time.monotonic(),
-            )
-            self._handshaken = True
-            return hello
-        raise DeviceTimeout(f"{self.host} does not answer the miIO hello")
-
-    async def send(self, method: str, params: Any = None) -> Any:
-        """Send a request; return its ``result`` or raise a typed error."""
-        async with self._lock:
-            return await self._send_locked(method, [] if params is None else params)
-
-    async def _send_locked(self, method: str, params: Any) -> Any:
-        if not self._handshaken:
-            await self.handshake()
-        loop = asyncio.get_running_loop()
-        skip = 1
-        timeouts = 0
-        for attempt in range(self.transport.retries + 1):
-            msg_id = self._new_id(skip)
-            skip = 100
-            packet = codec.build(
-                self.token,
-                self.device_id,
-                self.stamp + 1,
-                {"id": msg_id, "method": method, "params": params},
-            )
-            self._pending_id, self._pending = msg_id, loop.create_future()
-            self._auth_failure = None
-            self.transport.sendto(packet, self.address)
-            try:
-                reply = await asyncio.wait_for(self._pending, self.transport.timeout)
-            except TimeoutError:
-                if self._auth_failure is not None:
-                    raise self._auth_failure from None
-                timeouts += 1
-                await self.handshake()  # raises DeviceTimeout when the device is gone
-                await asyncio.sleep(0.05 * 2**attempt)
-                continue
-            finally:
-                self._pending_id, self._pending = None, None
-            error = reply.get("error")
-            if error is None:
-                return reply.get("result")
-            code = error.get("code") if isinstance(error, dict) else None
-            message = error.get("message", str(error)) if isinstance(error, dict) else str(error)
-            if code in RETRY_CODES and attempt < self.transport.retries:
-                await asyncio.sleep(0.1 * 2**attempt)
-                continue
-            raise DeviceError(f"{self.host}: {method} failed: {message}", code)
-        if timeouts:
-            raise DeviceAuthError(
-                f"{self.host} answers the hello but ignores our requests: "
-                "the token is probably wrong (was the device re-paired?)"
-            )
-        raise DeviceError(f"{self.host}: {method} kept failing with a busy error")
-
-    def _received(self, data: bytes) -> None:
-        hello = codec.parse_hello(data)
-        if hello is not None:
-            if self._hello is not None and not self._hello.done():
-                self._hello.set_result(hello)
-            return
+        Asking again with another token re-keys the same session (the device was re-paired).
+        Raises InvalidValue for a host that is not an IP address or a malformed token.
+        """
         try:
-            packet = codec.parse(self.token, data)
-        except DeviceAuthError as exc:
-            self._auth_failure = exc
-            self.transport.dropped += 1
-            return
-        except ProtocolError as exc:
-            _LOGGER.debug("%s: unreadable packet: %s", self.host, exc)
-            self.transport.dropped += 1
-            return
-        payload = packet.payload
-        if payload is None:
-            return
-        if "method" in payload:
-            if self.on_request is not None:
-                self.on_request(self, payload)
-            return
-        if payload.get("id") != self._pending_id or self._pending is None or self._pending.done():
-            self.transport.dropped += 1  # late, duplicate or unknown reply
-            return
-        self._stamp, self._stamp_at = packet.stamp, time.monotonic()
-        self._pending.set_result(payload)
+            host = str(ipaddress.ip_address(host))
+        except ValueError:
+            raise InvalidValue(f"a miIO device host must be an IP address, not {host!r}") from None
+        key = (host, port)
+        session = self._sessions.get(key)
+        if session is None:
+            session = MiioSession(host, port, token, self._sendto, self.policy, self.stats)
+            self._sessions[key] = session
+        elif session.token != token:
+            session.rekey(token)
+        return session
 
-    def reply(self, msg_id: int, result: Any) -> None:
-        """Answer a request the device sent us (a push), with our own stamp."""
-        packet = codec.build(
-            self.token, self.device_id, self.stamp, {"id": msg_id, "result": result}
-        )
-        self.transport.sendto(packet, self.address)
+    def forget(self, session: MiioSession) -> None:
+        """Stop routing datagrams to ``session`` (a device removed from the hub)."""
+        if self._sessions.get(session.address) is session:
+            del self._sessions[session.address]
+        session.close(DeviceError(f"{session.host} was removed"))
 
-    def _fail_pending(self, exc: Exception) -> None:
-        for future in (self._pending, self._hello):
-            if future is not None and not future.done():
-                future.set_exception(exc)
-
-    # ---- MIoT -------------------------------------------------------------------------
-
-    async def info(self) -> dict[str, Any]:
-        result = await self.send("miIO.info")
-        if not isinstance(result, dict):
-            raise ProtocolError(f"{self.host}: miIO.info returned {result!r}")
-        return result
-
-    async def get_properties(self, props: list[tuple[int, int]]) -> list[dict[str, Any]]:
-        """Read properties, at most 15 per request; one dict per property, with its code."""
-        did = str(self.device_id)
-        results: list[dict[str, Any]] = []
-        for start in range(0, len(props), 15):
-            batch = [{"did": did, "siid": s, "piid": p} for s, p in props[start : start + 15]]
-            reply = await self.send("get_properties", batch)
-            if not isinstance(reply, list):
-                raise ProtocolError(f"{self.host}: get_properties returned {reply!r}")
-            results.extend(item for item in reply if isinstance(item, dict))
-        return results
-
-    async def set_properties(self, props: list[tuple[int, int, Any]]) -> list[dict[str, Any]]:
-        did = str(self.device_id)
-        results: list[dict[str, Any]] = []
-        for start in range(0, len(props), 15):
-            batch = [
-                {"did": did, "siid": s, "piid": p, "value": v}
-                for s, p, v in props[start : start + 15]
-            ]
-            reply = await self.send("set_properties", batch)
-            if not isinstance(reply, list):
-                raise ProtocolError(f"{self.host}: set_properties returned {reply!r}")
-            results.extend(item for item in reply if isinstance(item, dict))
-        return results
-
-    async def action(self, siid: int, aiid: int, args: list[Any]) -> dict[str, Any]:
-        reply = await self.send(
-            "action", {"did": str(self.device_id), "siid": siid, "aiid": aiid, "in": args}
-        )
-        if not isinstance(reply, dict):
-            raise ProtocolError(f"{self.host}: action returned {reply!r}")
-        return reply
+    def _sendto(self, data: bytes, addr: Address) -> None:
+        udp = self._udp
+        if udp is None:
+            raise DeviceError("the miIO transport is not running")
+        self.stats.sent += 1
+        udp.sendto(data, addr)
