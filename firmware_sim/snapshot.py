@@ -28,6 +28,8 @@ class SnapshotServer:
         self.host = host
         self.port = port
         self.label = label
+        self.clock_offset = 0.0
+        """Seconds added to the camera's clock (tests move time instead of waiting)."""
         self._runner: web.AppRunner | None = None
 
     @property
@@ -51,7 +53,7 @@ class SnapshotServer:
             self._runner = None
 
     async def _snapshot(self, request: web.Request) -> web.Response:
-        now = datetime.datetime.now()
+        now = datetime.datetime.now() + datetime.timedelta(seconds=self.clock_offset)
         body = await asyncio.to_thread(render_snapshot, self.label, now)
         return web.Response(
             body=body, content_type="image/jpeg", headers={"Cache-Control": "no-store"}

@@ -48,6 +48,11 @@ class AirPurifier(Behaviour):
 
     OUTDOOR_PM25 = 55.0
 
+    def __init__(self, state: DeviceState) -> None:
+        super().__init__(state)
+        self.running = float(state.get(12, 1))
+        self.pm25 = float(state.get(3, 6))
+
     def fan_rpm(self) -> int:
         s = self.state
         if not s.get(2, 2):
@@ -65,11 +70,14 @@ class AirPurifier(Behaviour):
     def tick(self, dt: float) -> None:
         super().tick(dt)
         s = self.state
-        pm25 = float(s.get(3, 6))
+        reported = float(s.get(3, 6))
+        if round(self.pm25) != reported:  # someone set it (a use case, a test)
+            self.pm25 = reported
+        pm25 = self.pm25
         rpm = self.fan_rpm()
         creep = (self.OUTDOOR_PM25 - pm25) * 0.01 * dt  # leaky flat
         clean = pm25 * (rpm / 2200.0) * 0.08 * dt
-        pm25 = max(1.0, pm25 + creep - clean)
+        pm25 = self.pm25 = max(1.0, pm25 + creep - clean)
         s.set(3, 6, float(round(pm25)))
         s.set(10, 8, rpm)
         average = int(s.get(13, 2))
@@ -77,7 +85,8 @@ class AirPurifier(Behaviour):
         s.set(3, 8, round(21.5 + 0.8 * math.sin(self.elapsed / 600.0), 1))
         s.set(3, 7, int(45 + 5 * math.sin(self.elapsed / 900.0)))
         if rpm:
-            used = s.get(12, 1) + int(dt)
+            self.running += dt
+            used = int(self.running)
             s.set(12, 1, used)
             s.set(4, 5, used // 3600)
             s.set(4, 3, max(0, 100 - used // 36000))
