@@ -13,7 +13,14 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from hub.bus import DeviceAdded, DeviceOffline, DeviceOnline, EventBus, StateChanged
+from hub.bus import (
+    DeviceAdded,
+    DeviceOffline,
+    DeviceOnline,
+    DeviceRemoved,
+    EventBus,
+    StateChanged,
+)
 from hub.devices.model import (
     Availability,
     CommandResult,
@@ -25,7 +32,7 @@ from hub.devices.model import (
     Value,
 )
 from hub.devices.model import Protocol as DeviceProtocol
-from hub.errors import DeviceError, InvalidValue, NotFound
+from hub.errors import DeviceError, DeviceTimeout, InvalidValue, NotFound
 from hub.store import Store
 
 _LOGGER = logging.getLogger(__name__)
@@ -144,6 +151,20 @@ class DeviceRegistry:
         self.bus.publish(DeviceAdded(device.id))
         return device
 
+    def remove(self, device_id: str) -> Device | None:
+        """Forget a device its protocol withdrew (e.g. an empty MQTT discovery config)."""
+        device = self.devices.pop(device_id, None)
+        if device is None:
+            return None
+        timer = self._offline_timers.pop(device_id, None)
+        if timer is not None:
+            timer.cancel()
+        if self.store is not None:
+            self.store.put_later("devices", device_id, None)
+            self.store.put_later("state", device_id, None)
+        self.bus.publish(DeviceRemoved(device_id))
+        return device
+
     def rename(self, device_id: str, name: str | None = None, room: str | None = None) -> Device:
         device = self.get(device_id)
         if name is not None:
@@ -253,8 +274,6 @@ class DeviceRegistry:
         feature = device.feature(feature_id)
         checked = feature.validate(value)
         adapter = self._adapter(device)
-        if device.availability is Availability.OFFLINE:
-            return CommandResult(device_id, feature_id, CommandStatus.FAILED, checked, "offline")
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         key = (device_id, feature_id)
         entry = (checked, future)
@@ -262,6 +281,9 @@ class DeviceRegistry:
         try:
             try:
                 await adapter.set_value(device, feature, checked)
+            except DeviceTimeout as exc:
+                reason = f"device offline: {exc}"
+                return CommandResult(device_id, feature_id, CommandStatus.FAILED, checked, reason)
             except DeviceError as exc:
                 return CommandResult(device_id, feature_id, CommandStatus.FAILED, checked, str(exc))
             if device.value(feature_id) == checked and not future.done():
