@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import socket
 import time
 from collections.abc import Callable
 from enum import StrEnum
@@ -32,14 +31,10 @@ import paho.mqtt.client as mqtt
 from hub.bus import EventBus, MqttMessage
 from hub.devices.mqtt.paho_client import PahoClient, open_socket
 from hub.devices.mqtt.reconnect import ReconnectPolicy
+from hub.devices.mqtt.router import MessageCallback, TopicRouter
 from hub.errors import DeviceError, DeviceTimeout
 
 _LOGGER = logging.getLogger(__name__)
-
-MessageCallback = Callable[[str, bytes, bool], None]
-"""``callback(topic, payload, retain)``, called on the loop for every matching message."""
-
-_ROUTE_CACHE_LIMIT = 4096
 
 
 class ConnectionState(StrEnum):
@@ -93,13 +88,8 @@ class MqttConnection:
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
         self._client.on_publish = self._on_publish
-        self._client.on_socket_open = self._on_socket_open
-        self._client.on_socket_close = self._on_socket_close
-        self._client.on_socket_register_write = self._on_register_write
-        self._client.on_socket_unregister_write = self._on_unregister_write
 
-        self._subscriptions: dict[str, list[MessageCallback]] = {}
-        self._routes: dict[str, tuple[MessageCallback, ...]] = {}
+        self._router = TopicRouter()
         self._acks: dict[int, asyncio.Future[None]] = {}
         self._listeners: list[Callable[[ConnectionState], None]] = []
         self._connack: asyncio.Future[None] | None = None
@@ -138,7 +128,7 @@ class MqttConnection:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(1.0):
                     await self._lost.wait()
-        self._abort()
+        self._client.abort()
         self._set_state(ConnectionState.DISCONNECTED)
 
     async def wait_connected(self) -> None:
@@ -157,7 +147,7 @@ class MqttConnection:
                 await self._connect_once()
             except (OSError, MqttError) as exc:  # TimeoutError is an OSError
                 self._connack = None
-                self._abort()
+                self._client.abort()
                 self._set_state(ConnectionState.DISCONNECTED)
                 log = _LOGGER.warning if self.policy.attempts == 0 else _LOGGER.debug
                 log("MQTT broker %s:%d unreachable: %s", self.host, self.port, exc or "timeout")
@@ -179,10 +169,10 @@ class MqttConnection:
             await self._connack
         self.connections += 1
         self.connected_at = time.monotonic()
-        if self._subscriptions:
-            self._client.subscribe([(topic, 0) for topic in self._subscriptions])
+        if filters := self._router.filters:
+            self._client.subscribe([(topic_filter, 0) for topic_filter in filters])
         self._client.publish(self.status_topic, b"online", qos=1, retain=True)
-        self._flush()
+        self._client.flush()
         self._set_state(ConnectionState.CONNECTED)
         _LOGGER.info("connected to the MQTT broker %s:%d", self.host, self.port)
 
@@ -191,19 +181,6 @@ class MqttConnection:
             await asyncio.sleep(1.0)
             if self._client.socket() is not None:
                 self._client.loop_misc()
-
-    def _abort(self) -> None:
-        """Drop the socket now; paho reads the end of stream and closes it (no leak)."""
-        sock = self._client.socket()
-        if sock is None:
-            return
-        if isinstance(sock, socket.socket):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        for _ in range(1000):  # drains what is buffered, then sees the end of the stream
-            if self._client.socket() is None:
-                break
-            self._client.loop_read()
 
     def _set_state(self, state: ConnectionState) -> None:
         if state is self.state:
@@ -245,83 +222,27 @@ class MqttConnection:
         if future is not None and not future.done():
             future.set_result(None)
 
-    def _on_socket_open(self, client: mqtt.Client, _: Any, sock: Any) -> None:
-        asyncio.get_running_loop().add_reader(sock, self._on_readable)
-
-    def _on_socket_close(self, client: mqtt.Client, _: Any, sock: Any) -> None:
-        loop = asyncio.get_running_loop()
-        loop.remove_reader(sock)
-        loop.remove_writer(sock)
-
-    def _on_register_write(self, client: mqtt.Client, _: Any, sock: Any) -> None:
-        asyncio.get_running_loop().add_writer(sock, self._client.loop_write)
-
-    def _on_unregister_write(self, client: mqtt.Client, _: Any, sock: Any) -> None:
-        asyncio.get_running_loop().remove_writer(sock)
-
-    def _on_readable(self) -> None:
-        client = self._client
-        rc = client.loop_read()
-        while rc == mqtt.MQTT_ERR_SUCCESS and client.buffered:
-            rc = client.loop_read()
-
-    def _flush(self) -> None:
-        if self._client.want_write():
-            self._client.loop_write()
-
     # ---- messages -------------------------------------------------------------------------
 
     def _on_message(self, client: mqtt.Client, _: Any, message: mqtt.MQTTMessage) -> None:
-        topic = message.topic
-        callbacks = self._routes.get(topic)
-        if callbacks is None:
-            callbacks = self._route(topic)
         payload: bytes = message.payload  # type: ignore[assignment]  # paho unpacks bytes
-        retain = message.retain
-        for callback in callbacks:
-            try:
-                callback(topic, payload, retain)
-            except Exception:
-                _LOGGER.exception("MQTT callback %r failed on topic '%s'", callback, topic)
-
-    def _route(self, topic: str) -> tuple[MessageCallback, ...]:
-        """The callbacks for one topic, matched once and then found by exact topic."""
-        if len(self._routes) >= _ROUTE_CACHE_LIMIT:
-            self._routes.clear()
-        callbacks = tuple(
-            callback
-            for topic_filter, subscribed in self._subscriptions.items()
-            if mqtt.topic_matches_sub(topic_filter, topic)
-            for callback in subscribed
-        )
-        self._routes[topic] = callbacks
-        return callbacks
+        self._router.dispatch(message.topic, payload, message.retain)
 
     def subscribe(self, topic_filter: str, callback: MessageCallback) -> Callable[[], None]:
         """Call ``callback(topic, payload, retain)`` for messages matching ``topic_filter``.
 
         Kept across reconnects. Returns the call that unsubscribes this callback.
         """
-        if not topic_filter or "#" in topic_filter[:-1]:
-            raise ValueError(f"invalid MQTT topic filter '{topic_filter}'")
-        self._subscriptions.setdefault(topic_filter, []).append(callback)
-        self._routes.clear()
+        self._router.add(topic_filter, callback)
         if self.state is ConnectionState.CONNECTED:
             self._client.subscribe(topic_filter, 0)  # again: retained messages are re-sent
-            self._flush()
+            self._client.flush()
 
         def unsubscribe() -> None:
-            callbacks = self._subscriptions.get(topic_filter, [])
-            if callback in callbacks:
-                callbacks.remove(callback)
-                self._routes.clear()
-            if (
-                not callbacks
-                and self._subscriptions.pop(topic_filter, None) is not None
-                and self.state is ConnectionState.CONNECTED
-            ):
+            unused = self._router.remove(topic_filter, callback)
+            if unused and self.state is ConnectionState.CONNECTED:
                 self._client.unsubscribe(topic_filter)
-                self._flush()
+                self._client.flush()
 
         return unsubscribe
 
@@ -345,7 +266,7 @@ class MqttConnection:
         info = self._client.publish(topic, payload, qos, retain)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             raise MqttError(f"cannot publish to '{topic}': {mqtt.error_string(info.rc)}")
-        self._flush()
+        self._client.flush()
         return info
 
     async def publish(

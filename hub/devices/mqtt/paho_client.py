@@ -1,5 +1,9 @@
 """paho-mqtt's client, fed a socket that the asyncio loop connected, reading through a buffer.
 
+The loop drives paho through its socket callbacks: ``add_reader`` for reads, ``add_writer``
+only while paho has bytes waiting, and :meth:`PahoClient.flush` writes at once after a
+publish (so a reply does not wait for the next loop turn).
+
 Two private paho hooks are overridden, both stable across paho 2.x and covered by the tests:
 
 - ``_create_socket_connection``: paho's own connect is a blocking ``socket.create_connection``;
@@ -14,7 +18,9 @@ Two private paho hooks are overridden, both stable across paho 2.x and covered b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -34,11 +40,57 @@ class PahoClient(mqtt.Client):
         self.next_socket: socket.socket | None = None
         self._rbuf = b""
         self._rpos = 0
+        self.on_socket_open = self._socket_opened
+        self.on_socket_close = self._socket_closed
+        self.on_socket_register_write = self._want_write
+        self.on_socket_unregister_write = self._wrote_all
 
     @property
     def buffered(self) -> int:
         """Bytes received from the socket that paho has not consumed yet."""
         return len(self._rbuf) - self._rpos
+
+    def flush(self) -> None:
+        """Write what paho has queued now, without waiting for the loop's writer."""
+        if self.want_write():
+            self.loop_write()
+
+    def abort(self) -> None:
+        """Drop the connection now; paho reads the end of stream and closes the socket."""
+        sock = self.socket()
+        if sock is None:
+            return
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        for _ in range(1000):  # drains what is buffered, then sees the end of the stream
+            if self.socket() is None:
+                break
+            self.loop_read()
+
+    def _on_readable(self) -> None:
+        rc = self.loop_read()
+        while rc == mqtt.MQTT_ERR_SUCCESS and self.buffered:
+            rc = self.loop_read()
+
+    @staticmethod
+    def _socket_opened(client: mqtt.Client, _: Any, sock: Any) -> None:
+        assert isinstance(client, PahoClient)  # noqa: S101 - paho passes the client itself
+        asyncio.get_running_loop().add_reader(sock, client._on_readable)
+
+    @staticmethod
+    def _socket_closed(client: mqtt.Client, _: Any, sock: Any) -> None:
+        loop = asyncio.get_running_loop()
+        loop.remove_reader(sock)
+        loop.remove_writer(sock)
+
+    @staticmethod
+    def _want_write(client: mqtt.Client, _: Any, sock: Any) -> None:
+        asyncio.get_running_loop().add_writer(sock, client.loop_write)
+
+    @staticmethod
+    def _wrote_all(client: mqtt.Client, _: Any, sock: Any) -> None:
+        asyncio.get_running_loop().remove_writer(sock)
 
     def _create_socket_connection(self) -> socket.socket:
         sock, self.next_socket = self.next_socket, None
