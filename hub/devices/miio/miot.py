@@ -24,6 +24,14 @@ class MiotCalls:
     async def send(self, method: str, params: Any = None) -> Any:
         raise NotImplementedError
 
+    async def ensure_handshake(self) -> None:
+        raise NotImplementedError
+
+    async def _did(self) -> str:
+        """The device id the MIoT params carry (firmware echoes it back)."""
+        await self.ensure_handshake()
+        return str(self.device_id)
+
     async def info(self) -> dict[str, Any]:
         """``miIO.info``: model, firmware version, MAC, Wi-Fi and network details."""
         result = await self.send("miIO.info")
@@ -33,13 +41,13 @@ class MiotCalls:
 
     async def get_properties(self, props: Sequence[tuple[int, int]]) -> list[dict[str, Any]]:
         """One ``{did, siid, piid, code[, value]}`` per property, in the order asked."""
-        did = str(self.device_id)
+        did = await self._did()
         items = [{"did": did, "siid": siid, "piid": piid} for siid, piid in props]
         return await self._batched("get_properties", items)
 
     async def set_properties(self, props: Sequence[tuple[int, int, Any]]) -> list[dict[str, Any]]:
         """One ``{did, siid, piid, code}`` per property; a non-zero code is a refusal."""
-        did = str(self.device_id)
+        did = await self._did()
         items = [
             {"did": did, "siid": siid, "piid": piid, "value": value} for siid, piid, value in props
         ]
@@ -47,7 +55,7 @@ class MiotCalls:
 
     async def action(self, siid: int, aiid: int, args: Sequence[Any] = ()) -> dict[str, Any]:
         """Run an action; the reply has ``code`` and, for actions with outputs, ``out``."""
-        params = {"did": str(self.device_id), "siid": siid, "aiid": aiid, "in": list(args)}
+        params = {"did": await self._did(), "siid": siid, "aiid": aiid, "in": list(args)}
         result = await self.send("action", params)
         if not isinstance(result, dict):
             raise ProtocolError(f"{self.host}: action returned {type(result).__name__}")

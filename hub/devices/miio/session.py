@@ -23,12 +23,15 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hub.devices.miio import codec
 from hub.devices.miio.miot import MiotCalls
+from hub.devices.miio.push import PushInbox
 from hub.errors import DeviceAuthError, DeviceError, DeviceTimeout, ProtocolError
+
+if TYPE_CHECKING:
+    from hub.devices.miio.transport import RetryPolicy, TransportStats
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -36,54 +39,12 @@ RETRY_CODES = frozenset({-9999, -30001})
 """'User ack timeout' and 'busy': the device asks us to try again."""
 ID_LIMIT = 10000
 RETRY_ID_SKIP = 100
-PUSH_MEMORY = 30.0
-"""Seconds a device request id is remembered (firmware resends for ~5 s)."""
 REBOOT_SLACK = 1
 """Seconds a stamp may lag behind (devices truncate their clock; replies can reorder)."""
 
 Address = tuple[str, int]
 RequestHandler = Callable[["MiioSession", dict[str, Any]], None]
 RebootListener = Callable[["MiioSession"], None]
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How long to wait and how often to retry. Defaults suit a home LAN (see docs)."""
-
-    timeout: float = 1.0
-    """Seconds to wait for the first reply; each retry waits ``growth`` times longer."""
-    retries: int = 3
-    growth: float = 1.5
-    backoff: float = 0.05
-    """Pause before a retry after a timeout (doubles, jittered, capped)."""
-    busy_backoff: float = 0.2
-    """Pause before a retry after -9999 / -30001 (doubles, jittered, capped)."""
-    max_backoff: float = 2.0
-
-    def attempt_timeout(self, attempt: int) -> float:
-        return float(self.timeout * self.growth**attempt)
-
-    def pause(self, attempt: int, busy: bool) -> float:
-        base = self.busy_backoff if busy else self.backoff
-        return min(base * 2.0 ** (attempt - 1), self.max_backoff) * (0.5 + random.random())
-
-
-@dataclass(slots=True)
-class TransportStats:
-    """Counters of what the shared socket saw; cheap enough to keep always on."""
-
-    sent: int = 0
-    received: int = 0
-    hellos: int = 0
-    retries: int = 0
-    late_replies: int = 0
-    """Replies to a request we no longer wait for (a timed-out attempt) or duplicates."""
-    unknown_sender: int = 0
-    malformed: int = 0
-    auth_failures: int = 0
-    pushes: int = 0
-    duplicate_pushes: int = 0
-    reboots: int = 0
 
 
 class MiioSession(MiotCalls):
@@ -107,8 +68,10 @@ class MiioSession(MiotCalls):
         self.device_id = 0
         self.reboots = 0
         self.on_request: RequestHandler | None = None
+        """Fresh requests from the device (pushes), after they are acked and de-duplicated."""
+        self.inbox = PushInbox(self)
+        self.stats = stats
         self._send = send
-        self._stats = stats
         self._lock = asyncio.Lock()
         self._handshaken = False
         self._next_id = random.randrange(1, ID_LIMIT - 1000)  # a restarted hub reuses no ids
@@ -120,7 +83,6 @@ class MiioSession(MiotCalls):
         self._pending: asyncio.Future[dict[str, Any]] | None = None
         self._hello: asyncio.Future[codec.Message] | None = None
         self._bad_reply: ProtocolError | None = None
-        self._push_seen: dict[int, float] = {}
         self._reboot_listeners: list[RebootListener] = []
 
     def __repr__(self) -> str:  # never the token
@@ -156,11 +118,23 @@ class MiioSession(MiotCalls):
     async def handshake(self) -> codec.Message:
         """Say hello now (with retries); raises DeviceTimeout when nothing answers."""
         async with self._lock:
-            for attempt in range(self.policy.retries + 1):
-                hello = await self._say_hello(self.policy.attempt_timeout(attempt))
-                if hello is not None:
-                    return hello
-            raise DeviceTimeout(f"{self.host} does not answer the miIO hello: offline?")
+            return await self._handshake_locked()
+
+    async def ensure_handshake(self) -> None:
+        """Say hello unless we already know the device (raises DeviceTimeout if offline)."""
+        if not self._handshaken:
+            async with self._lock:
+                if not self._handshaken:
+                    await self._handshake_locked()
+
+    async def _handshake_locked(self) -> codec.Message:
+        for attempt in range(self.policy.retries + 1):
+            if attempt:
+                await asyncio.sleep(self.policy.pause(attempt, busy=False))
+            hello = await self._say_hello(self.policy.attempt_timeout(attempt))
+            if hello is not None:
+                return hello
+        raise DeviceTimeout(f"{self.host} does not answer the miIO hello: offline?")
 
     async def _send_locked(self, method: str, params: Any) -> Any:
         policy = self.policy
@@ -170,7 +144,7 @@ class MiioSession(MiotCalls):
         error: DeviceError | None = None
         for attempt in range(policy.retries + 1):
             if attempt:
-                self._stats.retries += 1
+                self.stats.retries += 1
                 await asyncio.sleep(policy.pause(attempt, busy=error is not None))
             timeout = policy.attempt_timeout(attempt)
             if need_hello:
@@ -230,7 +204,7 @@ class MiioSession(MiotCalls):
         future: asyncio.Future[codec.Message] = asyncio.get_running_loop().create_future()
         self._hello = future
         self._stamp_floor = self._stamp_seen
-        self._stats.hellos += 1
+        self.stats.hellos += 1
         self._send(codec.HELLO, self.address)
         try:
             async with asyncio.timeout(wait):
@@ -259,14 +233,14 @@ class MiioSession(MiotCalls):
         try:
             message = codec.parse(self.token, data)
         except codec.ChecksumMismatch:
-            self._stats.auth_failures += 1
+            self.stats.auth_failures += 1
             if self._pending is not None and not self._pending.done():
                 self._pending.set_exception(
                     DeviceAuthError(f"{self.host} replied, but not with our token: it is wrong")
                 )
             return
         except ProtocolError as exc:
-            self._stats.malformed += 1
+            self.stats.malformed += 1
             self._bad_reply = ProtocolError(f"{self.host} sent an unreadable reply: {exc}")
             return
         payload = message.payload
@@ -274,11 +248,11 @@ class MiioSession(MiotCalls):
             return
         if "method" in payload:
             self._clock(message.stamp, causal=False)
-            self._device_request(message.device_id, payload)
+            self.inbox.received(message.device_id, payload)
             return
         future = self._pending
         if future is None or future.done() or payload.get("id") != self._pending_id:
-            self._stats.late_replies += 1
+            self.stats.late_replies += 1
             return
         self._clock(message.stamp, causal=True)
         future.set_result(payload)
@@ -294,32 +268,14 @@ class MiioSession(MiotCalls):
     def _rebooted(self, stamp: int) -> None:
         _LOGGER.info("%s rebooted (clock %d -> %d)", self.host, self._stamp_seen, stamp)
         self.reboots += 1
-        self._stats.reboots += 1
+        self.stats.reboots += 1
         self._stamp_seen = self._stamp_floor = stamp
-        self._push_seen.clear()  # its message counter restarted too
+        self.inbox.clear()  # its message counter restarted too
         for listener in list(self._reboot_listeners):
             try:
                 listener(self)
             except Exception:
                 _LOGGER.exception("%s: a reboot listener failed", self.host)
-
-    def _device_request(self, device_id: int, payload: dict[str, Any]) -> None:
-        msg_id = payload.get("id")
-        if not isinstance(msg_id, int):
-            self._stats.malformed += 1
-            return
-        self.reply(msg_id, ["ok"], device_id)  # acked every time: a resend means ours was lost
-        now = time.monotonic()
-        if len(self._push_seen) > 256:
-            self._push_seen = {i: t for i, t in self._push_seen.items() if now - t < PUSH_MEMORY}
-        seen = self._push_seen.get(msg_id)
-        self._push_seen[msg_id] = now
-        if seen is not None and now - seen < PUSH_MEMORY:
-            self._stats.duplicate_pushes += 1
-            return
-        self._stats.pushes += 1
-        if self.on_request is not None:
-            self.on_request(self, payload)
 
     def reply(self, msg_id: int, result: Any, device_id: int | None = None) -> None:
         """Answer a request the device sent us, with its id and our view of its clock."""
@@ -338,10 +294,7 @@ def _error(host: str, method: str, reply: dict[str, Any]) -> DeviceError | None:
     error = reply.get("error")
     if error is None:
         return None
-    if isinstance(error, dict):
-        code = error.get("code")
-        message = str(error.get("message", error))
-    else:
-        code, message = None, str(error)
+    details = error if isinstance(error, dict) else {"message": error}
+    code = details.get("code")
     code = code if isinstance(code, int) else None
-    return DeviceError(f"{host}: {method} failed: {message} ({code})", code)
+    return DeviceError(f"{host}: {method} failed: {details.get('message')} ({code})", code)

@@ -15,10 +15,12 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import random
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from hub.devices.miio.session import Address, MiioSession, RetryPolicy, TransportStats
+from hub.devices.miio.session import Address, MiioSession
 from hub.errors import DeviceError, InvalidValue
 
 _LOGGER = logging.getLogger(__name__)
@@ -26,6 +28,46 @@ _LOGGER = logging.getLogger(__name__)
 MIIO_PORT = 54321
 
 __all__ = ["MIIO_PORT", "MiioSession", "MiioTransport", "RetryPolicy", "TransportStats"]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How long to wait and how often to retry. Defaults suit a home LAN (see docs)."""
+
+    timeout: float = 1.0
+    """Seconds to wait for the first reply; each retry waits ``growth`` times longer."""
+    retries: int = 3
+    growth: float = 1.5
+    backoff: float = 0.05
+    """Pause before a retry after a timeout (doubles, jittered, capped)."""
+    busy_backoff: float = 0.2
+    """Pause before a retry after -9999 / -30001 (doubles, jittered, capped)."""
+    max_backoff: float = 2.0
+
+    def attempt_timeout(self, attempt: int) -> float:
+        return float(self.timeout * self.growth**attempt)
+
+    def pause(self, attempt: int, busy: bool) -> float:
+        base = self.busy_backoff if busy else self.backoff
+        return min(base * 2.0 ** (attempt - 1), self.max_backoff) * (0.5 + random.random())
+
+
+@dataclass(slots=True)
+class TransportStats:
+    """Counters of what the shared socket saw; cheap enough to keep always on."""
+
+    sent: int = 0
+    received: int = 0
+    hellos: int = 0
+    retries: int = 0
+    late_replies: int = 0
+    """Replies to a request we no longer wait for (a timed-out attempt) or duplicates."""
+    unknown_sender: int = 0
+    malformed: int = 0
+    auth_failures: int = 0
+    pushes: int = 0
+    duplicate_pushes: int = 0
+    reboots: int = 0
 
 
 class _Endpoint(asyncio.DatagramProtocol):

@@ -1,0 +1,147 @@
+"""MIoT calls (properties, actions, info) against the simulated firmware, on the wire."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from firmware_sim.fleet import DeviceConfig, Fleet
+from hub.devices.miio.miot import MAX_PROPERTIES
+from hub.devices.miio.transport import MiioSession, MiioTransport, RetryPolicy
+from hub.errors import ProtocolError
+from tests.devices.miio.scripted import Reply, ScriptedDevice
+
+FAST = RetryPolicy(timeout=0.1, retries=2, backoff=0.01)
+TOKEN = "00112233445566778899aabbccddeeff"
+
+
+@pytest.fixture
+async def fleet() -> AsyncIterator[Fleet]:
+    configs = [
+        DeviceConfig("zhimi.airpurifier.mb3", "127.0.0.80", port=0),
+        DeviceConfig("yeelink.light.color2", "127.0.0.81", port=0),
+    ]
+    async with Fleet(configs) as fleet:
+        yield fleet
+
+
+@pytest.fixture
+async def transport() -> AsyncIterator[MiioTransport]:
+    async with MiioTransport(("127.0.0.1", 0), policy=FAST) as transport:
+        yield transport
+
+
+def sessions(transport: MiioTransport, fleet: Fleet) -> list[MiioSession]:
+    return [transport.session(d.host, d.token, port=d.port) for d in fleet.devices]
+
+
+async def test_info_names_the_model(transport: MiioTransport, fleet: Fleet) -> None:
+    purifier, light = sessions(transport, fleet)
+    assert (await purifier.info())["model"] == "zhimi.airpurifier.mb3"
+    assert (await light.info())["model"] == "yeelink.light.color2"
+
+
+async def test_get_properties_reads_the_firmware_state(
+    transport: MiioTransport, fleet: Fleet
+) -> None:
+    purifier, _ = sessions(transport, fleet)
+    sim = fleet.devices[0]
+    sim.set_property(2, 4, 3)
+    result = await purifier.get_properties([(2, 2), (2, 4), (3, 6)])
+    assert [(r["siid"], r["piid"], r["code"]) for r in result] == [(2, 2, 0), (2, 4, 0), (3, 6, 0)]
+    assert result[0]["value"] is False
+    assert result[1]["value"] == 3
+    assert result[2]["value"] == sim.get_property(3, 6)
+
+
+async def test_more_than_15_properties_go_in_batches_with_codes_kept(
+    transport: MiioTransport, fleet: Fleet
+) -> None:
+    purifier, _ = sessions(transport, fleet)
+    sim = fleet.devices[0]
+    known = [(2, 1), (2, 2), (2, 4), (2, 5), (3, 6), (3, 7), (3, 8), (4, 3), (4, 5), (5, 1)]
+    unknown = [(99, p) for p in range(1, 13)]
+    props = known + unknown  # 22: two requests
+    before = sim.server.requests
+    result = await purifier.get_properties(props)
+    assert sim.server.requests - before == 2
+    assert [(r["siid"], r["piid"]) for r in result] == props
+    assert all(r["code"] == 0 for r in result[: len(known)])
+    assert all(r["code"] == -4001 for r in result[len(known) :])
+    assert len(props) > MAX_PROPERTIES
+
+
+async def test_set_properties_changes_the_device_and_reports_refusals(
+    transport: MiioTransport, fleet: Fleet
+) -> None:
+    _, light = sessions(transport, fleet)
+    sim = fleet.devices[1]
+    result = await light.set_properties([(2, 1, True), (2, 3, 42), (2, 3, 1000), (9, 9, 1)])
+    assert [r["code"] for r in result] == [0, 0, -4005, -4001]
+    assert sim.get_property(2, 1) is True
+    assert sim.get_property(2, 3) == 42
+
+
+async def test_set_properties_batches_too(transport: MiioTransport, fleet: Fleet) -> None:
+    _, light = sessions(transport, fleet)
+    sim = fleet.devices[1]
+    before = sim.server.requests
+    result = await light.set_properties([(2, 3, b) for b in range(1, 32)])
+    assert len(result) == 31
+    assert sim.server.requests - before == 3
+    assert sim.get_property(2, 3) == 31
+
+
+async def test_an_action_runs_on_the_device(transport: MiioTransport, fleet: Fleet) -> None:
+    _, light = sessions(transport, fleet)
+    sim = fleet.devices[1]
+    assert sim.get_property(2, 1) is False
+    result = await light.action(2, 1)
+    assert result["code"] == 0
+    assert result["out"] == []
+    assert sim.get_property(2, 1) is True
+    assert (await light.action(2, 99, [1]))["code"] == -4001
+
+
+@pytest.mark.parametrize(
+    ("result", "call"),
+    [
+        ({"not": "a list"}, "get"),
+        ([1, 2], "get"),
+        ("ok", "action"),
+        (["ok"], "info"),
+    ],
+)
+async def test_a_reply_of_the_wrong_shape_is_a_protocol_error(
+    transport: MiioTransport, result: Any, call: str
+) -> None:
+    def answer(request: dict[str, Any]) -> list[Reply]:
+        return [{"id": request["id"], "result": result}]
+
+    async with ScriptedDevice("127.0.0.82", TOKEN, answer) as device:
+        session = transport.session(device.host, TOKEN, port=device.port)
+        calls = {
+            "get": lambda: session.get_properties([(2, 1)]),
+            "action": lambda: session.action(2, 1),
+            "info": session.info,
+        }
+        with pytest.raises(ProtocolError, match="returned"):
+            await calls[call]()
+
+
+async def test_requests_carry_the_did_and_mihome_shapes(transport: MiioTransport) -> None:
+    async with ScriptedDevice("127.0.0.83", TOKEN, did=4242) as device:
+        session = transport.session(device.host, TOKEN, port=device.port)
+        device.script = lambda r: [{"id": r["id"], "result": [{"code": 0}]}]
+        await session.get_properties([(2, 1)])
+        await session.set_properties([(2, 1, True)])
+        device.script = lambda r: [{"id": r["id"], "result": {"code": 0}}]
+        await session.action(3, 4, ["x"])
+    get, put, act = device.requests
+    assert get["method"] == "get_properties"
+    assert get["params"] == [{"did": "4242", "siid": 2, "piid": 1}]
+    assert put["params"] == [{"did": "4242", "siid": 2, "piid": 1, "value": True}]
+    assert act["method"] == "action"
+    assert act["params"] == {"did": "4242", "siid": 3, "aiid": 4, "in": ["x"]}
