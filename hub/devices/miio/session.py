@@ -74,6 +74,7 @@ class MiioSession(MiotCalls):
         self._send = send
         self._lock = asyncio.Lock()
         self._handshaken = False
+        self._replaced = ""
         self._next_id = random.randrange(1, ID_LIMIT - 1000)  # a restarted hub reuses no ids
         self._stamp_base = 0
         self._stamp_at = 0.0
@@ -174,7 +175,7 @@ class MiioSession(MiotCalls):
         if hello_answered:
             raise DeviceAuthError(
                 f"{self.host} answers the hello but ignored {requests_sent} requests: "
-                "the token is probably wrong (was the device re-paired?)"
+                f"the token is probably wrong (was the device re-paired?){self._replaced}"
             )
         raise DeviceTimeout(f"{self.host} stopped answering (no reply to {method} or hello)")
 
@@ -214,9 +215,8 @@ class MiioSession(MiotCalls):
         finally:
             self._hello = None
         if self._handshaken and hello.device_id != self.device_id:
-            _LOGGER.warning(
-                "%s: device id changed from %d to %d", self.host, self.device_id, hello.device_id
-            )
+            _LOGGER.warning("%s: now device %d, was %d", self.host, hello.device_id, self.device_id)
+            self._replaced = f" (another device now answers there: id {hello.device_id})"
         self.device_id = hello.device_id
         self._handshaken = True
         return hello

@@ -321,3 +321,15 @@ async def test_closing_the_transport_fails_calls_in_flight(purifier: SimulatedDe
         await asyncio.sleep(0.02)
     with pytest.raises(DeviceError, match="closed"):
         await call
+
+
+async def test_another_device_at_the_address_is_named_in_the_error(
+    transport: MiioTransport,
+) -> None:
+    async with ScriptedDevice("127.0.0.70", TOKEN) as device:
+        session = transport.session(device.host, TOKEN, port=device.port)
+        await session.send("ping")
+        device.did, device.script = 999, lambda r: []  # replaced by a device we cannot talk to
+        with pytest.raises(DeviceAuthError, match="another device now answers there: id 999"):
+            await session.send("ping")
+    assert session.device_id == 999
