@@ -32,7 +32,7 @@ from hub.devices.model import (
     Value,
 )
 from hub.devices.model import Protocol as DeviceProtocol
-from hub.errors import DeviceError, InvalidValue, NotFound
+from hub.errors import DeviceError, DeviceTimeout, InvalidValue, NotFound
 from hub.store import Store
 
 _LOGGER = logging.getLogger(__name__)
@@ -274,8 +274,6 @@ class DeviceRegistry:
         feature = device.feature(feature_id)
         checked = feature.validate(value)
         adapter = self._adapter(device)
-        if device.availability is Availability.OFFLINE:
-            return CommandResult(device_id, feature_id, CommandStatus.FAILED, checked, "offline")
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         key = (device_id, feature_id)
         entry = (checked, future)
@@ -283,6 +281,9 @@ class DeviceRegistry:
         try:
             try:
                 await adapter.set_value(device, feature, checked)
+            except DeviceTimeout as exc:
+                reason = f"device offline: {exc}"
+                return CommandResult(device_id, feature_id, CommandStatus.FAILED, checked, reason)
             except DeviceError as exc:
                 return CommandResult(device_id, feature_id, CommandStatus.FAILED, checked, str(exc))
             if device.value(feature_id) == checked and not future.done():

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ class MiioAdapter:
         self.poll_fast = poll_fast
         self.poll_slow = poll_slow
         self.links: dict[str, MiioLink] = {}
+        self._tasks: set[asyncio.Task[bool]] = set()
         registry.adapters[Protocol.MIIO] = self
 
     async def onboard(
@@ -98,8 +100,24 @@ class MiioAdapter:
         except DeviceError as exc:
             _LOGGER.info("%s does not push (%s); polling it", device_id, exc)
             return False
+        if not link.pushing:
+            session.add_reboot_listener(lambda _: self._resubscribe(device_id, expire))
         link.pushing = True
         return True
+
+    def _resubscribe(self, device_id: str, expire: int) -> None:
+        """A rebooted device forgot its subscribers: subscribe again, and read it afresh."""
+        _LOGGER.info("%s rebooted; subscribing again", device_id)
+        link = self.links.get(device_id)
+        if link is None:
+            return
+        link.pushing = False
+        link.hurry()
+        task = asyncio.get_running_loop().create_task(
+            self.subscribe(device_id, expire), name=f"miio-resubscribe-{device_id}"
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _on_push(self, session: MiioSession, payload: dict[str, Any]) -> None:
         link = self.links.get(f"miio-{session.device_id}")
@@ -110,6 +128,9 @@ class MiioAdapter:
             link.handle_push(payload)
 
     async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         for link in self.links.values():
             await link.stop()
         self.links.clear()

@@ -179,7 +179,9 @@ class MiioLink:
             if changed:
                 self.interval = self.fast
             else:
-                ceiling = self.slow * (10 if self.pushing else 1)
+                # A pushing device is still read now and then: a keepalive that also
+                # notices a reboot (its clock restarts) and any push that went missing.
+                ceiling = self.slow * (2 if self.pushing else 1)
                 self.interval = min(self.interval * 2, ceiling)
             self._wake.clear()
             with contextlib.suppress(TimeoutError):

@@ -34,7 +34,7 @@ async def rig() -> AsyncIterator[Rig]:
     ]
     bus = EventBus()
     registry = DeviceRegistry(bus, offline_grace=0, confirm_timeout=1.0)
-    async with Fleet(configs) as fleet, MiioTransport(("127.0.0.1", 0), timeout=0.3) as transport:
+    async with Fleet(configs) as fleet, MiioTransport(("127.0.0.1", 0), timeout=0.5) as transport:
         adapter = MiioAdapter(registry, transport, poll_fast=0.2, poll_slow=1.0)
         try:
             yield Rig(fleet, registry, adapter, bus)
@@ -129,3 +129,51 @@ async def test_an_unplugged_device_goes_offline(rig: Rig) -> None:
         await asyncio.sleep(0.1)
     assert device.availability is Availability.OFFLINE
     assert offline[0].reason == "no reply"
+
+
+async def test_commands_succeed_through_thirty_percent_loss(rig: Rig) -> None:
+    sim = rig.fleet.devices[1]
+    device = await rig.adapter.onboard(sim.host, sim.token)
+    sim.faults.loss = 0.3
+    sim.faults.rng.seed(7)
+    for level in (10, 20, 30, 40, 50):
+        result = await rig.registry.command(device.id, "brightness", level)
+        assert result.status is not CommandStatus.FAILED, result.error
+        assert sim.get_property(2, 3) == level
+
+
+async def test_a_changed_token_is_reported_as_wrong_token_not_offline(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    sim = rig.fleet.devices[1]
+    device = await rig.adapter.onboard(sim.host, sim.token)
+    offline: list[DeviceOffline] = []
+    rig.bus.subscribe(DeviceOffline, offline.append)
+    sim.change_token()
+    for _ in range(80):
+        if offline:
+            break
+        await asyncio.sleep(0.1)
+    assert offline, "the device was never reported"
+    assert offline[0].reason.startswith("wrong token")
+    assert device.availability is Availability.OFFLINE
+    warnings = [r for r in caplog.records if "wrong token" in r.getMessage()]
+    assert len(warnings) == 1, "logged once, not on every poll"
+    assert sim.token not in caplog.text
+
+
+async def test_after_a_reboot_pushes_flow_again(rig: Rig) -> None:
+    sim = rig.fleet.devices[2]
+    device = await rig.adapter.onboard(sim.host, sim.token)
+    assert await rig.adapter.subscribe(device.id)
+    events: list[DeviceEvent] = []
+    rig.bus.subscribe(DeviceEvent, events.append)
+    await asyncio.sleep(4)  # the clock we last saw moves past 2 s, so a restart at 0 shows
+    sim.reboot()
+    for _ in range(80):
+        assert sim.use_cases.motion()
+        await asyncio.sleep(0.1)
+        if events:
+            break
+    assert events, "motion after the reboot never arrived"
+    assert rig.adapter.links[device.id].client.reboots >= 1  # type: ignore[attr-defined]
