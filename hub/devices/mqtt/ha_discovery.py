@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any
 
 from hub.devices.model import Device, Feature, FeatureKind, Protocol, Value
+from hub.devices.mqtt import json_payload
 from hub.devices.mqtt.connection import ConnectionState, MqttConnection
 from hub.devices.mqtt.ha_config import Command, ConfigProblem, HaEntity, Reading, parse_entity
 from hub.devices.mqtt.topic_warnings import TopicWarnings
@@ -149,7 +150,7 @@ class HaDiscoveryAdapter:
             if reading.path is not None:
                 if data is _NOT_PARSED:
                     try:
-                        data = json.loads(payload)
+                        data = json_payload.loads(payload)
                     except ValueError:
                         data = None
                         self.warnings.warn(topic, "state is not JSON", payload)

@@ -4,7 +4,7 @@ The loop drives paho through its socket callbacks: ``add_reader`` for reads, ``a
 only while paho has bytes waiting, and :meth:`PahoClient.flush` writes at once after a
 publish (so a reply does not wait for the next loop turn).
 
-Two private paho hooks are overridden, both stable across paho 2.x and covered by the tests:
+Three private paho hooks are overridden, all stable across paho 2.x and covered by the tests:
 
 - ``_create_socket_connection``: paho's own connect is a blocking ``socket.create_connection``;
   here the socket was already connected with ``loop.sock_connect`` (and has ``TCP_NODELAY``),
@@ -13,17 +13,23 @@ Two private paho hooks are overridden, both stable across paho 2.x and covered b
   the length bytes one at a time, then the body). Reading 64 KiB at once and serving paho from
   that buffer turns ~3 system calls per message into ~1 per few hundred messages; the
   connection drains the buffer on each readable event (:attr:`buffered`).
+- ``_handle_on_message``: paho takes two locks and matches the topic against its
+  ``message_callback_add`` filters for every message; this client never adds such filters and
+  runs on one thread, so every message goes straight to ``on_message``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+
+_LOGGER = logging.getLogger(__name__)
 
 READ_SIZE = 65536
 
@@ -91,6 +97,15 @@ class PahoClient(mqtt.Client):
     @staticmethod
     def _wrote_all(client: mqtt.Client, _: Any, sock: Any) -> None:
         asyncio.get_running_loop().remove_writer(sock)
+
+    def _handle_on_message(self, message: mqtt.MQTTMessage) -> None:
+        on_message = self._on_message
+        if on_message is None:
+            return
+        try:
+            on_message(self, self._userdata, message)
+        except Exception:  # a topic that is not UTF-8, a bug in a callback: never paho's state
+            _LOGGER.exception("MQTT message on %r dropped", message._topic)
 
     def _create_socket_connection(self) -> socket.socket:
         sock, self.next_socket = self.next_socket, None

@@ -18,6 +18,7 @@ from typing import Any
 
 from hub.bus import DeviceEvent
 from hub.devices.model import Device, Feature, Protocol, Value
+from hub.devices.mqtt import json_payload
 from hub.devices.mqtt.connection import ConnectionState, MqttConnection
 from hub.devices.mqtt.topic_warnings import TopicWarnings
 from hub.devices.mqtt.z2m_exposes import ExposedValue, parse_exposes
@@ -178,7 +179,7 @@ class Zigbee2MqttAdapter:
 
     def _on_state(self, dev: Z2mDevice, topic: str, payload: bytes, retain: bool) -> None:
         try:
-            data = json.loads(payload)
+            data = json_payload.loads(payload)
         except ValueError:
             self.warnings.warn(topic, "state is not JSON", payload)
             return
