@@ -23,6 +23,7 @@ import yaml
 from firmware_sim.fleet import DeviceConfig, Fleet
 from firmware_sim.mdns import MdnsAdvertiser
 from firmware_sim.models.spec import bundled_models
+from firmware_sim.mqtt import MODELS, MqttSimulation, ZigbeeDeviceConfig
 
 
 def fleet_from_yaml(path: Path, tick: float) -> Fleet:
@@ -43,8 +44,24 @@ def write_manifest(path: Path, manifest: list[dict[str, Any]]) -> None:
     tmp.replace(path)
 
 
+def zigbee_devices(count: int) -> list[ZigbeeDeviceConfig] | None:
+    """``count`` Zigbee devices, models round-robin (None: one of each, the default names)."""
+    if count <= 0:
+        return None
+    models = sorted(MODELS)
+    return [
+        ZigbeeDeviceConfig(f"zb_{i:03d}", models[i % len(models)], f"0x00158d01{i:08x}")
+        for i in range(count)
+    ]
+
+
 async def run(
-    fleet: Fleet, manifest_path: Path | None, quiet: bool, mdns: list[str] | None = None
+    fleet: Fleet,
+    manifest_path: Path | None,
+    quiet: bool,
+    mdns: list[str] | None = None,
+    mqtt: str | None = None,
+    zigbee_count: int = 0,
 ) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -54,6 +71,11 @@ async def run(
         await stack.enter_async_context(fleet)
         if mdns:
             await stack.enter_async_context(MdnsAdvertiser(list(fleet.devices), mdns))
+        if mqtt:
+            simulation = MqttSimulation(mqtt, devices=zigbee_devices(zigbee_count))
+            await stack.enter_async_context(simulation)
+            if not quiet:
+                print("\n".join(simulation.describe()[:20]))
         manifest = fleet.manifest()
         if manifest_path is not None:
             write_manifest(manifest_path, manifest)
@@ -87,6 +109,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--manifest", type=Path, help="write id, model, host, port, did, token")
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument(
+        "--mqtt",
+        metavar="URL",
+        help="also run the Zigbee2MQTT bridge and HA-discovery lamp on this broker",
+    )
+    parser.add_argument(
+        "--zigbee-count",
+        type=int,
+        default=0,
+        help="with --mqtt: this many Zigbee devices (default: one of each model)",
+    )
+    parser.add_argument(
         "--bind-any",
         action="store_true",
         help="bind 0.0.0.0 so broadcasts arrive (use inside a network namespace)",
@@ -114,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
             args.count, models, args.host_base, args.port, args.tick,
             bind="0.0.0.0" if args.bind_any else None,  # noqa: S104 - namespaces only
         )  # fmt: skip
-    asyncio.run(run(fleet, args.manifest, args.quiet, args.mdns))
+    asyncio.run(run(fleet, args.manifest, args.quiet, args.mdns, args.mqtt, args.zigbee_count))
     return 0
 
 

@@ -9,12 +9,16 @@ import time
 from contextlib import AsyncExitStack
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from hub.bus import EventBus
-from hub.config import Config
+from hub.config import Config, MqttSection
 from hub.devices.miio.runtime import MiioRuntime
 from hub.devices.registry import DeviceRegistry
 from hub.store import Store
+
+if TYPE_CHECKING:
+    from hub.devices.mqtt.connection import MqttConnection
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -27,6 +31,7 @@ class Hub:
         self.store = Store(self.data_dir / "mihub.db")
         self.registry = DeviceRegistry(self.bus, self.store)
         self.miio = MiioRuntime(config.miio, self.registry)
+        self.mqtt: MqttConnection | None = None
         self._stack = AsyncExitStack()
         self.started_at = 0.0
 
@@ -40,8 +45,31 @@ class Hub:
         _LOGGER.info("%d devices known from the store", known)
         await self.miio.start()
         self._stack.push_async_callback(self.miio.stop)
+        if self.config.mqtt is not None:
+            await self._start_mqtt(self.config.mqtt)
         self.started_at = time.time()
         _LOGGER.info("hub started in %.3f s", time.perf_counter() - began)
+
+    async def _start_mqtt(self, section: MqttSection) -> None:
+        from hub.devices.mqtt.connection import MqttConnection
+        from hub.devices.mqtt.ha_discovery import HaDiscoveryAdapter
+        from hub.devices.mqtt.zigbee2mqtt import Zigbee2MqttAdapter
+
+        self.mqtt = MqttConnection(
+            section.url,
+            hub_id=self.config.hub.id,
+            prefix=self.config.mqtt_prefix,
+            username=section.username,
+            password=section.password,
+            bus=self.bus,
+        )
+        await self._stack.enter_async_context(self.mqtt)
+        if section.zigbee2mqtt.enabled:
+            adapter = Zigbee2MqttAdapter(self.mqtt, self.registry, section.zigbee2mqtt.base_topic)
+            await self._stack.enter_async_context(adapter)
+        if section.homeassistant.enabled:
+            discovery = HaDiscoveryAdapter(self.mqtt, self.registry, section.homeassistant.prefix)
+            await self._stack.enter_async_context(discovery)
 
     async def stop(self) -> None:
         await self._stack.aclose()

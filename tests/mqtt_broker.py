@@ -158,6 +158,6 @@ class MosquittoBroker:
 async def mosquitto() -> AsyncIterator[MosquittoBroker]:
     """A private Mosquitto on a free port, stopped after the test."""
     if not os.access(MOSQUITTO, os.X_OK):
-        pytest.skip(f"{MOSQUITTO} is not installed")
+        pytest.fail(f"{MOSQUITTO} is not installed: run `make test`, which installs it")
     async with MosquittoBroker() as broker:
         yield broker

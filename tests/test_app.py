@@ -6,9 +6,13 @@ import asyncio
 from pathlib import Path
 
 from firmware_sim.fleet import DeviceConfig, Fleet
+from firmware_sim.mqtt import MqttSimulation
 from hub.app import Hub
 from hub.config import Config
-from hub.devices.model import Availability
+from hub.devices.model import Availability, CommandStatus
+from tests.mqtt_broker import MosquittoBroker, mosquitto, until
+
+__all__ = ["mosquitto"]  # the fixture
 
 
 def config_for(fleet: Fleet, data_dir: Path) -> Config:
@@ -49,3 +53,18 @@ async def test_a_restarted_hub_lists_every_device_at_once(tmp_path: Path) -> Non
             assert all(d.room == "Study" for d in devices)
             assert all(d.state["power"].stale for d in devices)
             assert all(d.availability is Availability.UNKNOWN for d in devices)
+
+
+async def test_the_hub_brings_in_zigbee2mqtt_and_ha_discovery_devices(
+    tmp_path: Path, mosquitto: MosquittoBroker
+) -> None:
+    config = Config.model_validate(
+        {"hub": {"id": "t1", "data_dir": str(tmp_path)}, "mqtt": {"url": mosquitto.url}}
+    )
+    async with MqttSimulation(mosquitto.url) as simulation, Hub(config) as hub:
+        await until(lambda: "zigbee-0x00158d0000000005" in hub.registry.devices, 5)
+        await until(lambda: any(d.startswith("mqtt-") for d in hub.registry.devices), 5)
+        plug = hub.registry.get("zigbee-0x00158d0000000005")
+        result = await hub.registry.command(plug.id, "state", True)
+        assert result.status is CommandStatus.CONFIRMED
+        assert simulation.bridge.devices["plug_1"].state["state"] == "ON"

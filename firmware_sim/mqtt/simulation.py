@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from types import TracebackType
 from urllib.parse import urlsplit
 
 from firmware_sim.mqtt.bridge import Zigbee2MqttBridge
+from firmware_sim.mqtt.catalog import ZigbeeDeviceConfig
 from firmware_sim.mqtt.ha_lamp import HaDiscoveryLamp
 
 
@@ -33,9 +35,10 @@ class MqttSimulation:
         url: str,
         base_topic: str = "zigbee2mqtt",
         discovery_prefix: str = "homeassistant",
+        devices: Sequence[ZigbeeDeviceConfig] | None = None,
     ) -> None:
         host, port = broker_address(url)
-        self.bridge = Zigbee2MqttBridge(host, port, base_topic)
+        self.bridge = Zigbee2MqttBridge(host, port, base_topic, devices)
         self.lamp = HaDiscoveryLamp(host, port, discovery_prefix=discovery_prefix)
         self._stack = contextlib.AsyncExitStack()
 
