@@ -18,6 +18,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -58,11 +59,26 @@ async def stop(proc: asyncio.subprocess.Process) -> None:
             await proc.wait()
 
 
-async def memory(devices: int, workdir: Path) -> dict[str, float]:
+async def start_broker(workdir: Path) -> tuple[asyncio.subprocess.Process, str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    conf = workdir / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+    broker = await asyncio.create_subprocess_exec(
+        "/usr/sbin/mosquitto", "-c", str(conf), stderr=asyncio.subprocess.DEVNULL
+    )
+    await asyncio.sleep(0.3)
+    return broker, f"mqtt://127.0.0.1:{port}"
+
+
+async def memory(devices: int, zigbee: int, workdir: Path) -> dict[str, float]:
     manifest = workdir / "manifest.json"
+    broker, url = await start_broker(workdir)
     fleet = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "firmware_sim", "--count", str(devices), "--models", MODELS,
         "--host-base", "127.0.1.10", "--manifest", str(manifest), "--quiet",
+        "--mqtt", url, "--zigbee-count", str(zigbee),
     )  # fmt: skip
     try:
         while not manifest.exists():  # noqa: ASYNC110 - a benchmark polling a file
@@ -70,6 +86,7 @@ async def memory(devices: int, workdir: Path) -> dict[str, float]:
         entries = json.loads(manifest.read_text())
         config = {
             "hub": {"data_dir": str(workdir / "data")},
+            "mqtt": {"url": url},
             "miio": {
                 "bind": "127.0.0.1",
                 "devices": [{"host": e["host"], "token": e["token"]} for e in entries],
@@ -89,13 +106,34 @@ async def memory(devices: int, workdir: Path) -> dict[str, float]:
             drain = asyncio.create_task(hub.stderr.read())
             await asyncio.sleep(5)
             rss, peak = rss_mb(hub.pid)
+            known = await count_devices(path)
             await stop(hub)
             drain.cancel()
         finally:
             await stop(hub)
     finally:
         await stop(fleet)
-    return {"devices": devices, "onboarded_s": onboarded, "rss_mb": rss, "peak_mb": peak}
+        await stop(broker)
+    return {
+        "devices": devices,
+        "onboarded_s": onboarded,
+        "rss_mb": rss,
+        "peak_mb": peak,
+        "known": known,
+    }
+
+
+async def count_devices(config: Path) -> dict[str, int]:
+    """Devices the hub stored, per protocol (read with `mihub devices --json`)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "hub.cli", "devices", "--config", str(config), "--json",
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, _ = await proc.communicate()
+    counts: dict[str, int] = {}
+    for device in json.loads(stdout):
+        counts[device["protocol"]] = counts.get(device["protocol"], 0) + 1
+    return counts
 
 
 async def seed_store(data_dir: Path, count: int) -> None:
@@ -147,14 +185,16 @@ async def startup(count: int, workdir: Path, runs: int = 5) -> dict[str, float]:
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--devices", type=int, default=100)
+    parser.add_argument("--zigbee", type=int, default=100)
     parser.add_argument("--store", type=int, default=200)
     args = parser.parse_args()
     os.chdir(ROOT)
     with tempfile.TemporaryDirectory(prefix="mihub-bench-") as tmp:
-        mem = await memory(args.devices, Path(tmp))
+        mem = await memory(args.devices, args.zigbee, Path(tmp))
         start = await startup(args.store, Path(tmp))
     print(
-        f"mihub run with {mem['devices']} simulated miIO devices: all online after "
+        f"mihub run with {mem['devices']} miIO + {args.zigbee} Zigbee2MQTT simulated devices "
+        f"(stored per protocol: {mem['known']}): miIO all online after "
         f"{mem['onboarded_s']:.2f} s; RSS {mem['rss_mb']:.1f} MB (peak {mem['peak_mb']:.1f} MB)"
     )
     print(
