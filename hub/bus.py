@@ -168,3 +168,12 @@ class EventStream:
             return self._queue.get_nowait()
         except asyncio.QueueEmpty:
             return None
+
+
+@dataclass(frozen=True, slots=True)
+class AutomationRan(Event):
+    """An automation was triggered: it ran, or its conditions stopped it, or it was skipped."""
+
+    automation_id: str
+    trace_id: str
+    result: str

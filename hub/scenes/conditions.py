@@ -1,0 +1,107 @@
+"""Conditions: evaluated against the registry and the clock; each leaves what it saw."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from hub.devices.model import Availability
+from hub.devices.registry import DeviceRegistry
+from hub.scenes.model import (
+    AndCondition,
+    AvailableCondition,
+    Condition,
+    NotCondition,
+    NumericCondition,
+    OrCondition,
+    StateCondition,
+    SunCondition,
+    TimeCondition,
+)
+from hub.scenes.schedule import Location
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class ConditionChecker:
+    def __init__(
+        self, registry: DeviceRegistry, location: Location, now: Callable[[], dt.datetime]
+    ) -> None:
+        self.registry = registry
+        self.location = location
+        self.now = now
+
+    def all(self, conditions: list[Condition], trace: list[dict[str, Any]]) -> bool:
+        """True when every condition holds; stops at the first that does not."""
+        return all(self.check(condition, trace) for condition in conditions)
+
+    def check(self, condition: Condition, trace: list[dict[str, Any]]) -> bool:
+        entry: dict[str, Any] = {"condition": condition.condition}
+        trace.append(entry)
+        result = self._check(condition, entry)
+        entry["result"] = result
+        return result
+
+    def _value(self, device_id: str, feature: str, entry: dict[str, Any]) -> Any:
+        device = self.registry.devices.get(device_id)
+        value = None if device is None else device.value(feature)
+        entry.update(device=device_id, feature=feature, saw=value)
+        return value
+
+    def _check(self, condition: Condition, entry: dict[str, Any]) -> bool:
+        if isinstance(condition, StateCondition):
+            value = self._value(condition.device, condition.feature, entry)
+            wanted = condition.state if isinstance(condition.state, list) else [condition.state]
+            return value in wanted
+        if isinstance(condition, NumericCondition):
+            value = self._value(condition.device, condition.feature, entry)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return False
+            above_ok = condition.above is None or value > condition.above
+            return above_ok and (condition.below is None or value < condition.below)
+        if isinstance(condition, AvailableCondition):
+            device = self.registry.devices.get(condition.device)
+            online = device is not None and device.availability is Availability.ONLINE
+            entry.update(device=condition.device, saw="online" if online else "not online")
+            return online is condition.online
+        if isinstance(condition, TimeCondition):
+            return self._time(condition, entry)
+        if isinstance(condition, SunCondition):
+            return self._sun(condition, entry)
+        nested: list[dict[str, Any]] = []
+        entry["conditions"] = nested
+        if isinstance(condition, AndCondition):
+            return all(self.check(c, nested) for c in condition.conditions)
+        if isinstance(condition, OrCondition):
+            return any(self.check(c, nested) for c in condition.conditions)
+        if isinstance(condition, NotCondition):
+            return not any(self.check(c, nested) for c in condition.conditions)
+        raise TypeError(f"unknown condition {condition!r}")
+
+    def _time(self, condition: TimeCondition, entry: dict[str, Any]) -> bool:
+        now = self.now()
+        entry["saw"] = now.strftime("%a %H:%M:%S")
+        if condition.weekdays and WEEKDAYS[now.weekday()] not in condition.weekdays:
+            return False
+        current = now.time()
+        after, before = condition.after, condition.before
+        if after is not None and before is not None and after > before:  # across midnight
+            return current >= after or current < before
+        return (after is None or current >= after) and (before is None or current < before)
+
+    def _sun(self, condition: SunCondition, entry: dict[str, Any]) -> bool:
+        now = self.now().astimezone(self.location.zone)
+        entry["saw"] = now.isoformat(timespec="seconds")
+        try:
+            if condition.after is not None:
+                moment = self.location.sun_event(condition.after, now.date())
+                if now < moment + dt.timedelta(seconds=condition.after_offset):
+                    return False
+            if condition.before is not None:
+                moment = self.location.sun_event(condition.before, now.date())
+                if now >= moment + dt.timedelta(seconds=condition.before_offset):
+                    return False
+        except ValueError:  # no sunrise/sunset today at this latitude
+            return False
+        return True

@@ -1,0 +1,378 @@
+"""The automation engine: every trigger, condition and action kind, run modes and traces."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from hub.bus import AutomationRan, DeviceEvent, DeviceOffline, EventBus, MqttMessage, Notification
+from hub.devices.registry import DeviceRegistry
+from hub.errors import ConfigError
+from hub.scenes.engine import AutomationEngine
+from hub.scenes.model import parse_automation, parse_scene
+from tests.scenes.home import EchoAdapter, Published, build_home
+
+
+@dataclass
+class Rig:
+    bus: EventBus
+    registry: DeviceRegistry
+    adapter: EchoAdapter
+    engine: AutomationEngine
+    published: Published
+
+
+@pytest.fixture
+async def rig() -> AsyncIterator[Rig]:
+    bus = EventBus()
+    registry, adapter = build_home(bus)
+    published = Published()
+    engine = AutomationEngine(registry, bus, publish=published)
+    await engine.start()
+    try:
+        yield Rig(bus, registry, adapter, engine, published)
+    finally:
+        await engine.stop()
+        registry.close()
+
+
+async def add(rig: Rig, **data: Any) -> str:
+    data.setdefault("id", "a1")
+    await rig.engine.save(parse_automation(data))
+    return str(data["id"])
+
+
+async def until(predicate: Callable[[], object], seconds: float = 2.0) -> None:
+    for _ in range(int(seconds / 0.01)):
+        if predicate():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not reached in time")
+
+
+LAMP_ON = [{"action": "set", "device": "lamp", "feature": "power", "value": True}]
+
+
+# ---- triggers -----------------------------------------------------------------------------
+
+
+async def test_state_trigger_to_and_from(rig: Rig) -> None:
+    await add(rig, trigger=[{"platform": "state", "device": "thermo", "feature": "temperature",
+                             "to": 25.0, "from": 20.0}], action=LAMP_ON)  # fmt: skip
+    rig.registry.update("thermo", {"temperature": 25.0})
+    await until(lambda: rig.registry.get("lamp").value("power") is True)
+
+
+async def test_numeric_trigger_fires_on_crossing_not_on_every_change(rig: Rig) -> None:
+    await add(rig, mode="parallel", trigger=[{"platform": "state", "device": "thermo",
+              "feature": "temperature", "above": 24}], action=LAMP_ON)  # fmt: skip
+    for value in (25.0, 26.0, 27.0):
+        rig.registry.update("thermo", {"temperature": value})
+    await asyncio.sleep(0.05)
+    assert len(rig.engine.traces("a1")) == 1
+
+
+async def test_state_held_for_a_duration(rig: Rig) -> None:
+    await add(rig, trigger=[{"platform": "state", "device": "thermo", "feature": "temperature",
+                             "above": 24, "for": 0.2}], action=LAMP_ON)  # fmt: skip
+    rig.registry.update("thermo", {"temperature": 25.0})
+    await asyncio.sleep(0.1)
+    rig.registry.update("thermo", {"temperature": 20.0})  # not held long enough
+    await asyncio.sleep(0.2)
+    assert rig.registry.get("lamp").value("power") is False
+    rig.registry.update("thermo", {"temperature": 26.0})
+    await until(lambda: rig.registry.get("lamp").value("power") is True)
+
+
+async def test_device_event_trigger_with_data_match(rig: Rig) -> None:
+    await add(rig, trigger=[{"platform": "event", "device": "button", "event": "action",
+                             "data": {"value": "double"}}], action=LAMP_ON)  # fmt: skip
+    rig.bus.publish(DeviceEvent("button", "action", {"value": "single"}))
+    await asyncio.sleep(0.05)
+    assert rig.registry.get("lamp").value("power") is False
+    rig.bus.publish(DeviceEvent("button", "action", {"value": "double"}))
+    await until(lambda: rig.registry.get("lamp").value("power") is True)
+
+
+async def test_availability_trigger(rig: Rig) -> None:
+    await add(rig, trigger=[{"platform": "availability", "device": "thermo", "to": "offline"}],
+              action=[{"action": "notify", "message": "thermometer gone"}])  # fmt: skip
+    notes: list[Notification] = []
+    rig.bus.subscribe(Notification, notes.append)
+    rig.bus.publish(DeviceOffline("thermo", "no reply"))
+    await until(lambda: notes)
+    assert notes[0].message == "thermometer gone"
+
+
+async def test_mqtt_trigger_with_json_payload_match_and_templated_publish(rig: Rig) -> None:
+    await add(rig, trigger=[{"platform": "mqtt", "topic": "bench/trigger", "value_path": "value",
+                             "payload": "1"}],
+              action=[{"action": "publish", "topic": "bench/action",
+                       "payload": "{trigger.payload_json.value}:{trigger.payload}"}])  # fmt: skip
+    assert "bench/trigger" in rig.engine.topic_filters()
+    rig.bus.publish(MqttMessage("bench/trigger", b'{"value": 0}'))
+    rig.bus.publish(MqttMessage("bench/trigger", b'{"value": 1}'))
+    await until(lambda: rig.published.messages)
+    await asyncio.sleep(0.02)
+    assert rig.published.messages == [("bench/action", b'1:{"value": 1}')]
+
+
+async def test_mqtt_wildcard_trigger(rig: Rig) -> None:
+    await add(rig, trigger=[{"platform": "mqtt", "topic": "home/+/button"}], action=LAMP_ON)
+    assert rig.engine.topic_filters() == {"home/+/button"}
+    rig.bus.publish(MqttMessage("home/hall/button", b"press"))
+    await until(lambda: rig.registry.get("lamp").value("power") is True)
+
+
+async def test_webhook_trigger(rig: Rig) -> None:
+    await add(rig, trigger=[{"platform": "webhook", "webhook_id": "door-bell"}], action=LAMP_ON)
+    assert rig.engine.fire_webhook("nope") == 0
+    assert rig.engine.fire_webhook("door-bell", {"who": "me"}) == 1
+    await until(lambda: rig.registry.get("lamp").value("power") is True)
+    assert rig.engine.traces("a1")[0]["trigger"]["data"] == {"who": "me"}
+
+
+async def test_time_trigger_fires_at_the_time_of_day(rig: Rig) -> None:
+    soon = (rig.engine.now() + dt.timedelta(seconds=1.2)).time().replace(microsecond=0)
+    await add(rig, trigger=[{"platform": "time", "at": soon.isoformat()}], action=LAMP_ON)
+    await until(lambda: rig.registry.get("lamp").value("power") is True, 3)
+
+
+async def test_start_trigger_fires_when_the_engine_starts() -> None:
+    bus = EventBus()
+    registry, _ = build_home(bus)
+    engine = AutomationEngine(registry, bus)
+    await engine.start([{"id": "boot", "trigger": [{"platform": "start"}], "action": LAMP_ON}])
+    try:
+        await until(lambda: registry.get("lamp").value("power") is True)
+    finally:
+        await engine.stop()
+
+
+# ---- conditions ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("condition", "passes"),
+    [
+        ({"condition": "state", "device": "lamp", "feature": "brightness", "state": [50, 60]}, True),
+        ({"condition": "numeric", "device": "thermo", "feature": "temperature", "above": 21}, False),
+        ({"condition": "numeric", "device": "thermo", "feature": "temperature", "below": 21}, True),
+        ({"condition": "available", "device": "thermo", "online": False}, True),
+        ({"condition": "time", "after": "00:00:00", "before": "23:59:59"}, True),
+        ({"condition": "time", "after": "23:59:59", "before": "00:00:00"}, False),
+        ({"condition": "not", "conditions": [
+            {"condition": "state", "device": "lamp", "feature": "power", "state": True}]}, True),
+        ({"condition": "or", "conditions": [
+            {"condition": "state", "device": "lamp", "feature": "power", "state": True},
+            {"condition": "numeric", "device": "thermo", "feature": "temperature",
+             "below": 30}]}, True),
+        ({"condition": "and", "conditions": [
+            {"condition": "state", "device": "lamp", "feature": "power", "state": True},
+            {"condition": "numeric", "device": "thermo", "feature": "temperature",
+             "below": 30}]}, False),
+    ],
+)  # fmt: skip
+async def test_conditions_gate_the_actions_and_leave_a_trace(
+    rig: Rig, condition: dict[str, Any], passes: bool
+) -> None:
+    await add(rig, trigger=[{"platform": "webhook", "webhook_id": "go"}], condition=[condition],
+              action=LAMP_ON)  # fmt: skip
+    rig.engine.fire_webhook("go")
+    await until(lambda: rig.engine.traces("a1")[0]["result"] != "running")
+    trace = rig.engine.traces("a1")[0]
+    assert trace["result"] == ("done" if passes else "conditions_failed")
+    assert trace["conditions"][0]["result"] is passes
+    assert rig.registry.get("lamp").value("power") is passes
+
+
+async def test_the_trace_shows_what_a_condition_saw(rig: Rig) -> None:
+    await add(rig, trigger=[{"platform": "webhook", "webhook_id": "go"}],
+              condition=[{"condition": "numeric", "device": "thermo", "feature": "temperature",
+                          "above": 30}], action=LAMP_ON)  # fmt: skip
+    rig.engine.fire_webhook("go")
+    trace = rig.engine.traces("a1")[0]
+    assert trace["result"] == "conditions_failed"
+    assert trace["conditions"][0]["saw"] == 20.0
+
+
+async def test_time_window_across_midnight() -> None:
+    from hub.scenes.conditions import ConditionChecker
+    from hub.scenes.model import TimeCondition
+    from hub.scenes.schedule import Location
+
+    bus = EventBus()
+    registry, _ = build_home(bus)
+    window = TimeCondition(condition="time", after=dt.time(22), before=dt.time(6))
+    for hour, inside in ((23, True), (3, True), (12, False), (6, False)):
+        now = dt.datetime(2026, 11, 22, hour, tzinfo=dt.UTC)
+        checker = ConditionChecker(registry, Location(), lambda now=now: now)
+        assert checker.check(window, []) is inside, hour
+    sunday = dt.datetime(2026, 11, 22, 12, tzinfo=dt.UTC)
+    weekdays = TimeCondition(condition="time", weekdays=["mon", "tue"])
+    assert ConditionChecker(registry, Location(), lambda: sunday).check(weekdays, []) is False
+
+
+# ---- actions ------------------------------------------------------------------------------
+
+
+async def test_call_delay_notify_and_scene(rig: Rig) -> None:
+    await rig.engine.scenes.save(parse_scene({"id": "dim", "name": "Dim", "targets": [
+        {"device": "lamp", "feature": "brightness", "value": 10}]}))  # fmt: skip
+    notes: list[Notification] = []
+    rig.bus.subscribe(Notification, notes.append)
+    await add(rig, trigger=[{"platform": "webhook", "webhook_id": "go"}], action=[
+        {"action": "call", "device": "lamp", "feature": "toggle"},
+        {"action": "delay", "seconds": 0.05},
+        {"action": "scene", "scene": "dim"},
+        {"action": "notify", "title": "Lamp", "message": "now {trigger.webhook_id}"},
+    ])  # fmt: skip
+    rig.engine.fire_webhook("go")
+    await until(lambda: notes)
+    lamp = rig.registry.get("lamp")
+    assert (lamp.value("power"), lamp.value("brightness")) == (True, 10)
+    assert notes[0].message == "now go"
+    steps = rig.engine.traces("a1")[0]["actions"]
+    assert [s["action"] for s in steps] == ["call", "delay", "scene", "notify"]
+    assert steps[1]["ms"] >= 50
+    assert steps[2]["devices"][0]["status"] in {"confirmed", "acknowledged"}
+
+
+async def test_wait_for_a_trigger_and_its_timeout(rig: Rig) -> None:
+    await add(rig, trigger=[{"platform": "webhook", "webhook_id": "go"}], action=[
+        {"action": "wait", "timeout": 1, "trigger": [
+            {"platform": "event", "device": "button", "event": "action"}]},
+        {"action": "set", "device": "lamp", "feature": "brightness", "value": 77},
+    ])  # fmt: skip
+    rig.engine.fire_webhook("go")
+    await asyncio.sleep(0.05)
+    rig.bus.publish(DeviceEvent("button", "action", {"value": "single"}))
+    await until(lambda: rig.registry.get("lamp").value("brightness") == 77)
+    await add(rig, id="a2", trigger=[{"platform": "webhook", "webhook_id": "go2"}], action=[
+        {"action": "wait", "timeout": 0.05, "continue_on_timeout": False, "trigger": [
+            {"platform": "event", "device": "button", "event": "action"}]},
+        {"action": "set", "device": "lamp", "feature": "brightness", "value": 1},
+    ])  # fmt: skip
+    rig.engine.fire_webhook("go2")
+    await until(lambda: rig.engine.traces("a2")[0]["result"] == "stopped")
+    assert rig.registry.get("lamp").value("brightness") == 77
+
+
+async def test_choose_repeat_and_stop(rig: Rig) -> None:
+    await add(rig, trigger=[{"platform": "webhook", "webhook_id": "go"}], action=[
+        {"action": "choose", "choices": [
+            {"conditions": [{"condition": "state", "device": "lamp", "feature": "power",
+                             "state": True}],
+             "sequence": [{"action": "set", "device": "lamp", "feature": "brightness",
+                           "value": 99}]}],
+         "default": [{"action": "set", "device": "lamp", "feature": "brightness", "value": 5}]},
+        {"action": "repeat", "count": 3, "sequence": [
+            {"action": "publish", "topic": "t/{trigger.repeat.index}", "payload": "x"}]},
+        {"action": "repeat", "until": [{"condition": "state", "device": "lamp",
+                                        "feature": "power", "state": True}],
+         "sequence": [{"action": "call", "device": "lamp", "feature": "toggle"}]},
+        {"action": "stop", "reason": "enough"},
+        {"action": "set", "device": "lamp", "feature": "brightness", "value": 42},
+    ])  # fmt: skip
+    rig.engine.fire_webhook("go")
+    await until(lambda: rig.engine.traces("a1")[0]["result"] == "stopped")
+    lamp = rig.registry.get("lamp")
+    assert (lamp.value("brightness"), lamp.value("power")) == (5, True)
+    assert [t for t, _ in rig.published.messages] == ["t/1", "t/2", "t/3"]
+    steps = rig.engine.traces("a1")[0]["actions"]
+    assert steps[0]["chose"] == "default"
+    assert steps[2]["iterations"] == 1
+    assert rig.engine.traces("a1")[0]["error"] == "enough"
+
+
+async def test_enable_and_disable_other_automations(rig: Rig) -> None:
+    await add(rig, id="target", trigger=[{"platform": "webhook", "webhook_id": "t"}],
+              action=LAMP_ON)  # fmt: skip
+    await add(rig, id="switch", trigger=[{"platform": "webhook", "webhook_id": "s"}],
+              action=[{"action": "disable", "automation": "target"}])  # fmt: skip
+    rig.engine.fire_webhook("s")
+    await until(lambda: not rig.engine.get("target").enabled)
+    rig.engine.fire_webhook("t")
+    await asyncio.sleep(0.05)
+    assert rig.registry.get("lamp").value("power") is False
+    assert rig.engine.traces("target") == []
+
+
+async def test_a_failing_action_is_an_error_in_the_trace(rig: Rig) -> None:
+    await add(rig, trigger=[{"platform": "webhook", "webhook_id": "go"}], action=[
+        {"action": "set", "device": "lamp", "feature": "brightness", "value": 500}])  # fmt: skip
+    rig.engine.fire_webhook("go")
+    await until(lambda: rig.engine.traces("a1")[0]["result"] == "error")
+    assert "from 1 to 100" in rig.engine.traces("a1")[0]["error"]
+
+
+# ---- run modes ----------------------------------------------------------------------------
+
+SLOW = [{"action": "delay", "seconds": 0.15}, {"action": "publish", "topic": "done"}]
+
+
+@pytest.mark.parametrize(
+    ("mode", "results", "published"),
+    [
+        ("single", ["done", "skipped", "skipped"], 1),
+        ("restart", ["cancelled", "cancelled", "done"], 1),
+        ("queued", ["done", "done", "skipped"], 2),
+        ("parallel", ["done", "done", "skipped"], 2),
+    ],
+)
+async def test_run_modes(rig: Rig, mode: str, results: list[str], published: int) -> None:
+    await add(rig, mode=mode, max=2, trigger=[{"platform": "webhook", "webhook_id": "go"}],
+              action=SLOW)  # fmt: skip
+    for _ in range(3):
+        rig.engine.fire_webhook("go")
+    await asyncio.sleep(0.6)
+    traces = list(reversed(rig.engine.traces("a1")))
+    assert [t["result"] for t in traces] == results
+    assert len(rig.published.messages) == published
+
+
+async def test_runs_are_announced_and_traces_are_bounded(rig: Rig) -> None:
+    ran: list[AutomationRan] = []
+    rig.bus.subscribe(AutomationRan, ran.append)
+    await add(rig, mode="parallel", max=50,
+              trigger=[{"platform": "webhook", "webhook_id": "go"}],
+              action=[{"action": "publish", "topic": "x"}])  # fmt: skip
+    for _ in range(15):
+        rig.engine.fire_webhook("go")
+    await until(lambda: len(ran) == 15)
+    assert len(rig.engine.traces("a1")) == 10
+
+
+# ---- the index ----------------------------------------------------------------------------
+
+
+async def test_an_event_only_evaluates_the_automations_that_can_match(rig: Rig) -> None:
+    for i in range(200):
+        await add(rig, id=f"other{i}", trigger=[{"platform": "state", "device": f"dev{i}",
+                                                 "feature": "power"}], action=LAMP_ON)  # fmt: skip
+    await add(rig, id="mine", trigger=[{"platform": "state", "device": "thermo",
+                                        "feature": "temperature"}], action=LAMP_ON)  # fmt: skip
+    before = rig.engine.evaluations
+    rig.registry.update("thermo", {"temperature": 21.0})
+    assert rig.engine.evaluations - before == 1
+
+
+# ---- validation ---------------------------------------------------------------------------
+
+
+def test_errors_name_the_automation_and_the_field() -> None:
+    with pytest.raises(ConfigError, match=r"automation 'Night light': action\.0\.value"):
+        parse_automation({"id": "n", "alias": "Night light",
+                          "trigger": [{"platform": "start"}],
+                          "action": [{"action": "set", "device": "x", "feature": "y"}]})  # fmt: skip
+    with pytest.raises(ConfigError, match=r"automation 'c': trigger\.0\.cron"):
+        parse_automation({"id": "c", "trigger": [{"platform": "cron", "cron": "* * *"}],
+                          "action": [{"action": "stop"}]})  # fmt: skip
+    with pytest.raises(ConfigError, match=r"automation 'u': trigger\.0"):
+        parse_automation({"id": "u", "trigger": [{"platform": "telepathy"}],
+                          "action": [{"action": "stop"}]})  # fmt: skip
