@@ -1,0 +1,124 @@
+"""Delays and 'for' timers survive a restart: stop the engine and its store, start new ones."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from hub.bus import EventBus
+from hub.scenes.engine import AutomationEngine
+from hub.scenes.model import parse_automation
+from hub.store import Store
+from tests.scenes.home import build_home
+
+DELAYED = {
+    "id": "later",
+    "trigger": [{"platform": "webhook", "webhook_id": "go"}],
+    "action": [
+        {"action": "set", "device": "lamp", "feature": "brightness", "value": 80},
+        {"action": "delay", "seconds": 0.6},
+        {"action": "set", "device": "lamp", "feature": "power", "value": True},
+    ],
+}
+HELD = {
+    "id": "warm",
+    "trigger": [{"platform": "state", "device": "thermo", "feature": "temperature",
+                 "above": 24, "for": 0.6}],
+    "action": [{"action": "set", "device": "lamp", "feature": "power", "value": True}],
+}  # fmt: skip
+
+
+async def wait_power(registry_lamp_value: object, seconds: float) -> float | None:
+    began = time.monotonic()
+    while time.monotonic() - began < seconds:
+        if registry_lamp_value():  # type: ignore[operator]
+            return time.monotonic() - began
+        await asyncio.sleep(0.01)
+    return None
+
+
+async def test_a_pending_delay_resumes_after_a_restart_and_fires_on_time(tmp_path: Path) -> None:
+    path = tmp_path / "hub.db"
+    async with Store(path, flush_interval=0.05) as store:
+        bus = EventBus()
+        registry, _ = build_home(bus, store)
+        engine = AutomationEngine(registry, bus, store)
+        await engine.start()
+        await engine.save(parse_automation(DELAYED))
+        engine.fire_webhook("go")
+        await asyncio.sleep(0.2)
+        assert registry.get("lamp").value("brightness") == 80
+        await engine.stop()  # the hub stops in the middle of the delay
+        registry.close()
+    assert registry.get("lamp").value("power") is False
+    stopped_at = time.monotonic()
+
+    async with Store(path, flush_interval=0.05) as store:
+        bus = EventBus()
+        registry, _ = build_home(bus, store)
+        engine = AutomationEngine(registry, bus, store)
+        await engine.start()
+        try:
+            waited = await wait_power(lambda: registry.get("lamp").value("power"), 2)
+            assert waited is not None, "the delay never resumed"
+            elapsed = time.monotonic() - stopped_at + 0.2
+            assert 0.45 <= elapsed <= 1.2, f"fired {elapsed:.2f}s after the trigger, not ~0.6s"
+            trace = engine.traces("later")[0]
+            assert trace["trigger"]["resumed"] is True
+            assert [a["action"] for a in trace["actions"]] == ["set"]
+        finally:
+            await engine.stop()
+            registry.close()
+
+
+async def test_a_delay_whose_time_passed_while_stopped_fires_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "hub.db"
+    async with Store(path) as store:
+        bus = EventBus()
+        registry, _ = build_home(bus, store)
+        engine = AutomationEngine(registry, bus, store)
+        await engine.start()
+        await engine.save(parse_automation(DELAYED))
+        engine.fire_webhook("go")
+        await asyncio.sleep(0.1)
+        await engine.stop()
+        registry.close()
+    await asyncio.sleep(0.7)
+    async with Store(path) as store:
+        bus = EventBus()
+        registry, _ = build_home(bus, store)
+        engine = AutomationEngine(registry, bus, store)
+        await engine.start()
+        try:
+            assert await wait_power(lambda: registry.get("lamp").value("power"), 0.3) is not None
+        finally:
+            await engine.stop()
+            registry.close()
+
+
+async def test_a_for_timer_survives_a_restart_while_the_state_still_holds(tmp_path: Path) -> None:
+    path = tmp_path / "hub.db"
+    async with Store(path, flush_interval=0.05) as store:
+        bus = EventBus()
+        registry, _ = build_home(bus, store)
+        engine = AutomationEngine(registry, bus, store)
+        await engine.start()
+        await engine.save(parse_automation(HELD))
+        registry.update("thermo", {"temperature": 26.0})
+        await asyncio.sleep(0.2)
+        await engine.stop()
+        registry.close()
+    async with Store(path) as store:
+        bus = EventBus()
+        registry, _ = build_home(bus, store)
+        registry.update("thermo", {"temperature": 26.0})  # still warm after the restart
+        engine = AutomationEngine(registry, bus, store)
+        await engine.start()
+        try:
+            waited = await wait_power(lambda: registry.get("lamp").value("power"), 2)
+            assert waited is not None
+            assert waited < 0.6, "it resumed the remaining time, not a fresh 0.6 s"
+        finally:
+            await engine.stop()
+            registry.close()
