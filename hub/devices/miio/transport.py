@@ -13,10 +13,12 @@ counted and dropped; so are late and duplicate replies (``transport.stats``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import random
-from dataclasses import dataclass
+import socket
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
 
@@ -26,6 +28,8 @@ from hub.errors import DeviceError, InvalidValue
 _LOGGER = logging.getLogger(__name__)
 
 MIIO_PORT = 54321
+RECEIVE_BUFFER = 1 << 20
+"""Bytes of socket buffer for replies: 1,000 devices answering at once send ~1 MB."""
 
 __all__ = ["MIIO_PORT", "MiioSession", "MiioTransport", "RetryPolicy", "TransportStats"]
 
@@ -100,19 +104,16 @@ class MiioTransport:
         timeout: float | None = None,
         retries: int | None = None,
         policy: RetryPolicy | None = None,
+        receive_buffer: int = RECEIVE_BUFFER,
     ) -> None:
         policy = policy or RetryPolicy()
-        if timeout is not None or retries is not None:
-            policy = RetryPolicy(
-                timeout=policy.timeout if timeout is None else timeout,
-                retries=policy.retries if retries is None else retries,
-                growth=policy.growth,
-                backoff=policy.backoff,
-                busy_backoff=policy.busy_backoff,
-                max_backoff=policy.max_backoff,
-            )
+        if timeout is not None:
+            policy = replace(policy, timeout=timeout)
+        if retries is not None:
+            policy = replace(policy, retries=retries)
         self.bind = bind
         self.policy = policy
+        self.receive_buffer = receive_buffer
         self.stats = TransportStats()
         self._sessions: dict[Address, MiioSession] = {}
         self._udp: asyncio.DatagramTransport | None = None
@@ -122,6 +123,9 @@ class MiioTransport:
         endpoint = _Endpoint(self._sessions, self.stats)
         udp, _ = await loop.create_datagram_endpoint(lambda: endpoint, local_addr=self.bind)
         self._udp = udp
+        with contextlib.suppress(OSError):  # the kernel caps it at net.core.rmem_max
+            sock = udp.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receive_buffer)
         return self
 
     async def __aexit__(

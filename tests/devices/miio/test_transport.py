@@ -6,8 +6,10 @@ import asyncio
 import itertools
 import logging
 import random
+import socket
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +24,7 @@ PURIFIER = "zhimi.airpurifier.mb3"
 LIGHT = "yeelink.light.color2"
 TOKEN = "00112233445566778899aabbccddeeff"
 OTHER = "ffeeddccbbaa99887766554433221100"
+RMEM_MAX = int(Path("/proc/sys/net/core/rmem_max").read_text())
 FAST = RetryPolicy(timeout=0.1, retries=3, backoff=0.01, busy_backoff=0.01)
 
 
@@ -333,3 +336,9 @@ async def test_another_device_at_the_address_is_named_in_the_error(
         with pytest.raises(DeviceAuthError, match="another device now answers there: id 999"):
             await session.send("ping")
     assert session.device_id == 999
+
+
+async def test_the_socket_buffer_holds_a_burst_of_replies(transport: MiioTransport) -> None:
+    assert transport._udp is not None
+    sock = transport._udp.get_extra_info("socket")
+    assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) >= min(1 << 20, RMEM_MAX)
