@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 from types import TracebackType
@@ -15,6 +16,10 @@ from hub.bus import EventBus
 from hub.config import Config, MqttSection
 from hub.devices.miio.runtime import MiioRuntime
 from hub.devices.registry import DeviceRegistry
+from hub.scenes.engine import AutomationEngine
+from hub.scenes.model import parse_scene
+from hub.scenes.scenes import SceneManager
+from hub.scenes.schedule import Location
 from hub.store import Store
 
 if TYPE_CHECKING:
@@ -32,6 +37,9 @@ class Hub:
         self.registry = DeviceRegistry(self.bus, self.store)
         self.miio = MiioRuntime(config.miio, self.registry)
         self.mqtt: MqttConnection | None = None
+        self.scenes = SceneManager(self.registry, self.store)
+        self.engine: AutomationEngine | None = None
+        self._watched: dict[str, Callable[[], None]] = {}
         self._stack = AsyncExitStack()
         self.started_at = 0.0
 
@@ -47,6 +55,7 @@ class Hub:
         self._stack.push_async_callback(self.miio.stop)
         if self.config.mqtt is not None:
             await self._start_mqtt(self.config.mqtt)
+        await self._start_automations()
         self.started_at = time.time()
         _LOGGER.info("hub started in %.3f s", time.perf_counter() - began)
 
@@ -70,6 +79,33 @@ class Hub:
         if section.homeassistant.enabled:
             discovery = HaDiscoveryAdapter(self.mqtt, self.registry, section.homeassistant.prefix)
             await self._stack.enter_async_context(discovery)
+
+    async def _start_automations(self) -> None:
+        location = self.config.hub.location
+        self.engine = AutomationEngine(
+            self.registry,
+            self.bus,
+            self.store,
+            scenes=self.scenes,
+            publish=self.mqtt.publish if self.mqtt is not None else None,
+            location=Location(location.latitude, location.longitude, location.timezone),
+        )
+        self.engine.on_topics = self._watch_topics
+        await self.scenes.load()
+        for number, data in enumerate(self.config.scenes):
+            scene = parse_scene(data, f"scenes[{number}]")
+            self.scenes.scenes[scene.id] = scene
+        await self.engine.start(self.config.automations)
+        self._stack.push_async_callback(self.engine.stop)
+
+    def _watch_topics(self, filters: set[str]) -> None:
+        """Subscribe the MQTT connection to exactly the topics automations listen on."""
+        if self.mqtt is None:
+            return
+        for topic in set(self._watched) - filters:
+            self._watched.pop(topic)()
+        for topic in filters - set(self._watched):
+            self._watched[topic] = self.mqtt.watch(topic)
 
     async def stop(self) -> None:
         await self._stack.aclose()

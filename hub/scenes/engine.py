@@ -14,6 +14,7 @@ import itertools
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from hub.bus import (
@@ -87,6 +88,8 @@ class AutomationEngine:
         self._unsubscribe: list[Any] = []
         self._ids = itertools.count(1)
         self._stopping = False
+        self.on_topics: Callable[[set[str]], None] | None = None
+        """Told the MQTT topic filters the automations need, whenever they change."""
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(self.location.zone)
@@ -134,6 +137,7 @@ class AutomationEngine:
         self.index.add(automation.id, automation.trigger)
         self._traces.setdefault(automation.id, deque(maxlen=self.trace_limit))
         self._schedule(automation)
+        self._topics_changed()
 
     def _uninstall(self, automation_id: str) -> None:
         self.automations.pop(automation_id, None)
@@ -142,6 +146,11 @@ class AutomationEngine:
             task.cancel()
         for key in [k for k in self._for_timers if k[0] == automation_id]:
             self._for_timers.pop(key).cancel()
+        self._topics_changed()
+
+    def _topics_changed(self) -> None:
+        if self.on_topics is not None:
+            self.on_topics(self.index.topic_filters())
 
     async def save(self, automation: Automation) -> Automation:
         """Create or replace an automation (persisted)."""
