@@ -1,19 +1,13 @@
 """One miIO device on the shared transport: handshake, stamps, message ids, retries.
 
-A session learns the device id and clock from the hello, then stamps each request with the
-device's clock advanced by local elapsed time. It keeps ONE request in flight (an
-``asyncio.Lock``, which is FIFO), numbers requests monotonically below 10000 and skips ahead
-by 100 on each retry (firmware ignores an id it has seen in the last few seconds). A timeout
-is followed by a fresh hello before the retry: a device whose clock went backwards rebooted.
-
-What a failure means, after all retries:
-- no answer to the hello either: :class:`DeviceTimeout` (offline);
-- the hello answers but requests do not: :class:`DeviceAuthError`, because real firmware
-  silently drops a packet whose checksum fails; a reply that fails our checksum says the same;
-- an error reply: :class:`DeviceError` with the device's code (-9999 / -30001 are retried).
-
-Requests from the device (pushes) are acknowledged here, duplicates dropped, and the fresh
-ones handed to ``on_request``.
+A session learns the device id and clock from the hello and stamps each request with that
+clock advanced by local elapsed time. ONE request is in flight per device (a FIFO
+``asyncio.Lock``); ids rise below 10000 and skip 100 on each retry (firmware ignores an id it
+saw lately). A timeout is followed by a fresh hello; a clock that went backwards is a reboot.
+After all retries: no answer to the hello either is :class:`DeviceTimeout` (offline); hello
+answered but requests not is :class:`DeviceAuthError` (real firmware silently drops what our
+token does not verify; a reply failing our checksum says the same); an error reply is a
+:class:`DeviceError` with the device's code (-9999 / -30001 are retried first).
 """
 
 from __future__ import annotations
@@ -23,7 +17,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hub.devices.miio import codec
 from hub.devices.miio.miot import MiotCalls
@@ -43,6 +37,7 @@ REBOOT_SLACK = 1
 """Seconds a stamp may lag behind (devices truncate their clock; replies can reorder)."""
 
 Address = tuple[str, int]
+T = TypeVar("T")
 RequestHandler = Callable[["MiioSession", dict[str, Any]], None]
 RebootListener = Callable[["MiioSession"], None]
 
@@ -58,6 +53,7 @@ class MiioSession(MiotCalls):
         send: Callable[[bytes, Address], None],
         policy: RetryPolicy,
         stats: TransportStats,
+        slots: asyncio.Semaphore,
     ) -> None:
         codec.check_token(token)
         self.host = host
@@ -72,6 +68,7 @@ class MiioSession(MiotCalls):
         self.inbox = PushInbox(self)
         self.stats = stats
         self._send = send
+        self._slots = slots
         self._lock = asyncio.Lock()
         self._handshaken = False
         self._replaced = ""
@@ -132,7 +129,7 @@ class MiioSession(MiotCalls):
         for attempt in range(self.policy.retries + 1):
             if attempt:
                 await asyncio.sleep(self.policy.pause(attempt, busy=False))
-            hello = await self._say_hello(self.policy.attempt_timeout(attempt))
+            hello = await self._say_hello(self.policy.timeout)
             if hello is not None:
                 return hello
         raise DeviceTimeout(f"{self.host} does not answer the miIO hello: offline?")
@@ -140,26 +137,25 @@ class MiioSession(MiotCalls):
     async def _send_locked(self, method: str, params: Any) -> Any:
         policy = self.policy
         need_hello = not self._handshaken
-        hello_answered = False
+        hello_ok: bool | None = None  # the last hello of this call: None, none since a timeout
         requests_sent = 0
         error: DeviceError | None = None
         for attempt in range(policy.retries + 1):
             if attempt:
                 self.stats.retries += 1
                 await asyncio.sleep(policy.pause(attempt, busy=error is not None))
-            timeout = policy.attempt_timeout(attempt)
-            if need_hello:
-                hello_answered = await self._say_hello(timeout) is not None
-                if not hello_answered:
+            if need_hello:  # hellos are answered by the Wi-Fi module at once: no growth
+                hello_ok = await self._say_hello(policy.timeout) is not None
+                if not hello_ok:
                     continue
                 need_hello = False
             msg_id = self._new_id(RETRY_ID_SKIP if attempt else 1)
             requests_sent += 1
-            reply = await self._exchange(msg_id, method, params, timeout)
+            reply = await self._exchange(msg_id, method, params, policy.attempt_timeout(attempt))
             if reply is None:
                 if self._bad_reply is not None:  # it answers, but not in words we can read
                     raise self._bad_reply
-                need_hello, error = True, None
+                need_hello, hello_ok, error = True, None, None
                 continue
             error = _error(self.host, method, reply)
             if error is None:
@@ -170,9 +166,9 @@ class MiioSession(MiotCalls):
             raise error
         if not requests_sent:
             raise DeviceTimeout(f"{self.host} does not answer the miIO hello: offline?")
-        if need_hello:  # the last request timed out: is the device still there?
-            hello_answered = await self._say_hello(policy.timeout) is not None
-        if hello_answered:
+        if hello_ok is None:  # the last request timed out: is the device still there?
+            hello_ok = await self._say_hello(policy.timeout) is not None
+        if hello_ok:
             raise DeviceAuthError(
                 f"{self.host} answers the hello but ignored {requests_sent} requests: "
                 f"the token is probably wrong (was the device re-paired?){self._replaced}"
@@ -190,36 +186,39 @@ class MiioSession(MiotCalls):
         packet = codec.build(self.token, self.device_id, self.stamp, payload)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending_id, self._pending = msg_id, future
-        self._stamp_floor = self._stamp_seen
         self._bad_reply = None
-        self._send(packet, self.address)
         try:
-            async with asyncio.timeout(wait):
-                return await future
-        except TimeoutError:
-            return None
+            return await self._round_trip(packet, future, wait)
         finally:
             self._pending = None
 
     async def _say_hello(self, wait: float) -> codec.Message | None:
         future: asyncio.Future[codec.Message] = asyncio.get_running_loop().create_future()
         self._hello = future
-        self._stamp_floor = self._stamp_seen
         self.stats.hellos += 1
-        self._send(codec.HELLO, self.address)
         try:
-            async with asyncio.timeout(wait):
-                hello = await future
-        except TimeoutError:
-            return None
+            hello = await self._round_trip(codec.HELLO, future, wait)
         finally:
             self._hello = None
+        if hello is None:
+            return None
         if self._handshaken and hello.device_id != self.device_id:
             _LOGGER.warning("%s: now device %d, was %d", self.host, hello.device_id, self.device_id)
             self._replaced = f" (another device now answers there: id {hello.device_id})"
         self.device_id = hello.device_id
         self._handshaken = True
         return hello
+
+    async def _round_trip(self, packet: bytes, future: asyncio.Future[T], wait: float) -> T | None:
+        """Send and wait, holding one of the transport's in-flight slots (bounds bursts)."""
+        async with self._slots:
+            self._stamp_floor = self._stamp_seen
+            self._send(packet, self.address)
+            try:
+                async with asyncio.timeout(wait):
+                    return await future
+            except TimeoutError:
+                return None
 
     # ---- receiving (called by the transport's datagram handler) ------------------------
 

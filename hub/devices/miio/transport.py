@@ -28,8 +28,12 @@ from hub.errors import DeviceError, InvalidValue
 _LOGGER = logging.getLogger(__name__)
 
 MIIO_PORT = 54321
+MAX_IN_FLIGHT = 64
+"""Packets awaiting a reply across all devices. Bounds a burst of replies (polling 1,000
+devices at once) to what the default socket buffer holds (212 kB, ~2.3 kB per queued reply);
+devices beyond it wait their turn instead of losing replies to the kernel."""
 RECEIVE_BUFFER = 1 << 20
-"""Bytes of socket buffer for replies: 1,000 devices answering at once send ~1 MB."""
+"""Socket buffer asked for (the kernel caps it at net.core.rmem_max)."""
 
 __all__ = ["MIIO_PORT", "MiioSession", "MiioTransport", "RetryPolicy", "TransportStats"]
 
@@ -39,9 +43,15 @@ class RetryPolicy:
     """How long to wait and how often to retry. Defaults suit a home LAN (see docs)."""
 
     timeout: float = 1.0
-    """Seconds to wait for the first reply; each retry waits ``growth`` times longer."""
+    """Seconds to wait for a hello reply and for the first request's reply.
+
+    A LAN round trip is 1-20 ms and a Wi-Fi device in power save answers within ~300 ms;
+    a reply later than 1 s was almost always lost, and a retry recovers it sooner than a
+    longer wait would (python-miio waits 5 s)."""
     retries: int = 3
     growth: float = 1.5
+    """Each retry of a request waits this much longer (1, 1.5, 2.25, 3.4 s): a busy device
+    whose MCU answers slowly is still heard. Hellos always wait ``timeout``."""
     backoff: float = 0.05
     """Pause before a retry after a timeout (doubles, jittered, capped)."""
     busy_backoff: float = 0.2
@@ -105,6 +115,7 @@ class MiioTransport:
         retries: int | None = None,
         policy: RetryPolicy | None = None,
         receive_buffer: int = RECEIVE_BUFFER,
+        max_in_flight: int = MAX_IN_FLIGHT,
     ) -> None:
         policy = policy or RetryPolicy()
         if timeout is not None:
@@ -114,6 +125,7 @@ class MiioTransport:
         self.bind = bind
         self.policy = policy
         self.receive_buffer = receive_buffer
+        self._slots = asyncio.Semaphore(max_in_flight)
         self.stats = TransportStats()
         self._sessions: dict[Address, MiioSession] = {}
         self._udp: asyncio.DatagramTransport | None = None
@@ -166,7 +178,9 @@ class MiioTransport:
         key = (host, port)
         session = self._sessions.get(key)
         if session is None:
-            session = MiioSession(host, port, token, self._sendto, self.policy, self.stats)
+            session = MiioSession(
+                host, port, token, self._sendto, self.policy, self.stats, self._slots
+            )
             self._sessions[key] = session
         elif session.token != token:
             session.rekey(token)

@@ -342,3 +342,21 @@ async def test_the_socket_buffer_holds_a_burst_of_replies(transport: MiioTranspo
     assert transport._udp is not None
     sock = transport._udp.get_extra_info("socket")
     assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) >= min(1 << 20, RMEM_MAX)
+
+
+async def test_packets_in_flight_are_capped_across_devices() -> None:
+    latency = 0.05
+    configs = [DeviceConfig(LIGHT, f"127.0.0.{100 + i}", port=0) for i in range(6)]
+    async with (
+        Fleet(configs) as fleet,
+        MiioTransport(("127.0.0.1", 0), policy=FAST, max_in_flight=2) as transport,
+    ):
+        sessions = [session_for(transport, dev) for dev in fleet.devices]
+        await asyncio.gather(*(s.handshake() for s in sessions))
+        for dev in fleet.devices:
+            dev.faults.latency = latency
+        start = time.monotonic()
+        await asyncio.gather(*(s.get_properties([(2, 1)]) for s in sessions))
+        elapsed = time.monotonic() - start
+    assert elapsed >= 3 * latency * 0.9  # six requests, two at a time
+    assert transport.stats.retries == 0
