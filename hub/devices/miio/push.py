@@ -66,7 +66,10 @@ class PushInbox:
             return
         stats.pushes += 1
         if session.on_request is not None:
-            session.on_request(session, payload)
+            try:
+                session.on_request(session, payload)
+            except Exception:
+                _LOGGER.exception("%s: the push handler failed", session.host)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,4 +251,7 @@ class Subscription:
         if state is SubscriptionState.SILENT:
             _LOGGER.info("%s is silent: %s", self.session.host, error)
         if self.on_state is not None:
-            self.on_state(state, error)
+            try:
+                self.on_state(state, error)
+            except Exception:
+                _LOGGER.exception("%s: the subscription state listener failed", self.session.host)

@@ -97,7 +97,10 @@ class _Endpoint(asyncio.DatagramProtocol):
         if session is None:
             self._stats.unknown_sender += 1
             return
-        session.received(data)
+        try:
+            session.received(data)
+        except Exception:  # an exception here would make asyncio close the shared socket
+            _LOGGER.exception("miIO: handling a packet from %s failed", addr[0])
 
     def error_received(self, exc: Exception) -> None:
         # ICMP "port unreachable" from a device that is down: the retry logic copes.

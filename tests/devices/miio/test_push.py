@@ -205,3 +205,20 @@ def test_decoding_skips_what_is_not_a_push() -> None:
         EventOccurred(5, 1, ({"piid": 1, "value": 2},), "9")
     ]
     assert decode_push({"method": "event_occured", "params": {"siid": 5}}) == []
+
+
+async def test_a_failing_push_handler_leaves_the_socket_working(
+    transport: MiioTransport, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(session: MiioSession, payload: dict[str, Any]) -> None:
+        raise ValueError("bug in a handler")
+
+    async with ScriptedDevice("127.0.0.94", TOKEN) as device:
+        session = transport.session(device.host, TOKEN, port=device.port)
+        session.on_request = broken
+        await session.send("ping")
+        device.send({"id": 5, "method": "properties_changed", "params": []})
+        await asyncio.sleep(0.05)
+        assert await session.send("ping") == ["ok"]
+    assert "the push handler failed" in caplog.text
+    assert device.acks == [{"id": 5, "result": ["ok"]}]

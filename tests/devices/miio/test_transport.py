@@ -67,7 +67,7 @@ async def test_requests_and_results(transport: MiioTransport, purifier: Simulate
 async def test_an_error_reply_is_a_device_error_with_its_code(
     transport: MiioTransport, purifier: SimulatedDevice
 ) -> None:
-    with pytest.raises(DeviceError, match="unknown method") as caught:
+    with pytest.raises(DeviceError, match="no_such_method failed") as caught:
         await session_for(transport, purifier).send("no_such_method")
     assert caught.value.code == -32601
     assert type(caught.value) is DeviceError
