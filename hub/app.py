@@ -12,6 +12,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from hub.api.auth import TokenAuth
 from hub.bus import EventBus
 from hub.config import Config, MqttSection
 from hub.devices.miio.runtime import MiioRuntime
@@ -40,6 +41,8 @@ class Hub:
         self.scenes = SceneManager(self.registry, self.store)
         self.engine: AutomationEngine | None = None
         self._watched: dict[str, Callable[[], None]] = {}
+        self.auth = TokenAuth(self.store)
+        self.api_url = ""
         self._stack = AsyncExitStack()
         self.started_at = 0.0
 
@@ -56,6 +59,7 @@ class Hub:
         if self.config.mqtt is not None:
             await self._start_mqtt(self.config.mqtt)
         await self._start_automations()
+        await self._start_api()
         self.started_at = time.time()
         _LOGGER.info("hub started in %.3f s", time.perf_counter() - began)
 
@@ -97,6 +101,30 @@ class Hub:
             self.scenes.scenes[scene.id] = scene
         await self.engine.start(self.config.automations)
         self._stack.push_async_callback(self.engine.stop)
+
+    async def _start_api(self) -> None:
+        from aiohttp import web
+
+        from hub import __version__
+        from hub.api.app import create_app
+        from hub.api.context import ApiContext
+        from hub.devices.miio.snapshot import SnapshotFetcher
+
+        snapshots = SnapshotFetcher(self.registry)
+        self._stack.push_async_callback(snapshots.close)
+        context = ApiContext(
+            self.registry, self.bus, self.auth, self.scenes, self.engine, snapshots,
+            rooms=self.config.rooms, version=__version__, cors_origins=self.config.api.cors_origins,
+        )  # fmt: skip
+        runner = web.AppRunner(create_app(context), access_log=None)
+        await runner.setup()
+        self._stack.push_async_callback(runner.cleanup)
+        site = web.TCPSite(runner, self.config.api.host, self.config.api.port)
+        await site.start()
+        sockets = getattr(site._server, "sockets", None) or []
+        port = sockets[0].getsockname()[1] if sockets else self.config.api.port
+        self.api_url = f"http://{self.config.api.host}:{port}/"
+        _LOGGER.info("the phone page and API are at %s", self.api_url)
 
     def _watch_topics(self, filters: set[str]) -> None:
         """Subscribe the MQTT connection to exactly the topics automations listen on."""

@@ -1,4 +1,4 @@
-"""The `mihub` command line: run | demo | discover | devices | check-config."""
+"""The `mihub` command line: run | demo | pair | discover | devices | check-config."""
 
 from __future__ import annotations
 
@@ -74,6 +74,40 @@ def _devices(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pair(args: argparse.Namespace) -> int:
+    """Print a one-time pairing code and a QR code of the pairing URL (valid 10 minutes)."""
+    from hub.api.auth import PAIRING_TTL, TokenAuth
+    from hub.store import Store
+
+    config = load_config(args.config)
+    scopes = [s.strip() for s in args.scopes.split(",") if s.strip()]
+
+    async def create() -> str:
+        async with Store(config.hub.data_dir / "mihub.db") as store:
+            return await TokenAuth(store).create_pairing_code(scopes)
+
+    code = asyncio.run(create())
+    host = args.host or config.api.host
+    url = f"http://{host}:{config.api.port}/#pair={code}"
+    print(pairing_text(code, url, int(PAIRING_TTL // 60)))
+    return 0
+
+
+def pairing_text(code: str, url: str, minutes: int) -> str:
+    import io
+
+    import qrcode
+
+    qr = qrcode.QRCode(border=1)
+    qr.add_data(url)
+    buffer = io.StringIO()
+    qr.print_ascii(out=buffer, invert=True)
+    return (
+        f"{buffer.getvalue()}\nOpen {url} on your phone (or scan the code above),\n"
+        f"or type the pairing code: {code}\nIt works once, for the next {minutes} minutes."
+    )
+
+
 def _discover(args: argparse.Namespace) -> int:
     from hub.devices.miio.discovery import hello_scan, mdns_scan
 
@@ -147,7 +181,13 @@ def main(argv: list[str] | None = None) -> int:
     disc.add_argument("--listen", type=float, default=1.5, help="seconds to wait for replies")
     disc.add_argument("--json", action="store_true")
 
-    sub.add_parser("demo", help="simulated devices plus the hub, on loopback")
+    pair = sub.add_parser("pair", help="pair a phone: print a one-time code and a QR code")
+    pair.add_argument("--config", type=Path, default=Path("config.yaml"))
+    pair.add_argument("--scopes", default="read,control,admin")
+    pair.add_argument("--host", help="the address the phone reaches the hub at")
+
+    demo = sub.add_parser("demo", help="simulated devices plus the hub, on loopback")
+    demo.add_argument("--port", type=int, default=8321, help="the API and phone page port")
 
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -163,10 +203,12 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.command == "devices":
             return _devices(args)
+        if args.command == "pair":
+            return _pair(args)
         if args.command == "demo":
             from hub.demo import run_demo
 
-            return run_demo()
+            return run_demo(args.port)
     except HubError as exc:
         print(f"mihub: {exc}", file=sys.stderr)
         return 1

@@ -46,6 +46,8 @@ class MiioDeviceConfig(_Section):
     name: str | None = None
     room: str | None = None
     model: str | None = None
+    snapshot_port: int = Field(8080, ge=1, le=65535)
+    """Cameras: the HTTP port of their JPEG snapshot."""
 
     @field_validator("host")
     @classmethod

@@ -1,21 +1,28 @@
 """``mihub demo``: a simulated home on loopback plus the hub, nothing else to install.
 
-The simulated devices run in this process on 127.0.0.x; the hub binds loopback only, so the
-demo never sends a packet beyond this machine.
+The simulated devices run in this process on 127.0.0.x; Zigbee sensors and buttons run on a
+private Mosquitto when it is installed (else the demo has miIO devices only, and says so);
+the hub binds loopback only, so the demo never sends a packet beyond this machine.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import shutil
 import signal
+import socket
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from firmware_sim.fleet import DeviceConfig, Fleet
+from firmware_sim.mqtt import MqttSimulation
 from hub.app import Hub
-from hub.bus import DeviceOffline, DeviceOnline, StateChanged
-from hub.config import Config, MiioDeviceConfig
+from hub.config import Config
 
 _LOGGER = logging.getLogger("mihub.demo")
 
@@ -32,6 +39,7 @@ HOME: list[tuple[str, str, str]] = [
     ("chuangmi.camera.ipc019", "Hall camera", "Hall"),
     ("chuangmi.camera.ipc019", "Garden camera", "Garden"),
 ]
+BUTTON = "zigbee-0x00158d0000000004"  # the simulated bridge's WXKG11LM button
 
 
 def demo_fleet(host_base: int = 100) -> Fleet:
@@ -42,46 +50,117 @@ def demo_fleet(host_base: int = 100) -> Fleet:
     return Fleet(configs)
 
 
-def demo_config(fleet: Fleet, data_dir: Path) -> Config:
+def demo_config(fleet: Fleet, data_dir: Path, mqtt_url: str | None, port: int) -> Config:
+    ids = [f"miio-{sim.did}" for sim in fleet.devices]
     devices = [
-        MiioDeviceConfig(host=sim.host, token=sim.token, name=name, room=room)
+        {"host": sim.host, "token": sim.token, "name": name, "room": room}
         for sim, (_, name, room) in zip(fleet.devices, HOME, strict=True)
     ]
-    return Config.model_validate(
-        {
-            "hub": {"id": "demo", "name": "Demo home", "data_dir": str(data_dir)},
-            "api": {"host": "127.0.0.1", "port": 8321},
-            "miio": {"bind": "127.0.0.1", "poll_interval": 10, "devices": devices},
-            "rooms": sorted({room for _, _, room in HOME}),
-        }
-    )
+    lights = [i for i, (model, _, _) in zip(ids, HOME, strict=True) if "light" in model]
+    purifiers = [i for i, (model, _, _) in zip(ids, HOME, strict=True) if "purifier" in model]
+    scenes: list[dict[str, Any]] = [
+        {"id": "movie", "name": "Movie night", "targets": [
+            {"device": lights[0], "feature": "power", "value": True},
+            {"device": lights[0], "feature": "brightness", "value": 15},
+            {"device": lights[1], "feature": "power", "value": False}]},
+        {"id": "all-off", "name": "All lights off", "targets": [
+            {"device": light, "feature": "power", "value": False} for light in lights]},
+    ]  # fmt: skip
+    automations: list[dict[str, Any]] = [
+        {"id": "night-motion", "alias": "Motion in the hall at night: purifier to sleep",
+         "trigger": [{"platform": "event", "device": ids[9], "event": "motion"}],
+         "condition": [{"condition": "time", "after": "22:00", "before": "06:00"}],
+         "action": [{"action": "set", "device": purifiers[1], "feature": "mode",
+                     "value": "sleep"}]},
+        {"id": "dirty-air", "alias": "PM2.5 above 75: purifier on, favourite level 12",
+         "trigger": [{"platform": "state", "device": purifiers[0], "feature": "pm25",
+                      "above": 75}],
+         "action": [{"action": "set", "device": purifiers[0], "feature": "power", "value": True},
+                    {"action": "set", "device": purifiers[0], "feature": "mode",
+                     "value": "favorite"},
+                    {"action": "notify", "title": "Air", "message": "PM2.5 is high"}]},
+    ]  # fmt: skip
+    if mqtt_url:
+        automations.append(
+            {"id": "button-hall", "alias": "Button: toggle the hall light",
+             "trigger": [{"platform": "event", "device": BUTTON, "event": "action",
+                          "data": {"value": "single"}}],
+             "action": [{"action": "call", "device": lights[4], "feature": "toggle"}]}
+        )  # fmt: skip
+    return Config.model_validate({
+        "hub": {"id": "demo", "name": "Demo home", "data_dir": str(data_dir)},
+        "api": {"host": "127.0.0.1", "port": port},
+        "miio": {"bind": "127.0.0.1", "poll_interval": 10, "devices": devices},
+        "mqtt": {"url": mqtt_url} if mqtt_url else None,
+        "rooms": sorted({room for _, _, room in HOME}),
+        "scenes": scenes,
+        "automations": automations,
+    })  # fmt: skip
 
 
-async def run_demo_async(stop: asyncio.Event) -> None:
+@contextlib.asynccontextmanager
+async def private_broker(workdir: Path) -> AsyncIterator[str | None]:
+    """A Mosquitto of our own on a free loopback port; None when it is not installed."""
+    binary = shutil.which("mosquitto", path=f"{os.environ.get('PATH', '')}:/usr/sbin")
+    if binary is None:
+        yield None
+        return
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    conf = workdir / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+    process = await asyncio.create_subprocess_exec(
+        binary, "-c", str(conf), stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(50):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.1):
+                break
+            await asyncio.sleep(0.05)
+        yield f"mqtt://127.0.0.1:{port}"
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # Ctrl-C reaches it too
+            process.terminate()
+        await process.wait()
+
+
+async def run_demo_async(stop: asyncio.Event, port: int = 8321) -> None:
     with tempfile.TemporaryDirectory(prefix="mihub-demo-") as tmp:
-        async with demo_fleet() as fleet:
-            config = demo_config(fleet, Path(tmp))
-            async with Hub(config) as hub:
-                hub.bus.subscribe(
-                    StateChanged,
-                    lambda e: _LOGGER.info("%s %s = %r", e.device_id, e.feature, e.value),
-                )
-                hub.bus.subscribe(DeviceOnline, lambda e: _LOGGER.info("%s online", e.device_id))
-                hub.bus.subscribe(
-                    DeviceOffline, lambda e: _LOGGER.info("%s offline (%s)", e.device_id, e.reason)
-                )
-                print(f"demo: {len(fleet.devices)} simulated devices on 127.0.0.100+; Ctrl-C stops")
-                await stop.wait()
+        async with contextlib.AsyncExitStack() as stack:
+            fleet = await stack.enter_async_context(demo_fleet())
+            mqtt_url = await stack.enter_async_context(private_broker(Path(tmp)))
+            if mqtt_url:
+                await stack.enter_async_context(MqttSimulation(mqtt_url))
+            else:
+                print("Mosquitto is not installed: the demo runs without Zigbee devices")
+            hub = await stack.enter_async_context(
+                Hub(demo_config(fleet, Path(tmp), mqtt_url, port))
+            )
+            token = await hub.auth.issue("demo", ["read", "control", "admin"])
+            code = await hub.auth.create_pairing_code()
+            print(
+                f"\nmihub demo: {len(fleet.devices)} miIO devices on 127.0.0.100+"
+                f"{', Zigbee sensors and a button on ' + mqtt_url if mqtt_url else ''}.\n"
+                f"Open {hub.api_url}#pair={code} to pair this browser (code {code}),\n"
+                f"or use this ready token:\n"
+                f"  token: {token}\n"
+                f"  curl -H 'Authorization: Bearer {token}' {hub.api_url}api/devices\n"
+                "Ctrl-C stops everything.\n",
+                flush=True,
+            )
+            await stop.wait()
     print("demo stopped")
 
 
-def run_demo() -> int:
+def run_demo(port: int = 8321) -> int:
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run_demo_async(stop)
+        await run_demo_async(stop, port)
 
     asyncio.run(main())
     return 0

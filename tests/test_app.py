@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import aiohttp
+
 from firmware_sim.fleet import DeviceConfig, Fleet
 from firmware_sim.mqtt import MqttSimulation
 from hub.app import Hub
@@ -19,6 +21,7 @@ def config_for(fleet: Fleet, data_dir: Path) -> Config:
     return Config.model_validate(
         {
             "hub": {"data_dir": str(data_dir)},
+            "api": {"port": 0},
             "miio": {
                 "bind": "127.0.0.1",
                 "timeout": 0.3,
@@ -45,6 +48,15 @@ async def test_a_restarted_hub_lists_every_device_at_once(tmp_path: Path) -> Non
         async with Hub(config) as hub:
             await wait_for(lambda: len(hub.miio.adapter.links) == 3)
             assert {d.name for d in hub.registry.devices.values()} == {"Lamp 0", "Lamp 1", "Lamp 2"}
+            token = await hub.auth.issue("test", ["read"])
+            async with (
+                aiohttp.ClientSession() as http,
+                http.get(
+                    f"{hub.api_url}api/devices", headers={"Authorization": f"Bearer {token}"}
+                ) as response,
+            ):
+                listed = await response.json()
+            assert len(listed["devices"]) == 3
         for sim in fleet.devices:
             sim.faults.offline = True
         async with Hub(config) as hub:
@@ -59,7 +71,11 @@ async def test_the_hub_brings_in_zigbee2mqtt_and_ha_discovery_devices(
     tmp_path: Path, mosquitto: MosquittoBroker
 ) -> None:
     config = Config.model_validate(
-        {"hub": {"id": "t1", "data_dir": str(tmp_path)}, "mqtt": {"url": mosquitto.url}}
+        {
+            "hub": {"id": "t1", "data_dir": str(tmp_path)},
+            "api": {"port": 0},
+            "mqtt": {"url": mosquitto.url},
+        }
     )
     async with MqttSimulation(mosquitto.url) as simulation, Hub(config) as hub:
         await until(lambda: "zigbee-0x00158d0000000005" in hub.registry.devices, 5)

@@ -58,6 +58,7 @@ async def house(tmp_path: Path, mosquitto: MosquittoBroker) -> AsyncIterator[Hou
             "miio": {"bind": "127.0.0.1", "timeout": 0.5,
                      "devices": [{"host": d.host, "token": d.token} for d in fleet.devices]},
             "mqtt": {"url": mosquitto.url},
+            "api": {"port": 0},
             "automations": [
                 {"id": "button-light", "alias": "Button turns on the light",
                  "trigger": [{"platform": "event", "device": BUTTON, "event": "action",

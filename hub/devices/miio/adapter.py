@@ -57,6 +57,7 @@ class MiioAdapter:
         name: str | None = None,
         room: str | None = None,
         model: str | None = None,
+        snapshot_port: int = 8080,
     ) -> Device:
         """Add (or re-attach) the device at ``host``; raises DeviceAuthError on a wrong token."""
         session = self.transport.session(host, token, port=port)
@@ -75,7 +76,13 @@ class MiioAdapter:
             manufacturer=MANUFACTURERS.get(model.split(".")[0], model.split(".")[0]),
             room=room if room is not None else (known.room if known else None),
             features=derived.features,
-            endpoint={"host": host, "port": port, "did": did, "fw_ver": info.get("fw_ver")},
+            endpoint={
+                "host": host,
+                "port": port,
+                "did": did,
+                "fw_ver": info.get("fw_ver"),
+                "snapshot_port": snapshot_port,
+            },
         )
         device = self.registry.add(device)
         await self.registry.set_secret(device_id, "token", token)

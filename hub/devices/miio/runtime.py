@@ -33,6 +33,7 @@ class Target:
     name: str | None = None
     room: str | None = None
     model: str | None = None
+    snapshot_port: int = 8080
 
 
 class MiioRuntime:
@@ -67,7 +68,7 @@ class MiioRuntime:
 
     async def _targets(self) -> list[Target]:
         targets = {
-            d.host: Target(d.host, d.token, 54321, d.name, d.room, d.model)
+            d.host: Target(d.host, d.token, 54321, d.name, d.room, d.model, d.snapshot_port)
             for d in self.config.devices
             if d.token
         }
@@ -86,7 +87,7 @@ class MiioRuntime:
             try:
                 device = await self.adapter.onboard(
                     target.host, target.token, port=target.port, name=target.name,
-                    room=target.room, model=target.model,
+                    room=target.room, model=target.model, snapshot_port=target.snapshot_port,
                 )  # fmt: skip
                 await self.adapter.subscribe(device.id)
                 _LOGGER.info("%s (%s) at %s is online", device.name, device.model, target.host)
