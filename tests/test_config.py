@@ -24,6 +24,10 @@ def test_the_example_config_is_valid(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, example))
     assert config.miio.devices[0].token == "ffeeddccbbaa99887766554433221100"
     assert config.mqtt_prefix == "mihub/home"
+    from hub.scenes.model import parse_automation, parse_scene
+
+    assert [parse_scene(s).id for s in config.scenes] == ["movie"]
+    assert len([parse_automation(a) for a in config.automations]) == 5
 
 
 def test_a_bad_value_names_file_line_and_key(tmp_path: Path) -> None:
