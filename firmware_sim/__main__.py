@@ -1,10 +1,13 @@
-"""``python -m firmware_sim``: run a fleet of simulated devices until interrupted.
+"""``python -m firmware_sim``: run a fleet of simulated devices until SIGINT / SIGTERM.
 
     python -m firmware_sim --count 3 --models zhimi.airpurifier.mb3,yeelink.light.color2 \\
         --host-base 127.0.0.10 --manifest run/manifest.json
     python -m firmware_sim --config fleet.yaml --manifest run/manifest.json
 
-fleet.yaml: ``devices: [{model: ..., host: 127.0.0.10, port: 54321, token: ..., did: ...}]``.
+With several models, ``--count`` devices take them round-robin on consecutive addresses.
+The manifest is a JSON list of {id, model, host, port, did, token(, snapshot_url)}, written
+once every device listens. mDNS stays off unless ``--mdns ADDR`` is given (network
+namespaces only). The fleet YAML format is described in :mod:`firmware_sim.fleet`.
 """
 
 from __future__ import annotations
@@ -13,35 +16,36 @@ import argparse
 import asyncio
 import contextlib
 import json
+import resource
 import signal
 import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from firmware_sim.fleet import DeviceConfig, Fleet
-from firmware_sim.mdns import MdnsAdvertiser
+from firmware_sim.fleet import Fleet
 from firmware_sim.models.spec import bundled_models
 from firmware_sim.mqtt import MODELS, MqttSimulation, ZigbeeDeviceConfig
 
-
-def fleet_from_yaml(path: Path, tick: float) -> Fleet:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    entries = data.get("devices", []) if isinstance(data, dict) else []
-    configs = []
-    for index, entry in enumerate(entries):
-        if not isinstance(entry, dict) or "model" not in entry or "host" not in entry:
-            raise SystemExit(f"{path}: devices[{index}] needs at least a model and a host")
-        configs.append(DeviceConfig(**entry))
-    return Fleet(configs, tick)
+TABLE_ROWS = 20
 
 
 def write_manifest(path: Path, manifest: list[dict[str, Any]]) -> None:
+    """Written whole or not at all: a reader polling for the file never sees half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     tmp.replace(path)
+
+
+def table(manifest: list[dict[str, Any]]) -> list[str]:
+    lines = [f"{'model':<24} {'address':<22} {'did':>10}  snapshot"]
+    for entry in manifest[:TABLE_ROWS]:
+        address = f"{entry['host']}:{entry['port']}"
+        snapshot = entry.get("snapshot_url", "")
+        lines.append(f"{entry['model']:<24} {address:<22} {entry['did']:>10}  {snapshot}")
+    if len(manifest) > TABLE_ROWS:
+        lines.append(f"... and {len(manifest) - TABLE_ROWS} more")
+    return lines
 
 
 def zigbee_devices(count: int) -> list[ZigbeeDeviceConfig] | None:
@@ -55,99 +59,124 @@ def zigbee_devices(count: int) -> list[ZigbeeDeviceConfig] | None:
     ]
 
 
+def raise_file_limit(needed: int) -> None:
+    """One socket per device (two for cameras): lift the soft limit toward the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = needed + 256
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        ceiling = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
+
+
 async def run(
     fleet: Fleet,
     manifest_path: Path | None,
-    quiet: bool,
-    mdns: list[str] | None = None,
+    quiet: bool = False,
     mqtt: str | None = None,
     zigbee_count: int = 0,
 ) -> None:
+    """Run ``fleet`` (and the MQTT simulators) until SIGINT or SIGTERM."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with contextlib.AsyncExitStack() as stack:
-        await stack.enter_async_context(fleet)
-        if mdns:
-            await stack.enter_async_context(MdnsAdvertiser(list(fleet.devices), mdns))
-        if mqtt:
-            simulation = MqttSimulation(mqtt, devices=zigbee_devices(zigbee_count))
-            await stack.enter_async_context(simulation)
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            await stack.enter_async_context(fleet)
+            if mqtt:
+                simulation = MqttSimulation(mqtt, devices=zigbee_devices(zigbee_count))
+                await stack.enter_async_context(simulation)
+                if not quiet:
+                    print("\n".join(simulation.describe()[:TABLE_ROWS]))
+            manifest = fleet.manifest()
+            if manifest_path is not None:
+                await asyncio.to_thread(write_manifest, manifest_path, manifest)
             if not quiet:
-                print("\n".join(simulation.describe()[:20]))
-        manifest = fleet.manifest()
-        if manifest_path is not None:
-            write_manifest(manifest_path, manifest)
-        if not quiet:
-            for entry in manifest[:20]:
-                print(f"{entry['model']:<24} {entry['host']}:{entry['port']:<6} did {entry['did']}")
-            if len(manifest) > 20:
-                print(f"... and {len(manifest) - 20} more")
-            print(f"{len(manifest)} simulated devices running; Ctrl-C stops them", flush=True)
-        await stop.wait()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.remove_signal_handler(sig)
+                print("\n".join(table(manifest)))
+                print(f"{len(manifest)} simulated devices running; Ctrl-C stops them", flush=True)
+            await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
         prog="python -m firmware_sim",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--config", type=Path, help="a fleet YAML file")
-    parser.add_argument("--count", type=int, default=3)
-    parser.add_argument(
-        "--models",
-        default=",".join(bundled_models()),
-        help="comma-separated models, used round-robin",
+    p.add_argument("--config", type=Path, help="a fleet YAML file (instead of --count)")
+    p.add_argument("--count", type=int, default=3)
+    p.add_argument(
+        "--models", default=",".join(bundled_models()), help="comma-separated, round-robin"
     )
-    parser.add_argument("--host-base", default="127.0.0.10")
-    parser.add_argument("--port", type=int, default=54321)
-    parser.add_argument("--tick", type=float, default=1.0, help="seconds between behaviour steps")
-    parser.add_argument("--manifest", type=Path, help="write id, model, host, port, did, token")
-    parser.add_argument("--quiet", action="store_true")
-    parser.add_argument(
-        "--mqtt",
-        metavar="URL",
-        help="also run the Zigbee2MQTT bridge and HA-discovery lamp on this broker",
-    )
-    parser.add_argument(
+    p.add_argument("--host-base", default="127.0.0.10", help="the first device's address")
+    p.add_argument("--port", type=int, default=54321, help="miIO port (0: a free one each)")
+    p.add_argument("--snapshot-port", type=int, default=8080, help="cameras' HTTP port")
+    p.add_argument("--tick", type=float, default=1.0, help="seconds between behaviour steps")
+    p.add_argument("--time-scale", type=float, default=1.0, help="simulated s per real s")
+    p.add_argument("--manifest", type=Path, help="write id, model, host, port, did, token")
+    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--mqtt", metavar="URL", help="also run the Zigbee2MQTT simulators here")
+    p.add_argument(
         "--zigbee-count",
         type=int,
         default=0,
         help="with --mqtt: this many Zigbee devices (default: one of each model)",
     )
-    parser.add_argument(
+    p.add_argument(
         "--bind-any",
         action="store_true",
-        help="bind 0.0.0.0 so broadcasts arrive (use inside a network namespace)",
+        help="bind 0.0.0.0 so broadcast hellos arrive (inside a network namespace only)",
     )
-    parser.add_argument(
+    p.add_argument(
         "--mdns",
         action="append",
         default=[],
         metavar="INTERFACE_ADDR",
-        help="advertise on mDNS on this interface (only inside a namespace)",
+        help="advertise on mDNS on this interface address (inside a network namespace only)",
     )
-    args = parser.parse_args(argv)
+    return p
+
+
+def build_fleet(args: argparse.Namespace) -> Fleet:
+    options: dict[str, Any] = {"tick": args.tick, "time_scale": args.time_scale}
+    if args.mdns:
+        options["mdns_interfaces"] = args.mdns
+    if args.config:
+        return Fleet.from_yaml(args.config, **options)
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    return Fleet.from_counts(
+        args.count,
+        models,
+        args.host_base,
+        args.port,
+        bind="0.0.0.0" if args.bind_any else None,  # noqa: S104 - namespaces only
+        snapshot_port=args.snapshot_port,
+        **options,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     unknown = sorted(set(models) - set(bundled_models()))
     if unknown:
-        print(
-            f"unknown models: {', '.join(unknown)}; known: {', '.join(bundled_models())}",
-            file=sys.stderr,
-        )
+        known = ", ".join(bundled_models())
+        print(f"unknown models: {', '.join(unknown)}; known: {known}", file=sys.stderr)
         return 2
-    if args.config:
-        fleet = fleet_from_yaml(args.config, args.tick)
-    else:
-        fleet = Fleet.from_counts(
-            args.count, models, args.host_base, args.port, args.tick,
-            bind="0.0.0.0" if args.bind_any else None,  # noqa: S104 - namespaces only
-        )  # fmt: skip
-    asyncio.run(run(fleet, args.manifest, args.quiet, args.mdns, args.mqtt, args.zigbee_count))
+    try:
+        fleet = build_fleet(args)
+    except (OSError, ValueError) as exc:
+        print(f"firmware_sim: {exc}", file=sys.stderr)
+        return 2
+    raise_file_limit(2 * len(fleet.devices))
+    try:
+        asyncio.run(run(fleet, args.manifest, args.quiet, args.mqtt, args.zigbee_count))
+    except OSError as exc:  # an address in use, or not on this host
+        print(f"firmware_sim: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -1,4 +1,9 @@
-"""Who a simulated device is: device id, token, MAC, firmware, and its clock since boot."""
+"""Who a simulated device is: device id, token, MAC, firmware, and its clock since boot.
+
+Packets are built with python-miio's construct codec (``miio.protocol.Message``): header
+magic 0x2131, length, unknown, device id, stamp, MD5 checksum over header + token + payload,
+AES-128-CBC payload (key MD5(token), iv MD5(key + token)).
+"""
 
 from __future__ import annotations
 
@@ -12,60 +17,84 @@ from typing import Any
 from miio.protocol import Message
 
 HELLO_HEADER = struct.Struct(">HHIII")
+MAGIC = 0x2131
+XIAOMI_OUI = "54:48:E6"
 
 
-@dataclass
+def new_token() -> str:
+    return secrets.token_hex(16)
+
+
+def new_did() -> int:
+    return secrets.randbelow(2**31 - 2) + 1
+
+
+def new_mac() -> str:
+    return XIAOMI_OUI + ":" + ":".join(f"{b:02X}" for b in secrets.token_bytes(3))
+
+
+@dataclass(slots=True)
 class Identity:
     model: str
     host: str
     port: int = 54321
-    did: int = field(default_factory=lambda: secrets.randbelow(2**31 - 1) + 1)
-    token: str = field(default_factory=lambda: secrets.token_hex(16))
-    mac: str = field(
-        default_factory=lambda: "54:48:E6:" + ":".join(f"{b:02X}" for b in secrets.token_bytes(3))
-    )
-    fw_ver: str = "2.1.8_0049"
+    did: int = field(default_factory=new_did)
+    token: str = field(default_factory=new_token)
+    mac: str = field(default_factory=new_mac)
+    fw_ver: str = "1.0.0_0001"
+    hw_ver: str = "esp32"
     booted_at: float = field(default_factory=time.monotonic)
+    """``time.monotonic()`` at the last boot; the stamp counts from it."""
+    _key: bytes = field(default=b"", init=False, repr=False, compare=False)
+    _key_of: str = field(default="", init=False, repr=False, compare=False)
 
     @property
     def stamp(self) -> int:
         """Seconds since boot: what the device puts in every packet."""
         return int(time.monotonic() - self.booted_at)
 
-    def stamp_datetime(self) -> datetime.datetime:
-        return datetime.datetime.fromtimestamp(self.stamp, datetime.UTC).replace(tzinfo=None)
+    @property
+    def token_bytes(self) -> bytes:
+        if self._key_of != self.token:  # cached: every packet needs it
+            self._key, self._key_of = bytes.fromhex(self.token), self.token
+        return self._key
 
     def reboot(self) -> None:
         self.booted_at = time.monotonic()
 
     def hello_reply(self) -> bytes:
-        """32 bytes: header with our id and stamp; the token masked as all ff."""
-        return HELLO_HEADER.pack(0x2131, 32, 0, self.did, self.stamp) + b"\xff" * 16
+        """32 bytes: header with our id and stamp; the checksum (token) masked as all ff."""
+        return HELLO_HEADER.pack(MAGIC, 32, 0, self.did, self.stamp) + b"\xff" * 16
 
     def packet(self, payload: dict[str, Any]) -> bytes:
         """A packet from this device: our id and stamp, encrypted with our token."""
+        stamp = datetime.datetime.fromtimestamp(self.stamp, datetime.UTC).replace(tzinfo=None)
         header = {
             "length": 0,
             "unknown": 0,
             "device_id": self.did.to_bytes(4, "big"),
-            "ts": self.stamp_datetime(),
+            "ts": stamp,
         }
         msg = {"data": {"value": payload}, "header": {"value": header}, "checksum": 0}
-        return bytes(Message.build(msg, token=bytes.fromhex(self.token)))
+        return bytes(Message.build(msg, token=self.token_bytes))
 
     def info(self) -> dict[str, Any]:
+        """The ``miIO.info`` result, shaped like a provisioned device's (no token in it)."""
         return {
             "life": self.stamp,
             "model": self.model,
-            "token": "ffffffffffffffffffffffffffffffff",
             "ipflag": 1,
             "fw_ver": self.fw_ver,
+            "hw_ver": self.hw_ver,
             "mcu_fw_ver": "0001",
             "miio_ver": "0.0.9",
-            "hw_ver": "esp32",
             "mmfree": 31472,
             "mac": self.mac,
             "wifi_fw_ver": "v3.3.0",
+            "cfg_time": 0,
+            "ot": "otu",
+            "otu_stat": [101, 74, 5343, 0, 5327, 407],
+            "ott_stat": [0, 0, 0, 0],
             "ap": {"ssid": "mihub-sim", "bssid": "C8:3A:35:00:00:01", "rssi": -48, "primary": 6},
             "netif": {"localIp": self.host, "mask": "255.255.255.0", "gw": "127.0.0.1"},
         }

@@ -1,88 +1,106 @@
-"""MIoT methods of a simulated device, checked against its spec like real firmware."""
+"""MIoT methods of a simulated device, checked against its spec like real firmware.
+
+- ``get_properties`` / ``set_properties``: params ``[{"did", "siid", "piid"(, "value")}]``, at
+  most 15 items; the result has one item per request item, in order, echoing ``did`` (clients
+  such as python-miio put their own names there), with its own ``code`` (0, or the SDK codes
+  in :mod:`firmware_sim.models.spec`) and, for a read, the ``value``.
+- ``action``: params ``{"did", "siid", "aiid", "in": [...]}`` -> ``{"did", "siid", "aiid",
+  "code": 0, "out": [...]}``; an unknown action gets code -4003, a wrong number of ``in``
+  arguments -4006.
+- More than 15 properties in one request: the whole request is refused with an error reply,
+  ``{"code": -5001, "message": ...}``. What real firmware does here varies and is not
+  documented; this firmware refuses loudly so that a client which does not batch by 15 fails
+  in tests instead of in a home.
+- Malformed params: -32602; an unknown method: -32601 (JSON-RPC's codes, as miIO uses them).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from firmware_sim.models.behaviour import Behaviour
 from firmware_sim.models.spec import (
-    ACTION_NOT_FOUND,
+    INVALID_ARGUMENTS,
     INVALID_VALUE,
     NOT_FOUND,
     NOT_READABLE,
+    OK,
     ModelSpec,
 )
 from firmware_sim.models.state import DeviceState
 
-MAX_PROPERTIES = 15
-TOO_MANY = -5001
-BAD_PARAMS = -32602
-UNKNOWN_METHOD = -32601
+MAX_PROPERTIES: Final = 15
+TOO_MANY: Final = -5001
+BAD_PARAMS: Final = -32602
+UNKNOWN_METHOD: Final = -32601
 
 
-def _error(code: int, message: str) -> dict[str, Any]:
+def error(code: int, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
 
 
 class MiotHandler:
+    __slots__ = ("behaviour", "spec", "state")
+
     def __init__(self, spec: ModelSpec, state: DeviceState, behaviour: Behaviour) -> None:
         self.spec = spec
         self.state = state
         self.behaviour = behaviour
 
     def handle(self, method: str, params: Any) -> dict[str, Any]:
+        """``{"result": ...}`` or ``{"error": {...}}`` for one request."""
         if method == "get_properties":
             return self._properties(params, self._get)
         if method == "set_properties":
             return self._properties(params, self._set)
         if method == "action":
             return self._action(params)
-        return _error(UNKNOWN_METHOD, f"unknown method {method}")
+        return error(UNKNOWN_METHOD, "Method not found.")
 
     def _properties(self, params: Any, one: Any) -> dict[str, Any]:
         if not isinstance(params, list) or not all(isinstance(p, dict) for p in params):
-            return _error(BAD_PARAMS, "params must be a list of {did, siid, piid}")
+            return error(BAD_PARAMS, "params must be a list of {did, siid, piid}")
         if len(params) > MAX_PROPERTIES:
-            return _error(TOO_MANY, f"at most {MAX_PROPERTIES} properties per request")
+            return error(TOO_MANY, f"at most {MAX_PROPERTIES} properties per request")
         return {"result": [one(p) for p in params]}
 
     def _get(self, item: dict[str, Any]) -> dict[str, Any]:
-        key = (item.get("siid"), item.get("piid"))
-        base = {"did": item.get("did"), "siid": key[0], "piid": key[1]}
-        prop = self.spec.props.get(key)  # type: ignore[arg-type]
+        siid, piid = item.get("siid"), item.get("piid")
+        base = {"did": item.get("did"), "siid": siid, "piid": piid}
+        prop = self.spec.props.get((siid, piid))  # type: ignore[arg-type]
         if prop is None:
             return {**base, "code": NOT_FOUND}
-        if "read" not in prop.access:
+        if not prop.readable:
             return {**base, "code": NOT_READABLE}
-        return {**base, "code": 0, "value": self.state.get(prop.siid, prop.piid)}
+        return {**base, "code": OK, "value": self.state.get(prop.siid, prop.piid)}
 
     def _set(self, item: dict[str, Any]) -> dict[str, Any]:
-        key = (item.get("siid"), item.get("piid"))
-        base = {"did": item.get("did"), "siid": key[0], "piid": key[1]}
-        prop = self.spec.props.get(key)  # type: ignore[arg-type]
+        siid, piid = item.get("siid"), item.get("piid")
+        base = {"did": item.get("did"), "siid": siid, "piid": piid}
+        prop = self.spec.props.get((siid, piid))  # type: ignore[arg-type]
         if prop is None:
             return {**base, "code": NOT_FOUND}
-        if "value" not in item:
-            return {**base, "code": INVALID_VALUE}
-        value = item["value"]
-        code = prop.check(value)
-        if code == 0:
-            if prop.format.startswith(("uint", "int")):
-                value = int(value)
+        code = prop.check(item["value"]) if "value" in item else INVALID_VALUE
+        if code == OK:
+            value = prop.coerce(item["value"])
             self.state.set(prop.siid, prop.piid, value)
+            self.behaviour.written(prop.siid, prop.piid, value)
         return {**base, "code": code}
 
     def _action(self, params: Any) -> dict[str, Any]:
         if not isinstance(params, dict):
-            return _error(BAD_PARAMS, "params must be {did, siid, aiid, in}")
+            return error(BAD_PARAMS, "params must be {did, siid, aiid, in}")
         siid, aiid = params.get("siid"), params.get("aiid")
-        base = {"did": params.get("did"), "siid": siid, "aiid": aiid}
         if not isinstance(siid, int) or not isinstance(aiid, int):
-            return _error(BAD_PARAMS, "siid and aiid must be integers")
-        if (siid, aiid) not in self.spec.actions:
-            return {"result": {**base, "code": ACTION_NOT_FOUND}}
+            return error(BAD_PARAMS, "siid and aiid must be integers")
+        base = {"did": params.get("did"), "siid": siid, "aiid": aiid}
+        spec = self.spec.actions.get((siid, aiid))
+        if spec is None:
+            return {"result": {**base, "code": NOT_FOUND}}
         args = params.get("in", [])
-        out = self.behaviour.action(siid, aiid, args if isinstance(args, list) else [])
+        if not isinstance(args, list) or len(args) != len(spec.inputs):
+            return {"result": {**base, "code": INVALID_ARGUMENTS}}
+        out = self.behaviour.action(siid, aiid, args)
         if out is None:
-            return {"result": {**base, "code": ACTION_NOT_FOUND}}
-        return {"result": {**base, "code": 0, "out": out}}
+            return {"result": {**base, "code": NOT_FOUND}}
+        return {"result": {**base, "code": OK, "out": out}}

@@ -1,43 +1,56 @@
-"""The miIO UDP service of one simulated device: the real wire, via python-miio's codec.
+"""The miIO UDP service of one simulated device (pyatv's "Service"): the real wire, through
+python-miio's codec.
 
-hello (token masked), ``miIO.info``, MIoT get/set/action checked against the spec, push to
-subscribers (resent until acknowledged), and the quirks of real firmware: a repeated message
-id from the same client is ignored, as is a wrong token or a stamp far from the device's clock.
+It answers the hello (token masked), ``miIO.info``, ``miIO.sub`` / ``miIO.unsub`` and the MIoT
+methods, and pushes to subscribers. Like real firmware it stays silent for:
+
+- a packet whose checksum does not match (a wrong token);
+- a request whose stamp is more than 60 s away from the device's clock (sent before the
+  device's last reboot, say): the client then does the hello again, as python-miio does;
+- a message id it has already seen from the same (ip, port) within the last 10 s.
+
+Faults (:class:`firmware_sim.faults.Faults`) drop, delay or refuse on top of that.
 """
 
 from __future__ import annotations
 
 import asyncio
+import calendar
 import logging
 import time
-from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, Final, cast
 
 from construct import ChecksumError
 from miio.protocol import Message
 
-from firmware_sim.miio.identity import Identity
+from firmware_sim.faults import Faults
+from firmware_sim.miio.identity import HELLO_HEADER, MAGIC, Identity
 from firmware_sim.miio.miot import MiotHandler
-from firmware_sim.miio.push import Subscribers
+from firmware_sim.miio.push import DEFAULT_EXPIRE, Subscribers
 
 _LOGGER = logging.getLogger(__name__)
 
-HELLO_LEN = 32
-DUPLICATE_WINDOW = 10.0
-STAMP_TOLERANCE = 60
+HELLO_LEN: Final = 32
+DUPLICATE_WINDOW: Final = 10.0
+STAMP_TOLERANCE: Final = 60
+SEEN_PRUNE_AT: Final = 4096
+BUSY: Final = -9999
 Address = tuple[str, int]
 
 
 class MiioServer(asyncio.DatagramProtocol):
-    def __init__(self, identity: Identity, miot: MiotHandler, faults: Any) -> None:
+    def __init__(self, identity: Identity, miot: MiotHandler, faults: Faults) -> None:
         self.identity = identity
         self.miot = miot
         self.faults = faults
         self.transport: asyncio.DatagramTransport | None = None
         self.subscribers = Subscribers(identity, self._send)
         self._seen: dict[tuple[Address, int], float] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._timers: set[asyncio.TimerHandle] = set()
         self.requests = 0
+        """Requests answered (or about to be, when a fault delays the answer)."""
+        self.ignored = 0
+        """Packets that got no answer: wrong token, stale stamp, repeated id, noise."""
 
     # ---- lifecycle --------------------------------------------------------------------
 
@@ -46,29 +59,35 @@ class MiioServer(asyncio.DatagramProtocol):
         self.transport = cast(asyncio.DatagramTransport, transport)
 
     def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
         self.subscribers.close()
         if self.transport is not None:
             self.transport.close()
 
     def forget(self) -> None:
-        """As after a reboot: subscriptions and seen message ids are gone."""
+        """As after a reboot: subscriptions, pushes in flight and seen message ids are gone."""
         self._seen.clear()
         self.subscribers.clear()
 
     def _send(self, data: bytes, addr: Address) -> None:
+        if self.faults.offline:
+            return  # an unreachable device says nothing, pushes and late replies included
         if self.transport is not None and not self.transport.is_closing():
             self.transport.sendto(data, addr)
 
-    def _later(self, delay: float, action: Callable[[], None]) -> None:
-        async def run() -> None:
-            await asyncio.sleep(delay)
-            action()
+    def _reply(self, data: bytes, client: Address, delay: float) -> None:
+        if delay <= 0:
+            self._send(data, client)
+            return
 
-        task = asyncio.get_running_loop().create_task(run(), name=f"sim-reply-{self.identity.did}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        def fire() -> None:
+            self._timers.discard(timer)
+            self._send(data, client)
+
+        timer = asyncio.get_running_loop().call_later(delay, fire)
+        self._timers.add(timer)
 
     # ---- receiving --------------------------------------------------------------------
 
@@ -77,46 +96,43 @@ class MiioServer(asyncio.DatagramProtocol):
         if self.faults.drops():
             return
         if len(data) == HELLO_LEN:
-            reply = self.identity.hello_reply()
-            self._reply(reply, client, self.faults.latency)
+            if HELLO_HEADER.unpack_from(data)[:2] == (MAGIC, HELLO_LEN):
+                self._reply(self.identity.hello_reply(), client, self.faults.latency)
             return
         try:
-            message = Message.parse(data, token=bytes.fromhex(self.identity.token))
+            message = Message.parse(data, token=self.identity.token_bytes)
         except ChecksumError:
-            return  # a wrong token gets no reply, as on real firmware
+            self.ignored += 1  # a wrong token gets no reply, as on real firmware
+            return
         except Exception:  # construct raises many kinds; noise gets no reply either
             _LOGGER.debug("%s: unreadable packet from %s", self.identity.did, client)
+            self.ignored += 1
             return
         payload = message.data.value
         if not isinstance(payload, dict):
+            self.ignored += 1
             return
-        if "method" not in payload:
+        if "method" not in payload:  # a subscriber's answer to one of our pushes
             self.subscribers.acknowledge(client, payload.get("id"))
             return
-        stamp = int(message.header.value.ts.timestamp())
-        if abs(stamp - self.identity.stamp) > STAMP_TOLERANCE:
-            return  # from before our last boot, or a forged clock
-        if self._duplicate(client, payload.get("id")):
+        stamp = calendar.timegm(message.header.value.ts.timetuple())
+        if abs(stamp - self.identity.stamp) > STAMP_TOLERANCE or self._repeated(
+            client, payload.get("id")
+        ):
+            self.ignored += 1
             return
         self.requests += 1
         answer = self._answer(payload, client)
-        delay = self.faults.latency + self.faults.slow_reply
-        self._reply(self.identity.packet(answer), client, delay)
+        self._reply(self.identity.packet(answer), client, self.faults.reply_delay)
 
-    def _duplicate(self, client: Address, msg_id: Any) -> bool:
+    def _repeated(self, client: Address, msg_id: Any) -> bool:
         now = time.monotonic()
-        if len(self._seen) > 2048:
+        if len(self._seen) > SEEN_PRUNE_AT:
             self._seen = {k: t for k, t in self._seen.items() if now - t < DUPLICATE_WINDOW}
         key = (client, msg_id if isinstance(msg_id, int) else -1)
         seen = self._seen.get(key)
         self._seen[key] = now
         return seen is not None and now - seen < DUPLICATE_WINDOW
-
-    def _reply(self, data: bytes, client: Address, delay: float) -> None:
-        if delay > 0:
-            self._later(delay, lambda: self._send(data, client))
-        else:
-            self._send(data, client)
 
     def _answer(self, payload: dict[str, Any], client: Address) -> dict[str, Any]:
         msg_id = payload.get("id")
@@ -124,15 +140,16 @@ class MiioServer(asyncio.DatagramProtocol):
         params = payload.get("params")
         if self.faults.busy_replies > 0:
             self.faults.busy_replies -= 1
-            return {"id": msg_id, "error": {"code": -9999, "message": "user ack timeout"}}
+            return {"id": msg_id, "error": {"code": BUSY, "message": "user ack timeout"}}
         if method == "miIO.info":
             return {"id": msg_id, "result": self.identity.info()}
         if method == "miIO.sub":
-            expire = params.get("expire", 300) if isinstance(params, dict) else 300
+            expire = params.get("expire", DEFAULT_EXPIRE) if isinstance(params, dict) else None
+            if not isinstance(expire, int | float) or isinstance(expire, bool) or expire <= 0:
+                expire = DEFAULT_EXPIRE
             self.subscribers.add(client, float(expire))
             return {"id": msg_id, "result": ["ok"]}
         if method == "miIO.unsub":
             self.subscribers.remove(client)
             return {"id": msg_id, "result": ["ok"]}
-        result = self.miot.handle(str(method), params)
-        return {"id": msg_id, **result}
+        return {"id": msg_id, **self.miot.handle(str(method), params)}

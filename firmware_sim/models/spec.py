@@ -1,31 +1,37 @@
 """The firmware's own reading of a MIoT spec: what it accepts and refuses, and why.
 
-The firmware does not share code with the hub: it reads the same kind of spec file, as a real
-device's firmware is built from its model's spec.
+The firmware does not share code with the hub: it reads the same kind of spec file (a MIoT
+spec instance), as a real device's firmware is built from its model's spec.
+
+Per-item result codes are those of Xiaomi's MIoT device SDK (``operation_code.h``):
+-4001 not readable, -4002 not writable, -4003 property/action/event does not exist,
+-4004 internal error, -4005 bad value, -4006 bad action arguments.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Final
 
-# MIoT error codes, as real devices send them.
-NOT_FOUND = -4001
-NOT_READABLE = -4002
-NOT_WRITABLE = -4003
-INVALID_VALUE = -4005
-ACTION_NOT_FOUND = -4001
+OK: Final = 0
+NOT_READABLE: Final = -4001
+NOT_WRITABLE: Final = -4002
+NOT_FOUND: Final = -4003
+INTERNAL_ERROR: Final = -4004
+INVALID_VALUE: Final = -4005
+INVALID_ARGUMENTS: Final = -4006
 
-INTEGER_FORMATS = {
+INTEGER_FORMATS: Final = {
     "uint8": (0, 255),
     "uint16": (0, 65535),
     "uint32": (0, 4294967295),
     "int8": (-128, 127),
     "int16": (-32768, 32767),
     "int32": (-2147483648, 2147483647),
+    "int64": (-(2**63), 2**63 - 1),
 }
 
 
@@ -36,18 +42,30 @@ class PropSpec:
     name: str
     format: str
     access: frozenset[str]
-    value_range: tuple[float, float, float] | None
-    values: frozenset[int]
+    value_range: tuple[float, float, float] | None = None
+    values: frozenset[int] = frozenset()
+
+    @property
+    def readable(self) -> bool:
+        return "read" in self.access
+
+    @property
+    def notifies(self) -> bool:
+        return "notify" in self.access
 
     def check(self, value: Any) -> int:
-        """0 when ``value`` fits this property, else the MIoT error code."""
+        """0 when ``value`` may be written to this property, else the MIoT error code."""
         if "write" not in self.access:
             return NOT_WRITABLE
+        return self.check_value(value)
+
+    def check_value(self, value: Any) -> int:
+        """0 when ``value`` fits this property's type, range, step and value list."""
         fmt = self.format
         if fmt == "bool":
-            return 0 if isinstance(value, bool) else INVALID_VALUE
+            return OK if isinstance(value, bool) else INVALID_VALUE
         if fmt == "string":
-            return 0 if isinstance(value, str) else INVALID_VALUE
+            return OK if isinstance(value, str) else INVALID_VALUE
         if isinstance(value, bool) or not isinstance(value, int | float):
             return INVALID_VALUE
         if fmt in INTEGER_FORMATS:
@@ -55,33 +73,48 @@ class PropSpec:
             if not float(value).is_integer() or not low <= value <= high:
                 return INVALID_VALUE
         if self.values:
-            return 0 if value in self.values else INVALID_VALUE
+            return OK if value in self.values else INVALID_VALUE
         if self.value_range is not None:
             low_r, high_r, step = self.value_range
             if not low_r <= value <= high_r:
                 return INVALID_VALUE
-            if step >= 1 and (value - low_r) % step:
+            if step >= 1 and float(step).is_integer() and (value - low_r) % step:
                 return INVALID_VALUE
-        return 0
+        return OK
+
+    def coerce(self, value: Any) -> Any:
+        """The value as the firmware stores it (3.0 for a uint8 becomes 3)."""
+        if self.format in INTEGER_FORMATS:
+            return int(value)
+        if self.format == "float":
+            return float(value)
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    siid: int
+    aiid: int
+    name: str
+    inputs: tuple[int, ...] = ()
+    outputs: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EventSpec:
+    siid: int
+    eiid: int
+    name: str
+    arguments: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class ModelSpec:
     model: str
     device_type: str
-    props: dict[tuple[int, int], PropSpec]
-    actions: dict[tuple[int, int], str]
-    events: dict[tuple[int, int], str]
-
-    def by_name(self, service: str, name: str) -> PropSpec:
-        return self.props[self._names[(service, name)]]
-
-    @property
-    def _names(self) -> dict[tuple[str, str], tuple[int, int]]:
-        return _NAMES[self.model]
-
-
-_NAMES: dict[str, dict[tuple[str, str], tuple[int, int]]] = {}
+    props: dict[tuple[int, int], PropSpec] = field(default_factory=dict)
+    actions: dict[tuple[int, int], ActionSpec] = field(default_factory=dict)
+    events: dict[tuple[int, int], EventSpec] = field(default_factory=dict)
 
 
 def _name(urn: str) -> str:
@@ -89,20 +122,14 @@ def _name(urn: str) -> str:
     return parts[3] if len(parts) > 3 else urn
 
 
-@cache
-def load_model_spec(model: str) -> ModelSpec:
-    text = resources.files("firmware_sim.models").joinpath("specs", f"{model}.json").read_text()
-    data = json.loads(text)
-    props: dict[tuple[int, int], PropSpec] = {}
-    names: dict[tuple[str, str], tuple[int, int]] = {}
-    actions: dict[tuple[int, int], str] = {}
-    events: dict[tuple[int, int], str] = {}
+def parse_spec(model: str, data: dict[str, Any]) -> ModelSpec:
+    """A spec instance document (``services[...]``) -> what the firmware checks against."""
+    spec = ModelSpec(model, _name(data.get("type", model)))
     for service in data["services"]:
         siid = int(service["iid"])
-        sname = _name(service["type"])
         for p in service.get("properties", []):
             rng = p.get("value-range")
-            spec = PropSpec(
+            prop = PropSpec(
                 siid,
                 int(p["iid"]),
                 _name(p["type"]),
@@ -111,14 +138,29 @@ def load_model_spec(model: str) -> ModelSpec:
                 (float(rng[0]), float(rng[1]), float(rng[2])) if rng else None,
                 frozenset(int(v["value"]) for v in p.get("value-list", [])),
             )
-            props[(siid, spec.piid)] = spec
-            names[(sname, spec.name)] = (siid, spec.piid)
+            spec.props[(siid, prop.piid)] = prop
         for a in service.get("actions", []):
-            actions[(siid, int(a["iid"]))] = _name(a["type"])
+            action = ActionSpec(
+                siid,
+                int(a["iid"]),
+                _name(a["type"]),
+                tuple(int(i) for i in a.get("in", [])),
+                tuple(int(o) for o in a.get("out", [])),
+            )
+            spec.actions[(siid, action.aiid)] = action
         for e in service.get("events", []):
-            events[(siid, int(e["iid"]))] = _name(e["type"])
-    _NAMES[model] = names
-    return ModelSpec(model, _name(data["type"]), props, actions, events)
+            event = EventSpec(
+                siid, int(e["iid"]), _name(e["type"]), tuple(int(i) for i in e.get("arguments", []))
+            )
+            spec.events[(siid, event.eiid)] = event
+    return spec
+
+
+@cache
+def load_model_spec(model: str) -> ModelSpec:
+    """The bundled spec of ``model`` (read once per process, shared by every device)."""
+    folder = resources.files("firmware_sim.models").joinpath("specs")
+    return parse_spec(model, json.loads(folder.joinpath(f"{model}.json").read_text("utf-8")))
 
 
 def bundled_models() -> list[str]:

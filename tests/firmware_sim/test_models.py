@@ -6,7 +6,7 @@ from __future__ import annotations
 import aiohttp
 
 from firmware_sim.fleet import DeviceConfig, Fleet, SimulatedDevice
-from firmware_sim.models.behaviour import AirPurifier
+from firmware_sim.models.air_purifier import AirPurifier
 
 
 def purifier_after(minutes: int, power: bool, mode: int = 3, fan: int = 1) -> float:

@@ -41,10 +41,10 @@ async def test_more_than_fifteen_properties_are_refused(client: RawClient) -> No
     assert reply["error"]["code"] == -5001
 
 
-async def test_unknown_property_gets_minus_4001(client: RawClient) -> None:
+async def test_unknown_property_gets_minus_4003(client: RawClient) -> None:
     reply = await client.request(1, "get_properties", [{"did": "x", "siid": 42, "piid": 1}])
     assert reply is not None
-    assert reply["result"] == [{"did": "x", "siid": 42, "piid": 1, "code": -4001}]
+    assert reply["result"] == [{"did": "x", "siid": 42, "piid": 1, "code": -4003}]
 
 
 async def test_values_are_checked_against_the_spec(
@@ -58,7 +58,7 @@ async def test_values_are_checked_against_the_spec(
     ]
     reply = await client.request(1, "set_properties", params)
     assert reply is not None
-    assert [r["code"] for r in reply["result"]] == [-4005, -4005, -4003, 0]
+    assert [r["code"] for r in reply["result"]] == [-4005, -4005, -4002, 0]
     assert purifier.get_property(10, 10) == 14
 
 
