@@ -20,6 +20,7 @@ from hub.scenes.model import (
     TimeCondition,
 )
 from hub.scenes.schedule import Location
+from hub.scenes.triggers import same
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -53,7 +54,7 @@ class ConditionChecker:
         if isinstance(condition, StateCondition):
             value = self._value(condition.device, condition.feature, entry)
             wanted = condition.state if isinstance(condition.state, list) else [condition.state]
-            return value in wanted
+            return any(same(value, w) for w in wanted)
         if isinstance(condition, NumericCondition):
             value = self._value(condition.device, condition.feature, entry)
             if isinstance(value, bool) or not isinstance(value, int | float):
@@ -91,17 +92,22 @@ class ConditionChecker:
         return (after is None or current >= after) and (before is None or current < before)
 
     def _sun(self, condition: SunCondition, entry: dict[str, Any]) -> bool:
+        """After / before today's sunrise or sunset (with offsets). "After sunset, before
+        sunrise" is the night: after this evening's sunset or before this morning's sunrise."""
         now = self.now().astimezone(self.location.zone)
         entry["saw"] = now.isoformat(timespec="seconds")
         try:
+            after = before = None
             if condition.after is not None:
-                moment = self.location.sun_event(condition.after, now.date())
-                if now < moment + dt.timedelta(seconds=condition.after_offset):
-                    return False
+                after = self.location.sun_event(condition.after, now.date()) + dt.timedelta(
+                    seconds=condition.after_offset
+                )
             if condition.before is not None:
-                moment = self.location.sun_event(condition.before, now.date())
-                if now >= moment + dt.timedelta(seconds=condition.before_offset):
-                    return False
+                before = self.location.sun_event(condition.before, now.date()) + dt.timedelta(
+                    seconds=condition.before_offset
+                )
         except ValueError:  # no sunrise/sunset today at this latitude
             return False
-        return True
+        if after is not None and before is not None and after > before:
+            return now >= after or now < before
+        return (after is None or now >= after) and (before is None or now < before)

@@ -1,20 +1,34 @@
 """AutomationEngine: triggers in, conditions checked, actions run, every evaluation traced.
 
-Bus events reach automations through the trigger index (hub/scenes/triggers.py), so the cost
-of an event does not grow with the number of automations. A matched trigger is handled
-synchronously up to the conditions; only a run that will act gets a task. Pending ``delay``
-steps and ``for`` timers are written to the store and resume after a restart.
+It needs a device registry, the event bus, a store (optional), an MQTT ``publish`` callable
+(optional) and a location with its clock; nothing else. Bus events reach automations through
+the trigger index (hub/scenes/triggers.py), so the cost of an event does not grow with the
+number of automations. A matched trigger is handled synchronously up to its conditions. A
+run that may start outside a task (``eager_safe``: MQTT at QoS 0, notifications, delays,
+waits...) then goes on synchronously up to its first real wait, and only then becomes a task
+(hub/scenes/runs.py); an MQTT trigger with a payload condition and an MQTT reply at QoS 0
+runs entirely inside the bus handler, with no task at all. Other runs are one task each.
+
+Run modes, as Home Assistant has them: ``single`` ignores a trigger while a run is going (a
+"skipped" trace), ``restart`` cancels the running one, ``queued`` runs one after another,
+``parallel`` runs side by side; ``max`` bounds the last two.
+
+Durable timers (hub/scenes/timers.py): a pending top-level ``delay`` and a pending ``for``
+survive a restart. A delay resumes the rest of the action list from the step after it, when
+it would have ended (at once if that moment passed); a ``for`` fires the automation when it
+would have, if the state still holds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import itertools
+import functools
 import logging
+import re
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from hub.bus import (
@@ -27,30 +41,45 @@ from hub.bus import (
     StateChanged,
 )
 from hub.devices.registry import DeviceRegistry
-from hub.errors import HubError, NotFound
-from hub.scenes.actions import ActionRunner, Publish, Run, StopRun
+from hub.errors import HubError, InvalidValue, NotFound
+from hub.scenes.actions import ActionRunner, Publish, StopRun, eager_safe
 from hub.scenes.conditions import ConditionChecker
 from hub.scenes.model import (
     Automation,
+    AutomationStatus,
     AvailabilityTrigger,
-    CronTrigger,
+    DuplicateId,
     EventTrigger,
     MqttTrigger,
     RunMode,
     StateTrigger,
-    SunTrigger,
-    TimeTrigger,
     Trigger,
     parse_automation,
 )
+from hub.scenes.runs import Run, start_eagerly
 from hub.scenes.scenes import SceneManager
-from hub.scenes.schedule import CronSpec, Location, next_time_of_day
-from hub.scenes.timers import DurableTimers
-from hub.scenes.triggers import Listener, TriggerIndex, crossed, mqtt_data, state_matches
+from hub.scenes.schedule import Clocks, Location
+from hub.scenes.timers import DurableTimers, HoldTimers
+from hub.scenes.traces import TraceLog
+from hub.scenes.triggers import (
+    Listener,
+    TriggerIndex,
+    WebhookCall,
+    crossed,
+    holds,
+    match_event,
+    mqtt_data,
+    same,
+)
 from hub.store import Store
 
 _LOGGER = logging.getLogger(__name__)
 COLLECTION = "automations"
+STATE_COLLECTION = "automation_state"
+"""``{"enabled": bool}`` per config.yaml automation that was switched over the API."""
+MAX_INLINE_DEPTH = 4
+"""Runs started from inside another run's synchronous part (an action whose effect triggers
+another automation at once) nest at most this deep; deeper ones start as tasks."""
 
 
 class AutomationEngine:
@@ -63,6 +92,7 @@ class AutomationEngine:
         scenes: SceneManager | None = None,
         publish: Publish | None = None,
         location: Location | None = None,
+        now: Callable[[], dt.datetime] | None = None,
         trace_limit: int = 10,
     ) -> None:
         self.registry = registry
@@ -71,44 +101,66 @@ class AutomationEngine:
         self.scenes = scenes or SceneManager(registry, store)
         self.publish = publish
         self.location = location or Location()
-        self.trace_limit = trace_limit
+        self._now = now
         self.automations: dict[str, Automation] = {}
+        self.configured: set[str] = set()
+        self._eager: set[str] = set()
         self.index = TriggerIndex()
         self.checker = ConditionChecker(registry, self.location, self.now)
         self.runner = ActionRunner(self)
-        self.timers = DurableTimers(store)
-        self.runs_total = 0
+        self.trace_log = TraceLog(store, trace_limit)
+        self.durable = DurableTimers(store)
+        self.holds = HoldTimers(self.durable, self._matched)
+        self.clocks = Clocks(self.location, self.now, self._matched)
         self.evaluations = 0
-        self._traces: dict[str, deque[dict[str, Any]]] = {}
+        """Trigger matches evaluated (conditions checked): the trigger index's test counter."""
+        self.runs_total = 0
         self._running: dict[str, list[Run]] = {}
         self._queued: dict[str, deque[Run]] = {}
-        self._schedules: dict[str, list[asyncio.Task[None]]] = {}
-        self._for_timers: dict[tuple[str, int], asyncio.TimerHandle] = {}
+        self._resuming: set[asyncio.Task[None]] = set()
         self._waiters: list[tuple[list[Trigger], asyncio.Future[dict[str, Any]]]] = []
-        self._unsubscribe: list[Any] = []
-        self._ids = itertools.count(1)
+        self._unsubscribe: list[Callable[[], None]] = []
+        self._depth = 0
+        self._loading = False
         self._stopping = False
         self.on_topics: Callable[[set[str]], None] | None = None
         """Told the MQTT topic filters the automations need, whenever they change."""
 
     def now(self) -> dt.datetime:
+        if self._now is not None:
+            return self._now()
         return dt.datetime.now(self.location.zone)
 
     # ---- lifecycle ------------------------------------------------------------------------
 
     async def start(self, configured: list[dict[str, Any]] | None = None) -> None:
-        await self.scenes.load()
-        if self.store is not None:
-            for doc in (await self.store.all(COLLECTION)).values():
-                self._install(parse_automation(doc))
-        for number, data in enumerate(configured or []):
-            self._install(parse_automation(data, f"automations[{number}]"))
+        """Load stored automations, then config.yaml's (they win on the same id), resume
+        durable timers, and fire the ``start`` triggers. Errors name the automation."""
+        self._loading = True
+        try:
+            await self.scenes.load()
+            await self.trace_log.start()
+            overrides: dict[str, dict[str, Any]] = {}
+            if self.store is not None:
+                for doc in (await self.store.all(COLLECTION)).values():
+                    self._install(parse_automation(doc, "stored automation"))
+                overrides = await self.store.all(STATE_COLLECTION)
+            for number, data in enumerate(configured or []):
+                automation = parse_automation(data, f"automations[{number}]")
+                enabled = overrides.get(automation.id, {}).get("enabled")
+                if isinstance(enabled, bool):
+                    automation = automation.model_copy(update={"enabled": enabled})
+                self.configured.add(automation.id)
+                self._install(automation)
+        finally:
+            self._loading = False
+        self._topics_changed()
         subscribe = self.bus.subscribe
         self._unsubscribe = [
             subscribe(StateChanged, self._on_state),
             subscribe(DeviceEvent, self._on_device_event),
-            subscribe(DeviceOnline, self._on_online),
-            subscribe(DeviceOffline, self._on_offline),
+            subscribe(DeviceOnline, self._on_availability),
+            subscribe(DeviceOffline, self._on_availability),
             subscribe(MqttMessage, self._on_mqtt),
         ]
         await self._resume_timers()
@@ -119,53 +171,26 @@ class AutomationEngine:
         self._stopping = True
         for unsubscribe in self._unsubscribe:
             unsubscribe()
-        for handle in self._for_timers.values():
-            handle.cancel()
-        tasks = [t for ts in self._schedules.values() for t in ts]
-        tasks += [r.task for runs in self._running.values() for r in runs if r.task]
+        self._unsubscribe = []
+        self.holds.close()
+        await self.clocks.stop()
+        tasks = [r.task for runs in self._running.values() for r in runs if r.task is not None]
+        tasks += self._resuming
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for queue in self._queued.values():
+            for run in queue:
+                self.trace_log.finish(run.trace, "interrupted")
+        self._queued.clear()
         for _, future in self._waiters:
             future.cancel()
+        await self.trace_log.stop()
 
-    # ---- definitions ----------------------------------------------------------------------
+    # ---- definitions (the API's calls) ----------------------------------------------------
 
-    def _install(self, automation: Automation) -> None:
-        self._uninstall(automation.id)
-        self.automations[automation.id] = automation
-        self.index.add(automation.id, automation.trigger)
-        self._traces.setdefault(automation.id, deque(maxlen=self.trace_limit))
-        self._schedule(automation)
-        self._topics_changed()
-
-    def _uninstall(self, automation_id: str) -> None:
-        self.automations.pop(automation_id, None)
-        self.index.remove(automation_id)
-        for task in self._schedules.pop(automation_id, []):
-            task.cancel()
-        for key in [k for k in self._for_timers if k[0] == automation_id]:
-            self._for_timers.pop(key).cancel()
-        self._topics_changed()
-
-    def _topics_changed(self) -> None:
-        if self.on_topics is not None:
-            self.on_topics(self.index.topic_filters())
-
-    async def save(self, automation: Automation) -> Automation:
-        """Create or replace an automation (persisted)."""
-        self._install(automation)
-        if self.store is not None:
-            doc = automation.model_dump(mode="json", by_alias=True, exclude_none=True)
-            await self.store.put(COLLECTION, automation.id, doc)
-        return automation
-
-    async def delete(self, automation_id: str) -> None:
-        self.get(automation_id)
-        self._uninstall(automation_id)
-        self._traces.pop(automation_id, None)
-        if self.store is not None:
-            await self.store.delete(COLLECTION, automation_id)
+    def all(self) -> list[Automation]:
+        return list(self.automations.values())
 
     def get(self, automation_id: str) -> Automation:
         try:
@@ -173,16 +198,112 @@ class AutomationEngine:
         except KeyError:
             raise NotFound(f"no automation '{automation_id}'") from None
 
+    def status(self, automation_id: str) -> AutomationStatus:
+        automation = self.get(automation_id)
+        traces = self.trace_log.of(automation_id)
+        last = traces[0] if traces else None
+        return AutomationStatus(
+            id=automation.id, alias=automation.alias, enabled=automation.enabled,
+            mode=automation.mode, running=len(self._running.get(automation.id, ())),
+            source="config" if automation.id in self.configured else "api",
+            last_triggered=last["started"] if last else None,
+            last_result=last["result"] if last else None,
+        )  # fmt: skip
+
+    async def create(self, data: Mapping[str, Any] | Automation) -> Automation:
+        """A new automation (validated; errors name it and the field). Raises DuplicateId."""
+        if not isinstance(data, Automation):
+            body = dict(data)
+            if not body.get("id"):
+                body["id"] = self._new_id(str(body.get("alias") or "automation"))
+            data = parse_automation(body)
+        if data.id in self.automations:
+            raise DuplicateId(f"an automation '{data.id}' exists already")
+        return await self.save(data)
+
+    async def update(self, automation_id: str, data: Mapping[str, Any] | Automation) -> Automation:
+        """Replace an automation's definition (the id stays); its pending timers are dropped."""
+        self._editable(automation_id)
+        if not isinstance(data, Automation):
+            data = parse_automation({**data, "id": automation_id})
+        elif data.id != automation_id:
+            raise InvalidValue(f"automation id '{data.id}' does not match '{automation_id}'")
+        return await self.save(data)
+
+    async def save(self, automation: Automation) -> Automation:
+        """Create or replace (persisted)."""
+        self._install(automation)
+        if self.store is not None:
+            doc = automation.model_dump(mode="json", by_alias=True, exclude_none=True)
+            await self.store.put(COLLECTION, automation.id, doc)
+        return automation
+
+    async def delete(self, automation_id: str) -> None:
+        self._editable(automation_id)
+        self._uninstall(automation_id)
+        self.trace_log.forget(automation_id)
+        if self.store is not None:
+            await self.store.delete(COLLECTION, automation_id)
+
     async def set_enabled(self, automation_id: str, enabled: bool) -> Automation:
-        automation = self.get(automation_id).model_copy(update={"enabled": enabled})
-        return await self.save(automation)
+        """Enable or disable (remembered across restarts, for config.yaml ones too)."""
+        automation = self.get(automation_id)
+        if automation.enabled is enabled:
+            return automation
+        automation = automation.model_copy(update={"enabled": enabled})
+        if automation_id not in self.configured:
+            return await self.save(automation)
+        self._install(automation)
+        if self.store is not None:
+            await self.store.put(STATE_COLLECTION, automation_id, {"enabled": enabled})
+        return automation
 
     def traces(self, automation_id: str) -> list[dict[str, Any]]:
+        """The last runs (newest first), with conditions-failed and skipped ones."""
         self.get(automation_id)
-        return list(reversed(self._traces.get(automation_id, ())))
+        return self.trace_log.of(automation_id)
 
     def topic_filters(self) -> set[str]:
+        """The MQTT topic filters the automations listen on (the app subscribes to them)."""
         return self.index.topic_filters()
+
+    def _editable(self, automation_id: str) -> None:
+        self.get(automation_id)
+        if automation_id in self.configured:
+            raise InvalidValue(
+                f"automation '{automation_id}' is defined in config.yaml; edit it there"
+            )
+
+    def _new_id(self, alias: str) -> str:
+        base = re.sub(r"[^a-z0-9]+", "-", alias.lower()).strip("-")[:56] or "automation"
+        candidate, number = base, 1
+        while candidate in self.automations:
+            number += 1
+            candidate = f"{base}-{number}"
+        return candidate
+
+    def _install(self, automation: Automation) -> None:
+        self._uninstall(automation.id)
+        self.automations[automation.id] = automation
+        if eager_safe(automation.action):
+            self._eager.add(automation.id)
+        self.index.add(automation.id, automation.trigger)
+        for index, trigger in enumerate(automation.trigger):
+            self.clocks.add(Listener(automation.id, index, trigger))
+        self._topics_changed()
+
+    def _uninstall(self, automation_id: str) -> None:
+        if self.automations.pop(automation_id, None) is None:
+            return
+        self._eager.discard(automation_id)
+        self.index.remove(automation_id)
+        self.clocks.remove(automation_id)
+        self.holds.drop(automation_id)
+        self._topics_changed()
+
+    def _topics_changed(self) -> None:
+        if self.on_topics is not None and not self._loading:
+            self.on_topics(self.index.topic_filters())
 
     # ---- triggering -----------------------------------------------------------------------
 
@@ -193,52 +314,48 @@ class AutomationEngine:
                 trigger = listener.trigger
                 if not isinstance(trigger, StateTrigger):
                     continue
-                key = (listener.automation_id, listener.index)
-                if key in self._for_timers and not state_matches(trigger, event.value, None):
-                    self._for_timers.pop(key).cancel()
-                    self.timers.forget(f"for:{key[0]}:{key[1]}")
-                if crossed(trigger, event.value, event.old_value):
-                    data = {"platform": "state", "device": event.device_id,
-                            "feature": event.feature, "value": event.value,
-                            "from": event.old_value}  # fmt: skip
-                    if trigger.for_:
-                        self._start_for(listener, trigger.for_, data)
-                    else:
-                        self._matched(listener, data)
+                if trigger.for_ is not None:
+                    self.holds.on_change(listener, trigger, event)
+                elif crossed(trigger, event.value, event.old_value):
+                    self._matched(listener, {
+                        "platform": "state", "device": event.device_id, "feature": event.feature,
+                        "value": event.value, "from": event.old_value,
+                    })  # fmt: skip
         if self._waiters:
             self._check_waiters(event)
 
     def _on_device_event(self, event: DeviceEvent) -> None:
-        for listener in self.index.event.get((event.device_id, event.event), ()):
-            trigger = listener.trigger
-            if isinstance(trigger, EventTrigger) and all(
-                event.data.get(k) == v for k, v in trigger.data.items()
-            ):
-                data = {"platform": "event", "device": event.device_id, "event": event.event,
-                        "data": event.data}  # fmt: skip
-                self._matched(listener, data)
+        listeners = self.index.event.get((event.device_id, event.event))
+        if listeners:
+            for listener in listeners:
+                trigger = listener.trigger
+                if isinstance(trigger, EventTrigger) and all(
+                    same(event.data.get(k), v) for k, v in trigger.data.items()
+                ):
+                    self._matched(listener, {"platform": "event", "device": event.device_id,
+                                             "event": event.event, "data": event.data})  # fmt: skip
         if self._waiters:
             self._check_waiters(event)
 
-    def _on_online(self, event: DeviceOnline) -> None:
-        self._availability(event.device_id, "online")
-
-    def _on_offline(self, event: DeviceOffline) -> None:
-        self._availability(event.device_id, "offline")
-
-    def _availability(self, device_id: str, state: str) -> None:
-        for listener in self.index.availability.get(device_id, ()):
+    def _on_availability(self, event: DeviceOnline | DeviceOffline) -> None:
+        state = "online" if isinstance(event, DeviceOnline) else "offline"
+        for listener in self.index.availability.get(event.device_id, ()):
             if isinstance(listener.trigger, AvailabilityTrigger) and listener.trigger.to == state:
-                self._matched(listener, {"platform": "availability", "device": device_id,
-                                         "to": state})  # fmt: skip
+                self._matched(listener, {"platform": "availability",
+                                         "device": event.device_id, "to": state})  # fmt: skip
+        if self._waiters:
+            self._check_waiters(event)
 
     def _on_mqtt(self, event: MqttMessage) -> None:
-        for listener in self.index.topics(event.topic):
-            trigger = listener.trigger
-            if isinstance(trigger, MqttTrigger):
-                data = mqtt_data(trigger, event.topic, event.payload)
-                if data is not None:
-                    self._matched(listener, data)
+        index = self.index
+        listeners = index.topics(event.topic) if index.wildcards else index.topic.get(event.topic)
+        if listeners:
+            for listener in listeners:
+                trigger = listener.trigger
+                if isinstance(trigger, MqttTrigger):
+                    data = mqtt_data(trigger, event.topic, event.payload)
+                    if data is not None:
+                        self._matched(listener, data)
         if self._waiters:
             self._check_waiters(event)
 
@@ -248,12 +365,15 @@ class AutomationEngine:
         for listener in listeners:
             self._matched(listener, {"platform": "webhook", "webhook_id": webhook_id,
                                      "data": data or {}})  # fmt: skip
+        if self._waiters:
+            self._check_waiters(WebhookCall(webhook_id, data or {}))
         return len(listeners)
 
     def run_now(self, automation_id: str, data: dict[str, Any] | None = None) -> str:
-        """Run the actions now, skipping triggers and conditions (as a user's "run" button)."""
+        """Run the actions now, skipping triggers and conditions (the "run" button).
+        Returns the trace id; the run follows the automation's mode."""
         automation = self.get(automation_id)
-        trace = self._new_trace(automation, {"platform": "manual", **(data or {})})
+        trace = self.trace_log.new(automation.id, {"platform": "manual", **(data or {})})
         return self._start_run(automation, trace)
 
     def _matched(self, listener: Listener, data: dict[str, Any]) -> None:
@@ -261,47 +381,31 @@ class AutomationEngine:
         if automation is None or not automation.enabled:
             return
         self.evaluations += 1
-        trace = self._new_trace(automation, data)
+        trace = self.trace_log.new(automation.id, data)
         if automation.condition and not self.checker.all(automation.condition, trace["conditions"]):
             self._finish(trace, "conditions_failed")
             return
         self._start_run(automation, trace)
 
-    # ---- runs -----------------------------------------------------------------------------
-
-    def _new_trace(self, automation: Automation, data: dict[str, Any]) -> dict[str, Any]:
-        trace: dict[str, Any] = {
-            "id": f"{automation.id}-{next(self._ids)}",
-            "automation": automation.id,
-            "trigger": data,
-            "started": time.time(),
-            "conditions": [],
-            "actions": [],
-            "result": "running",
-        }
-        self._traces.setdefault(automation.id, deque(maxlen=self.trace_limit)).append(trace)
-        return trace
-
     def _finish(self, trace: dict[str, Any], result: str, error: str | None = None) -> None:
-        trace["result"] = result
-        trace["ms"] = round((time.time() - trace["started"]) * 1000, 3)
-        if error:
-            trace["error"] = error
+        self.trace_log.finish(trace, result, error)
         self.bus.publish(AutomationRan(trace["automation"], trace["id"], result))
+
+    # ---- runs -----------------------------------------------------------------------------
 
     def _start_run(self, automation: Automation, trace: dict[str, Any], step: int = 0) -> str:
         trace_id: str = trace["id"]
-        running = self._running.setdefault(automation.id, [])
-        run = Run(trace["id"], automation.id, dict(trace["trigger"]), trace, step=step)
-        mode = automation.mode
+        run = Run(trace_id, automation.id, trace["trigger"], trace, step=step)
+        running = self._running.get(automation.id)
         if running:
+            mode = automation.mode
             if mode is RunMode.SINGLE:
                 self._finish(trace, "skipped", "already running (mode: single)")
                 return trace_id
             if mode is RunMode.RESTART:
                 for other in running:
-                    if other.task is not None:
-                        other.task.cancel()
+                    if other.task is not None:  # a run still in its synchronous part cannot be
+                        other.task.cancel()  # cancelled; it ends on its own at its first wait
             elif mode is RunMode.QUEUED:
                 queue = self._queued.setdefault(automation.id, deque())
                 if len(queue) + len(running) >= automation.max:
@@ -321,16 +425,32 @@ class AutomationEngine:
     def _launch(self, automation: Automation, run: Run) -> None:
         self.runs_total += 1
         run.trace["result"] = "running"
-        self._running.setdefault(automation.id, []).append(run)
-        run.task = asyncio.get_running_loop().create_task(
-            self._execute(automation, run), name=f"automation-{run.id}"
-        )
-        run.task.add_done_callback(lambda _: self._reap(automation, run))
+        running = self._running.get(automation.id)
+        if running is None:
+            running = self._running[automation.id] = []
+        running.append(run)
+        coro = self._execute(automation, run)
+        name = f"automation-{run.id}"
+        eager = run.step == 0 and automation.id in self._eager
+        if not eager or self._depth >= MAX_INLINE_DEPTH:
+            loop = asyncio.get_running_loop()
+            task: asyncio.Task[None] | None = loop.create_task(coro, name=name)
+        else:
+            self._depth += 1
+            try:
+                task = start_eagerly(coro, name)
+            finally:
+                self._depth -= 1
+        if task is None:
+            self._reap(automation, run)
+        else:
+            run.task = task
+            task.add_done_callback(functools.partial(self._reaped, automation, run))
 
     async def _execute(self, automation: Automation, run: Run) -> None:
         run.result = "done"
         try:
-            actions = automation.action[run.step :]
+            actions = automation.action if run.step == 0 else automation.action[run.step :]
             await self.runner.sequence(run, actions, run.trace["actions"], top=run.step)
         except StopRun as stop:
             run.result, run.error = "stopped", str(stop) or None
@@ -339,92 +459,46 @@ class AutomationEngine:
         except Exception as exc:
             _LOGGER.exception("automation %s failed", automation.id)
             run.result, run.error = "error", f"{type(exc).__name__}: {exc}"
+        except asyncio.CancelledError:
+            run.result = "interrupted" if self._stopping else "cancelled"
+            raise
+
+    def _reaped(self, automation: Automation, run: Run, task: asyncio.Task[None]) -> None:
+        if task.cancelled():  # perhaps before its first step, so _execute could not say
+            run.result = "interrupted" if self._stopping else "cancelled"
+        self._reap(automation, run)
 
     def _reap(self, automation: Automation, run: Run) -> None:
-        """Bookkeeping when a run's task ends, however it ends (even cancelled unstarted)."""
-        running = self._running.get(automation.id, [])
-        if run in running:
+        """Bookkeeping when a run ends, however it ends."""
+        running = self._running.get(automation.id)
+        if running is not None:
             running.remove(run)
-        if not self._stopping and run.delay_key:
-            self.timers.forget(run.delay_key)
+            if not running:
+                del self._running[automation.id]
+        if run.delay_key and not self._stopping:
+            self.durable.forget(run.delay_key)
         self._finish(run.trace, run.result, run.error)
         queue = self._queued.get(automation.id)
         if queue and not self._stopping:
             self._launch(automation, queue.popleft())
 
     async def delay(self, run: Run, seconds: float, durable: bool) -> None:
+        """A ``delay`` action; a top-level one is stored first, so it survives a restart."""
         if durable and self.store is not None:
             run.delay_key = f"delay:{run.id}"
-            await self.timers.remember(run.delay_key, {
+            at = time.time() + seconds
+            await self.durable.remember(run.delay_key, {
                 "kind": "delay", "automation": run.automation_id, "step": run.step,
-                "at": time.time() + seconds, "trigger": run.data,
+                "at": at, "trigger": run.data,
             })  # fmt: skip
+            seconds = max(0.0, at - time.time())
         await asyncio.sleep(seconds)
         if run.delay_key:
-            self.timers.forget(run.delay_key)
+            self.durable.forget(run.delay_key)
             run.delay_key = None
 
-    # ---- for timers, waits and schedules --------------------------------------------------
-
-    def _start_for(self, listener: Listener, seconds: float, data: dict[str, Any]) -> None:
-        key = (listener.automation_id, listener.index)
-        if key in self._for_timers:
-            return
-        at = time.time() + seconds
-        self._arm_for(listener, at, data)
-        doc = {"kind": "for", "automation": key[0], "index": key[1], "at": at, "trigger": data}
-        self.timers.remember_soon(f"for:{key[0]}:{key[1]}", doc)
-
-    def _arm_for(self, listener: Listener, at: float, data: dict[str, Any]) -> None:
-        key = (listener.automation_id, listener.index)
-
-        def fire() -> None:
-            self._for_timers.pop(key, None)
-            self.timers.forget(f"for:{key[0]}:{key[1]}")
-            self._matched(listener, data)
-
-        loop = asyncio.get_running_loop()
-        self._for_timers[key] = loop.call_later(max(0.0, at - time.time()), fire)
-
-    async def _resume_timers(self) -> None:
-        for key, doc in (await self.timers.all()).items():
-            automation = self.automations.get(doc.get("automation", ""))
-            if automation is None:
-                self.timers.forget(key)
-                continue
-            if doc.get("kind") == "delay":
-                self.timers.forget(key)
-                trace = self._new_trace(automation, {**doc.get("trigger", {}), "resumed": True})
-                resume = self._resume_delay(automation, trace, doc["step"] + 1, doc["at"])
-                task = asyncio.get_running_loop().create_task(resume, name=f"resume-{key}")
-                self._schedules.setdefault(automation.id, []).append(task)
-            elif doc.get("kind") == "for":
-                index = int(doc.get("index", -1))
-                trigger = (
-                    automation.trigger[index] if 0 <= index < len(automation.trigger) else None
-                )
-                if not isinstance(trigger, StateTrigger):
-                    self.timers.forget(key)
-                    continue
-                device = self.registry.devices.get(trigger.device)
-                value = None if device is None else device.value(trigger.feature)
-                if device is not None and state_matches(trigger, value, None):
-                    self._arm_for(
-                        Listener(automation.id, index, trigger), doc["at"], doc["trigger"]
-                    )
-                else:
-                    self.timers.forget(key)
-
-    async def _resume_delay(
-        self, automation: Automation, trace: dict[str, Any], step: int, at: float
-    ) -> None:
-        await asyncio.sleep(max(0.0, at - time.time()))
-        if step < len(automation.action):
-            self._start_run(automation, trace, step=step)
-        else:
-            self._finish(trace, "done")
-
     async def wait_for(self, triggers: list[Trigger], seconds: float) -> dict[str, Any] | None:
+        """A ``wait`` action: the data of the first event matching one of ``triggers``."""
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         entry = (triggers, future)
         self._waiters.append(entry)
@@ -440,55 +514,53 @@ class AutomationEngine:
             if future.done():
                 continue
             for trigger in triggers:
-                data = _waited(trigger, event)
+                data = match_event(trigger, event)
                 if data is not None:
                     future.set_result(data)
                     break
 
-    def _schedule(self, automation: Automation) -> None:
-        loop = asyncio.get_running_loop()
-        for index, trigger in enumerate(automation.trigger):
-            if isinstance(trigger, TimeTrigger | CronTrigger | SunTrigger):
-                listener = Listener(automation.id, index, trigger)
-                task = loop.create_task(self._clock(listener), name=f"schedule-{automation.id}")
-                self._schedules.setdefault(automation.id, []).append(task)
+    # ---- durable timers after a restart ---------------------------------------------------
 
-    async def _clock(self, listener: Listener) -> None:
-        trigger = listener.trigger
-        cron = CronSpec.parse(trigger.cron) if isinstance(trigger, CronTrigger) else None
-        while True:
-            now = self.now()
-            if isinstance(trigger, TimeTrigger):
-                moment = next_time_of_day(trigger.at, now)
-            elif cron is not None:
-                moment = cron.next_after(now)
-            elif isinstance(trigger, SunTrigger):
-                moment = self.location.next_sun_event(trigger.event, trigger.offset, now)
+    async def _resume_timers(self) -> None:
+        for key, doc in (await self.durable.all()).items():
+            automation = self.automations.get(str(doc.get("automation", "")))
+            kind = doc.get("kind")
+            if automation is None or not automation.enabled:
+                self.durable.forget(key)
+            elif kind == "delay":
+                trigger = {**doc.get("trigger", {}), "resumed": True}
+                trace = self.trace_log.new(automation.id, trigger)
+                trace["result"] = "queued"
+                resume = self._resume_delay(automation, key, trace, int(doc["step"]) + 1, doc)
+                task = asyncio.get_running_loop().create_task(resume, name=f"resume-{key}")
+                self._resuming.add(task)
+                task.add_done_callback(self._resuming.discard)
+            elif kind == "for":
+                self._resume_for(automation, key, doc)
             else:
+                self.durable.forget(key)
+
+    def _resume_for(self, automation: Automation, key: str, doc: dict[str, Any]) -> None:
+        index = int(doc.get("index", -1))
+        triggers = automation.trigger
+        trigger = triggers[index] if 0 <= index < len(triggers) else None
+        if isinstance(trigger, StateTrigger):
+            device = self.registry.devices.get(trigger.device)
+            if device is not None and holds(trigger, device.value(trigger.feature)):
+                listener = Listener(automation.id, index, trigger)
+                self.holds.arm(listener, float(doc["at"]), doc.get("trigger", {}))
                 return
-            await asyncio.sleep((moment - now).total_seconds())
-            self._matched(listener, {"platform": trigger.platform, "at": moment.isoformat()})
+        self.durable.forget(key)
 
-
-def _waited(trigger: Trigger, event: object) -> dict[str, Any] | None:
-    """The data of ``event`` when it satisfies a ``wait`` action's ``trigger``."""
-    if (
-        isinstance(trigger, StateTrigger)
-        and isinstance(event, StateChanged)
-        and (event.device_id, event.feature) == (trigger.device, trigger.feature)
-        and state_matches(trigger, event.value, event.old_value)
-    ):
-        return {"device": event.device_id, "feature": event.feature, "value": event.value}
-    if (
-        isinstance(trigger, EventTrigger)
-        and isinstance(event, DeviceEvent)
-        and (event.device_id, event.event) == (trigger.device, trigger.event)
-    ):
-        return {"device": event.device_id, "event": event.event, "data": event.data}
-    if (
-        isinstance(trigger, MqttTrigger)
-        and isinstance(event, MqttMessage)
-        and event.topic == trigger.topic
-    ):
-        return mqtt_data(trigger, event.topic, event.payload)
-    return None
+    async def _resume_delay(
+        self, automation: Automation, key: str, trace: dict[str, Any], step: int,
+        doc: dict[str, Any],
+    ) -> None:  # fmt: skip
+        await asyncio.sleep(max(0.0, float(doc["at"]) - time.time()))
+        self.durable.forget(key)  # from here the run is an ordinary one
+        if self.automations.get(automation.id) is not automation:
+            self._finish(trace, "cancelled", "the automation changed while the delay was due")
+        elif step < len(automation.action):
+            self._start_run(automation, trace, step=step)
+        else:
+            self._finish(trace, "done")

@@ -10,11 +10,43 @@ from datetime import time as clock_time
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
-from hub.errors import ConfigError
+from hub.errors import ConfigError, HubError, InvalidValue
 
 Scalar = bool | int | float | str
+
+
+def _seconds(value: Any) -> Any:
+    """Durations as seconds (``90``), ``"HH:MM:SS"`` / ``"MM:SS"``, or ``{minutes: 1, ...}``."""
+    if isinstance(value, str) and ":" in value:
+        sign = -1 if value.startswith("-") else 1
+        try:
+            parts = [float(p) for p in value.lstrip("+-").split(":")]
+        except ValueError:
+            return value  # pydantic reports it as not a number
+        if len(parts) > 3:
+            return value
+        total = 0.0
+        for part in parts:
+            total = total * 60 + part
+        return sign * total
+    if isinstance(value, dict):
+        units = {"days": 86400, "hours": 3600, "minutes": 60, "seconds": 1, "milliseconds": 0.001}
+        if value and set(value) <= set(units):
+            return sum(float(v) * units[k] for k, v in value.items())
+    return value
+
+
+Duration = Annotated[float, BeforeValidator(_seconds)]
+"""Seconds; YAML may say ``90``, ``"00:01:30"`` or ``{minutes: 1, seconds: 30}``."""
 
 
 class _Data(BaseModel):
@@ -32,7 +64,7 @@ class StateTrigger(_Data):
     from_: Scalar | None = Field(None, alias="from")
     above: float | None = None
     below: float | None = None
-    for_: float | None = Field(None, alias="for", ge=0, description="seconds the state holds")
+    for_: Duration | None = Field(None, alias="for", ge=0, description="how long it holds")
 
 
 class EventTrigger(_Data):
@@ -69,15 +101,15 @@ class CronTrigger(_Data):
 class SunTrigger(_Data):
     platform: Literal["sun"]
     event: Literal["sunrise", "sunset"]
-    offset: float = Field(0, description="seconds; negative is before")
+    offset: Duration = Field(0, description="seconds; negative is before")
 
 
 class MqttTrigger(_Data):
     platform: Literal["mqtt"]
-    topic: str
-    payload: str | None = None
-    """Match the exact payload, or with ``value_path`` the JSON field's value."""
-    value_path: str | None = None
+    topic: str = Field(min_length=1)
+    payload: Scalar | None = None
+    """Match the exact payload text, or with ``value_path`` the JSON field's value."""
+    value_path: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
 
 
 class WebhookTrigger(_Data):
@@ -124,8 +156,8 @@ class SunCondition(_Data):
     condition: Literal["sun"]
     after: Literal["sunrise", "sunset"] | None = None
     before: Literal["sunrise", "sunset"] | None = None
-    after_offset: float = 0
-    before_offset: float = 0
+    after_offset: Duration = 0
+    before_offset: Duration = 0
 
 
 class AvailableCondition(_Data):
@@ -179,13 +211,13 @@ class SceneAction(_Data):
 
 class DelayAction(_Data):
     action: Literal["delay"]
-    seconds: float = Field(ge=0)
+    seconds: Duration = Field(ge=0)
 
 
 class WaitAction(_Data):
     action: Literal["wait"]
     trigger: list[Trigger]
-    timeout: float = Field(gt=0)
+    timeout: Duration = Field(gt=0)
     continue_on_timeout: bool = True
 
 
@@ -252,6 +284,7 @@ class RunMode(StrEnum):
 class Automation(_Data):
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     alias: str = ""
+    description: str = ""
     enabled: bool = True
     mode: RunMode = RunMode.SINGLE
     max: int = Field(10, ge=1, le=1000)
@@ -268,8 +301,48 @@ class SceneTarget(_Data):
 
 class Scene(_Data):
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
-    name: str
+    name: str = Field(min_length=1)
     targets: list[SceneTarget] = Field(min_length=1)
+
+
+class SceneSnapshot(_Data):
+    """A scene to create from the current values of chosen devices (API body)."""
+
+    id: str | None = Field(None, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    name: str = Field(min_length=1)
+    devices: list[str] = Field(min_length=1)
+    features: list[str] | None = None
+    """Only these feature ids (of each device); every writable one when omitted."""
+
+
+class InvalidDefinition(ConfigError, InvalidValue):
+    """A scene or automation failed validation: a config error in YAML, a 422 over the API.
+
+    The message has one line per problem, each naming the automation (alias or id) and the
+    field; ``problems`` holds the same as data: ``{"field": "action.0.value", "message": ..}``.
+    """
+
+    def __init__(self, message: str, problems: list[dict[str, str]]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+class DuplicateId(HubError):
+    """A scene or automation with this id exists already (the API answers 409)."""
+
+
+class AutomationStatus(BaseModel):
+    """One automation as the phone's list shows it."""
+
+    id: str
+    alias: str
+    enabled: bool
+    mode: RunMode
+    source: Literal["config", "api"]
+    """config.yaml automations are read-only over the API (enable/disable still works)."""
+    running: int
+    last_triggered: float | None = None
+    last_result: str | None = None
 
 
 def parse_automation(data: Any, where: str = "automation") -> Automation:
@@ -277,21 +350,25 @@ def parse_automation(data: Any, where: str = "automation") -> Automation:
     try:
         return Automation.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, data, where)) from exc
+        raise _invalid(exc, data, where) from exc
 
 
 def parse_scene(data: Any, where: str = "scene") -> Scene:
     try:
         return Scene.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, data, where)) from exc
+        raise _invalid(exc, data, where) from exc
 
 
-def _describe(exc: ValidationError, data: Any, where: str) -> str:
-    name = "?"
+def _invalid(exc: ValidationError, data: Any, where: str) -> InvalidDefinition:
+    name = "'?'"
     if isinstance(data, dict):
-        name = str(data.get("alias") or data.get("id") or data.get("name") or "?")
-    lines = []
+        label, key = data.get("alias") or data.get("name"), data.get("id")
+        if label and key and label != key:
+            name = f"'{label}' ({key})"
+        elif label or key:
+            name = f"'{label or key}'"
+    problems: list[dict[str, str]] = []
     for error in exc.errors():
         parts: list[str] = []
         previous: object = None
@@ -301,8 +378,9 @@ def _describe(exc: ValidationError, data: Any, where: str) -> str:
             if not (isinstance(previous, int) and part in _TAGS):
                 parts.append(str(part))
             previous = part
-        lines.append(f"{where} '{name}': {'.'.join(parts) or '(top level)'}: {error['msg']}")
-    return "\n".join(lines)
+        problems.append({"field": ".".join(parts) or "(top level)", "message": error["msg"]})
+    lines = [f"{where} {name}: {p['field']}: {p['message']}" for p in problems]
+    return InvalidDefinition("\n".join(lines), problems)
 
 
 _TAGS = {

@@ -1,17 +1,63 @@
-"""Scenes: named target values across devices, activated in parallel, reported per device."""
+"""Scenes: named target values across devices, tapped to run.
+
+Activating a scene sets its devices in parallel; each device's targets go in the order the
+scene lists them (a lamp's power before its brightness), and each device reports one result:
+confirmed (the device's own report agreed), acknowledged (it accepted, no report yet),
+failed (with the reason), or offline (its remaining targets are not sent).
+
+Scenes from config.yaml (:meth:`SceneManager.add_configured`) are read-only over the API;
+the others live in the store's "scenes" collection.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
 
-from hub.devices.model import CommandStatus, FeatureKind
+from pydantic import BaseModel
+
+from hub.devices.model import Availability, CommandStatus, FeatureKind
 from hub.devices.registry import DeviceRegistry
-from hub.errors import HubError, NotFound
-from hub.scenes.model import Scene, SceneTarget, parse_scene
+from hub.errors import HubError, InvalidValue, NotFound
+from hub.scenes.model import (
+    DuplicateId,
+    Scalar,
+    Scene,
+    SceneSnapshot,
+    SceneTarget,
+    parse_scene,
+)
 from hub.store import Store
 
 COLLECTION = "scenes"
+Status = Literal["confirmed", "acknowledged", "failed", "offline"]
+
+
+class TargetResult(BaseModel):
+    feature: str
+    value: Scalar
+    status: Status
+    error: str | None = None
+
+
+class DeviceResult(BaseModel):
+    device: str
+    status: Status
+    """The worst of its targets: offline, failed, acknowledged, confirmed."""
+    error: str | None = None
+    features: list[TargetResult]
+
+
+class SceneResult(BaseModel):
+    scene: str
+    ok: bool
+    """Every device confirmed or acknowledged."""
+    devices: list[DeviceResult]
+
+
+_RANK: dict[str, int] = {"confirmed": 0, "acknowledged": 1, "failed": 2, "offline": 3}
 
 
 class SceneManager:
@@ -19,23 +65,30 @@ class SceneManager:
         self.registry = registry
         self.store = store
         self.scenes: dict[str, Scene] = {}
+        self.configured: set[str] = set()
+        self._loaded = False
 
     async def load(self) -> None:
+        """Read the stored scenes, once (configured ones win on the same id)."""
+        if self._loaded:
+            return
+        self._loaded = True
         if self.store is not None:
             for key, doc in (await self.store.all(COLLECTION)).items():
-                self.scenes[key] = parse_scene(doc)
+                if key not in self.configured:
+                    self.scenes[key] = parse_scene(doc, "stored scene")
 
-    async def save(self, scene: Scene) -> Scene:
-        self.scenes[scene.id] = scene
-        if self.store is not None:
-            await self.store.put(COLLECTION, scene.id, scene.model_dump(mode="json"))
-        return scene
+    def add_configured(self, scenes: list[dict[str, Any]], where: str = "scenes") -> None:
+        """The scenes of config.yaml: validated (errors name the scene and the field)."""
+        for number, data in enumerate(scenes):
+            scene = parse_scene(data, f"{where}[{number}]")
+            self.scenes[scene.id] = scene
+            self.configured.add(scene.id)
 
-    async def delete(self, scene_id: str) -> None:
-        self.get(scene_id)
-        del self.scenes[scene_id]
-        if self.store is not None:
-            await self.store.delete(COLLECTION, scene_id)
+    # ---- the API's calls -----------------------------------------------------------------
+
+    def all(self) -> list[Scene]:
+        return list(self.scenes.values())
 
     def get(self, scene_id: str) -> Scene:
         try:
@@ -43,32 +96,113 @@ class SceneManager:
         except KeyError:
             raise NotFound(f"no scene '{scene_id}'") from None
 
-    async def snapshot(self, scene_id: str, name: str, devices: list[str]) -> Scene:
-        """A scene of the current values of every settable feature of ``devices``."""
+    async def create(self, data: Mapping[str, Any] | Scene) -> Scene:
+        """A new scene; without an id, one is made from its name. Raises DuplicateId."""
+        if not isinstance(data, Scene):
+            body = dict(data)
+            if not body.get("id"):
+                body["id"] = self._new_id(str(body.get("name") or "scene"))
+            data = parse_scene(body)
+        if data.id in self.scenes:
+            raise DuplicateId(f"a scene '{data.id}' exists already")
+        return await self.save(data)
+
+    async def update(self, scene_id: str, data: Mapping[str, Any] | Scene) -> Scene:
+        """Replace a scene's name and targets (the id stays)."""
+        self._editable(scene_id)
+        if not isinstance(data, Scene):
+            data = parse_scene({**data, "id": scene_id})
+        elif data.id != scene_id:
+            raise InvalidValue(f"scene id '{data.id}' does not match '{scene_id}'")
+        return await self.save(data)
+
+    async def delete(self, scene_id: str) -> None:
+        self._editable(scene_id)
+        del self.scenes[scene_id]
+        if self.store is not None:
+            await self.store.delete(COLLECTION, scene_id)
+
+    async def snapshot(self, request: SceneSnapshot | Mapping[str, Any]) -> Scene:
+        """A new scene holding the current values of the chosen devices' writable features."""
+        if not isinstance(request, SceneSnapshot):
+            request = SceneSnapshot.model_validate(request)
         targets = []
-        for device_id in devices:
+        for device_id in request.devices:
             device = self.registry.get(device_id)
             for feature in device.features.values():
+                if request.features is not None and feature.id not in request.features:
+                    continue
                 value = device.value(feature.id)
                 settable = feature.writable and feature.kind is not FeatureKind.ACTION
                 if settable and value is not None:
                     targets.append(SceneTarget(device=device_id, feature=feature.id, value=value))
         if not targets:
-            raise HubError(f"the devices {devices} have no settable values to remember")
-        return await self.save(Scene(id=scene_id, name=name, targets=targets))
+            raise InvalidValue(f"the devices {request.devices} have no settable values to keep")
+        scene_id = request.id or self._new_id(request.name)
+        return await self.create(Scene(id=scene_id, name=request.name, targets=targets))
 
-    async def activate(self, scene_id: str) -> list[dict[str, Any]]:
-        """Set every target in parallel; one result per target: confirmed, failed, offline."""
+    async def activate(self, scene_id: str) -> SceneResult:
+        """Set every device of the scene, in parallel; one result per device."""
         scene = self.get(scene_id)
-        return list(await asyncio.gather(*(self._apply(t) for t in scene.targets)))
+        per_device: dict[str, list[SceneTarget]] = {}
+        for target in scene.targets:
+            per_device.setdefault(target.device, []).append(target)
+        devices = await asyncio.gather(*(self._apply(d, t) for d, t in per_device.items()))
+        ok = all(d.status in ("confirmed", "acknowledged") for d in devices)
+        return SceneResult(scene=scene_id, ok=ok, devices=list(devices))
 
-    async def _apply(self, target: SceneTarget) -> dict[str, Any]:
-        result: dict[str, Any] = {"device": target.device, "feature": target.feature}
-        try:
-            outcome = await self.registry.command(target.device, target.feature, target.value)
-        except HubError as exc:
-            return {**result, "status": str(CommandStatus.FAILED), "error": str(exc)}
-        result["status"] = str(outcome.status)
-        if outcome.error:
-            result["error"] = outcome.error
-        return result
+    # ---- inside ---------------------------------------------------------------------------
+
+    async def save(self, scene: Scene) -> Scene:
+        """Create or replace (persisted)."""
+        self.scenes[scene.id] = scene
+        if self.store is not None:
+            await self.store.put(COLLECTION, scene.id, scene.model_dump(mode="json"))
+        return scene
+
+    def _editable(self, scene_id: str) -> None:
+        self.get(scene_id)
+        if scene_id in self.configured:
+            raise InvalidValue(f"scene '{scene_id}' is defined in config.yaml; edit it there")
+
+    def _new_id(self, name: str) -> str:
+        base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:56] or "scene"
+        candidate, number = base, 1
+        while candidate in self.scenes:
+            number += 1
+            candidate = f"{base}-{number}"
+        return candidate
+
+    async def _apply(self, device_id: str, targets: list[SceneTarget]) -> DeviceResult:
+        results: list[TargetResult] = []
+        offline: str | None = None
+        for target in targets:
+            if offline is not None:
+                results.append(self._result(target, "offline", offline))
+                continue
+            try:
+                outcome = await self.registry.command(device_id, target.feature, target.value)
+            except HubError as exc:
+                results.append(self._result(target, "failed", str(exc)))
+                continue
+            if outcome.status is not CommandStatus.FAILED:
+                results.append(self._result(target, str(outcome.status)))  # type: ignore[arg-type]
+            elif self._offline(device_id, outcome.error):
+                offline = outcome.error or "device offline"
+                results.append(self._result(target, "offline", offline))
+            else:
+                results.append(self._result(target, "failed", outcome.error or "failed"))
+        worst = max(results, key=lambda r: _RANK[r.status])
+        return DeviceResult(
+            device=device_id, status=worst.status, error=worst.error, features=results
+        )
+
+    def _offline(self, device_id: str, error: str | None) -> bool:
+        device = self.registry.devices.get(device_id)
+        if device is not None and device.availability is Availability.OFFLINE:
+            return True
+        return bool(error and error.startswith("device offline"))
+
+    @staticmethod
+    def _result(target: SceneTarget, status: Status, error: str | None = None) -> TargetResult:
+        return TargetResult(feature=target.feature, value=target.value, status=status, error=error)

@@ -1,17 +1,29 @@
 """Time: cron expressions, times of day, sunrise and sunset (astral, location from config).
 
-Every function takes "now" as an argument; nothing here reads the clock, so tests can move
-time freely.
+The calculations take "now" as an argument and never read the clock, so tests can move time
+freely. :class:`Clocks` runs one named task per time-based trigger; it sleeps in slices of at
+most a minute and re-reads the wall clock after each, so a clock change, a suspend or an
+early wake-up neither skips nor doubles a firing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from astral import LocationInfo
 from astral.sun import sun
+
+from hub.scenes.model import CronTrigger, SunTrigger, TimeTrigger
+from hub.scenes.triggers import Listener
+
+_LOGGER = logging.getLogger(__name__)
+_SLICE = 60.0
 
 _RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
 _NAMES = ("minute", "hour", "day of month", "month", "day of week")
@@ -98,3 +110,63 @@ class Location:
             if moment > now:
                 return moment
         raise ValueError(f"no {event} in the next days at this location")
+
+
+Fire = Callable[[Listener, dict[str, Any]], None]
+
+
+class Clocks:
+    """The tasks behind time, cron and sun triggers, owned per automation."""
+
+    def __init__(self, location: Location, now: Callable[[], dt.datetime], fire: Fire) -> None:
+        self.location = location
+        self.now = now
+        self.fire = fire
+        self._tasks: dict[str, list[asyncio.Task[None]]] = {}
+
+    def add(self, listener: Listener) -> None:
+        if not isinstance(listener.trigger, TimeTrigger | CronTrigger | SunTrigger):
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._tick(listener), name=f"clock-{listener.automation_id}-{listener.index}"
+        )
+        self._tasks.setdefault(listener.automation_id, []).append(task)
+
+    def remove(self, automation_id: str) -> None:
+        for task in self._tasks.pop(automation_id, ()):
+            task.cancel()
+
+    async def stop(self) -> None:
+        tasks = [task for tasks in self._tasks.values() for task in tasks]
+        self._tasks.clear()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def next_moment(self, listener: Listener, now: dt.datetime) -> dt.datetime:
+        trigger = listener.trigger
+        if isinstance(trigger, TimeTrigger):
+            return next_time_of_day(trigger.at, now)
+        if isinstance(trigger, CronTrigger):
+            return CronSpec.parse(trigger.cron).next_after(now)
+        if isinstance(trigger, SunTrigger):
+            return self.location.next_sun_event(trigger.event, trigger.offset, now)
+        raise TypeError(f"not a time trigger: {trigger!r}")
+
+    async def _tick(self, listener: Listener) -> None:
+        platform = listener.trigger.platform
+        while True:
+            now = self.now()
+            try:
+                moment = self.next_moment(listener, now)
+            except ValueError as exc:  # no sunset for months near the poles: look again later
+                _LOGGER.info("%s: %s", listener.automation_id, exc)
+                await asyncio.sleep(6 * 3600)
+                continue
+            while True:  # in slices, re-reading the wall clock after each
+                left = (moment - self.now()).total_seconds()
+                if left <= 0:
+                    break
+                await asyncio.sleep(min(left, _SLICE))
+            # now >= moment here, so the next moment is strictly later: never one twice
+            self.fire(listener, {"platform": platform, "at": moment.isoformat()})

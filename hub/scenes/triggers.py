@@ -1,23 +1,23 @@
 """The trigger index: each bus event reaches only the automations that can match it.
 
 Keys: (device, feature) for state, (device, event) for device events, device for
-availability, the exact topic for MQTT (wildcard filters sit in a short list), webhook id.
-The cost of an event is a dict look-up plus the automations listening on that key.
+availability, the exact topic for MQTT (wildcard filters sit in a short list, matched per
+message), webhook id. The cost of an event is a dict look-up plus the automations listening
+on that key; removing an automation touches only its own keys.
 """
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from paho.mqtt.client import topic_matches_sub
-
+from hub.bus import DeviceEvent, DeviceOffline, DeviceOnline, MqttMessage, StateChanged
 from hub.scenes.model import (
     AvailabilityTrigger,
     EventTrigger,
     MqttTrigger,
+    StartTrigger,
     StateTrigger,
     Trigger,
     WebhookTrigger,
@@ -32,65 +32,102 @@ class Listener:
     trigger: Trigger
 
 
+@dataclass(frozen=True, slots=True)
+class WebhookCall:
+    """A webhook / API call, shaped like a bus event for ``wait`` actions."""
+
+    webhook_id: str
+    data: dict[str, Any]
+
+
+Table = dict[Any, list[Listener]]
+
+
 class TriggerIndex:
     def __init__(self) -> None:
-        self.state: defaultdict[tuple[str, str], list[Listener]] = defaultdict(list)
-        self.event: defaultdict[tuple[str, str], list[Listener]] = defaultdict(list)
-        self.availability: defaultdict[str, list[Listener]] = defaultdict(list)
-        self.topic: defaultdict[str, list[Listener]] = defaultdict(list)
-        self.wildcards: list[Listener] = []
-        self.webhook: defaultdict[str, list[Listener]] = defaultdict(list)
+        self.state: dict[tuple[str, str], list[Listener]] = {}
+        self.event: dict[tuple[str, str], list[Listener]] = {}
+        self.availability: dict[str, list[Listener]] = {}
+        self.topic: dict[str, list[Listener]] = {}
+        self.webhook: dict[str, list[Listener]] = {}
+        self.wildcards: list[tuple[tuple[str, ...], Listener]] = []
         self.start: list[Listener] = []
+        self._keys: dict[str, list[tuple[Table, Any]]] = {}
 
     def add(self, automation_id: str, triggers: list[Trigger]) -> None:
+        keys = self._keys.setdefault(automation_id, [])
         for index, trigger in enumerate(triggers):
             listener = Listener(automation_id, index, trigger)
+            table: Table | None = None
+            key: Any = None
             if isinstance(trigger, StateTrigger):
-                self.state[(trigger.device, trigger.feature)].append(listener)
+                table, key = self.state, (trigger.device, trigger.feature)
             elif isinstance(trigger, EventTrigger):
-                self.event[(trigger.device, trigger.event)].append(listener)
+                table, key = self.event, (trigger.device, trigger.event)
             elif isinstance(trigger, AvailabilityTrigger):
-                self.availability[trigger.device].append(listener)
-            elif isinstance(trigger, MqttTrigger):
-                if "+" in trigger.topic or "#" in trigger.topic:
-                    self.wildcards.append(listener)
-                else:
-                    self.topic[trigger.topic].append(listener)
+                table, key = self.availability, trigger.device
             elif isinstance(trigger, WebhookTrigger):
-                self.webhook[trigger.webhook_id].append(listener)
-            elif trigger.platform == "start":
+                table, key = self.webhook, trigger.webhook_id
+            elif isinstance(trigger, MqttTrigger):
+                if is_wildcard(trigger.topic):
+                    self.wildcards.append((tuple(trigger.topic.split("/")), listener))
+                else:
+                    table, key = self.topic, trigger.topic
+            elif isinstance(trigger, StartTrigger):
                 self.start.append(listener)
+            if table is not None:
+                table.setdefault(key, []).append(listener)
+                keys.append((table, key))
 
     def remove(self, automation_id: str) -> None:
-        tables: tuple[dict[Any, list[Listener]], ...] = (
-            self.state, self.event, self.availability, self.topic, self.webhook,
-        )  # fmt: skip
-        for table in tables:
-            for key in list(table):
-                kept = [entry for entry in table[key] if entry.automation_id != automation_id]
-                if kept:
-                    table[key] = kept
-                else:
-                    del table[key]
-        self.wildcards = [e for e in self.wildcards if e.automation_id != automation_id]
-        self.start = [e for e in self.start if e.automation_id != automation_id]
+        for table, key in self._keys.pop(automation_id, ()):
+            entries = table.get(key)
+            if entries is None:
+                continue
+            kept = [e for e in entries if e.automation_id != automation_id]
+            if kept:
+                table[key] = kept
+            else:
+                del table[key]
+        if any(e.automation_id == automation_id for _, e in self.wildcards):
+            self.wildcards = [w for w in self.wildcards if w[1].automation_id != automation_id]
+        if any(e.automation_id == automation_id for e in self.start):
+            self.start = [e for e in self.start if e.automation_id != automation_id]
 
     def topics(self, topic: str) -> list[Listener]:
-        found = self.topic.get(topic, [])
-        if self.wildcards:
-            found = found + [e for e in self.wildcards if topic_matches_sub(e.trigger.topic, topic)]  # type: ignore[union-attr]
-        return found
+        """The MQTT listeners whose filter matches ``topic``."""
+        found = self.topic.get(topic)
+        if not self.wildcards:
+            return found or []
+        parts = topic.split("/")
+        matched = [e for f, e in self.wildcards if topic_matches(f, parts)]
+        return matched + found if found else matched
 
     def topic_filters(self) -> set[str]:
         filters = set(self.topic)
-        filters.update(e.trigger.topic for e in self.wildcards)  # type: ignore[union-attr]
+        filters.update("/".join(f) for f, _ in self.wildcards)
         return filters
 
 
-def state_matches(trigger: StateTrigger, value: Any, old: Any) -> bool:
-    if trigger.to is not None and value != trigger.to:
-        return False
-    if trigger.from_ is not None and old != trigger.from_:
+def is_wildcard(topic_filter: str) -> bool:
+    return "+" in topic_filter or "#" in topic_filter
+
+
+def topic_matches(topic_filter: tuple[str, ...], topic: list[str]) -> bool:
+    """MQTT filter matching: ``+`` is one level, a final ``#`` is any number (even none)."""
+    if topic and topic[0].startswith("$") and topic_filter[0] in ("+", "#"):
+        return False  # wildcards never match $SYS-like topics
+    for number, level in enumerate(topic_filter):
+        if level == "#":
+            return True
+        if number >= len(topic) or (level != "+" and level != topic[number]):
+            return False
+    return len(topic) == len(topic_filter)
+
+
+def holds(trigger: StateTrigger, value: Any) -> bool:
+    """Whether ``value`` is (still) in the state the trigger waits for (``from`` aside)."""
+    if trigger.to is not None and not same(value, trigger.to):
         return False
     if trigger.above is not None or trigger.below is not None:
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -102,28 +139,118 @@ def state_matches(trigger: StateTrigger, value: Any, old: Any) -> bool:
     return True
 
 
+def state_matches(trigger: StateTrigger, value: Any, old: Any) -> bool:
+    if trigger.from_ is not None and not same(old, trigger.from_):
+        return False
+    return holds(trigger, value)
+
+
 def crossed(trigger: StateTrigger, value: Any, old: Any) -> bool:
     """A state trigger fires on the change INTO its condition, not on every change inside it."""
     if not state_matches(trigger, value, old):
         return False
     if trigger.to is None and trigger.from_ is None and old is not None:
         numeric = trigger.above is not None or trigger.below is not None
-        return not (numeric and state_matches(trigger, old, None))
+        return not (numeric and holds(trigger, old))
     return True
 
 
+def same(value: Any, wanted: Any) -> bool:
+    """Equal, without ``True == 1``: a switch's ``true`` is not a level's ``1``."""
+    if isinstance(value, bool) or isinstance(wanted, bool):
+        return value is wanted
+    return bool(value == wanted)
+
+
 def mqtt_data(trigger: MqttTrigger, topic: str, payload: bytes) -> dict[str, Any] | None:
-    """The trigger data when the message matches, else None."""
+    """The trigger data when the message matches, else None.
+
+    ``payload`` is the text; ``payload_json`` the parsed JSON when the text is an object or
+    a list (or ``value_path`` asks for it), else absent.
+    """
     text = payload.decode("utf-8", errors="replace")
-    data: dict[str, Any] = {"platform": "mqtt", "topic": topic, "payload": text}
-    if trigger.value_path is not None or "{" in text[:1]:
+    wanted = trigger.payload
+    parsed: Any = None
+    if trigger.value_path is not None or text.startswith(("{", "[")):
         try:
-            data["payload_json"] = json.loads(text)
+            parsed = json.loads(text)
         except ValueError:
-            data["payload_json"] = None
-    if trigger.payload is None:
-        return data
-    if trigger.value_path is None:
-        return data if text == trigger.payload else None
-    found, value = lookup({"p": data.get("payload_json")}, f"p.{trigger.value_path}")
-    return data if found and str(value) == trigger.payload else None
+            parsed = None
+    if wanted is not None:
+        if trigger.value_path is None:
+            if not payload_equals(text, wanted):
+                return None
+        else:
+            found, value = lookup(parsed, trigger.value_path)
+            if not found or not value_equals(value, wanted):
+                return None
+    data: dict[str, Any] = {"platform": "mqtt", "topic": topic, "payload": text}
+    if parsed is not None:
+        data["payload_json"] = parsed
+    return data
+
+
+def payload_equals(text: str, wanted: Any) -> bool:
+    if isinstance(wanted, str):
+        return text == wanted
+    return text == json.dumps(wanted)
+
+
+def value_equals(value: Any, wanted: Any) -> bool:
+    """A JSON value against the wanted scalar: ``1`` matches ``1`` and ``"1"``; ``true`` matches
+    ``true`` and ``"true"``; a string matches the same string."""
+    if isinstance(wanted, str):
+        if isinstance(value, str):
+            return value == wanted
+        if isinstance(value, bool):
+            return wanted == ("true" if value else "false")
+        if isinstance(value, int | float):
+            return str(value) == wanted  # JSON's spelling of a finite number
+        return value is None and wanted == "null"
+    return same(value, wanted)
+
+
+def match_event(trigger: Trigger, event: object) -> dict[str, Any] | None:
+    """The trigger data when ``event`` satisfies ``trigger`` (for a ``wait`` action), or None.
+
+    A state trigger here waits for the state itself (``to`` / ``above`` / ``below``, and
+    ``from`` when given), without ``for``.
+    """
+    if isinstance(trigger, StateTrigger):
+        if (
+            isinstance(event, StateChanged)
+            and event.device_id == trigger.device
+            and event.feature == trigger.feature
+            and state_matches(trigger, event.value, event.old_value)
+        ):
+            return {"platform": "state", "device": event.device_id, "feature": event.feature,
+                    "value": event.value, "from": event.old_value}  # fmt: skip
+    elif isinstance(trigger, EventTrigger):
+        if (
+            isinstance(event, DeviceEvent)
+            and event.device_id == trigger.device
+            and event.event == trigger.event
+            and all(same(event.data.get(k), v) for k, v in trigger.data.items())
+        ):
+            return {"platform": "event", "device": event.device_id, "event": event.event,
+                    "data": event.data}  # fmt: skip
+    elif isinstance(trigger, AvailabilityTrigger):
+        wanted = DeviceOnline if trigger.to == "online" else DeviceOffline
+        if isinstance(event, wanted) and event.device_id == trigger.device:
+            return {"platform": "availability", "device": trigger.device, "to": trigger.to}
+    elif isinstance(trigger, MqttTrigger):
+        if isinstance(event, MqttMessage) and (
+            event.topic == trigger.topic
+            or (
+                is_wildcard(trigger.topic)
+                and topic_matches(tuple(trigger.topic.split("/")), event.topic.split("/"))
+            )
+        ):
+            return mqtt_data(trigger, event.topic, event.payload)
+    elif (
+        isinstance(trigger, WebhookTrigger)
+        and isinstance(event, WebhookCall)
+        and event.webhook_id == trigger.webhook_id
+    ):
+        return {"platform": "webhook", "webhook_id": event.webhook_id, "data": event.data}
+    return None

@@ -7,24 +7,34 @@ new value back, as a device's state report would.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from hub.bus import EventBus, MqttMessage
 from hub.devices.model import Device, Feature, FeatureKind, Protocol, Value
 from hub.devices.registry import DeviceRegistry
-from hub.scenes.engine import AutomationEngine
+from hub.errors import DeviceError, DeviceTimeout
 from hub.store import Store
 
 
 class EchoAdapter:
+    """Applies a command by reporting the value back; ``unreachable`` devices time out,
+    ``refusing`` ones refuse, ``silent`` ones accept without reporting."""
+
     def __init__(self, registry: DeviceRegistry) -> None:
         self.registry = registry
         self.sent: list[tuple[str, str, Value]] = []
+        self.unreachable: set[str] = set()
+        self.refusing: set[str] = set()
+        self.silent: set[str] = set()
 
     async def set_value(self, device: Device, feature: Feature, value: Value) -> None:
         self.sent.append((device.id, feature.id, value))
-        self.registry.update(device.id, {feature.id: value})
+        if device.id in self.unreachable:
+            raise DeviceTimeout("no reply after 3 attempts")
+        if device.id in self.refusing:
+            raise DeviceError("the device refused: -4004", code=-4004)
+        if device.id not in self.silent:
+            self.registry.update(device.id, {feature.id: value})
 
     async def call_action(
         self, device: Device, feature: Feature, args: Mapping[str, Any]
@@ -47,8 +57,11 @@ def build_home(bus: EventBus, store: Store | None = None) -> tuple[DeviceRegistr
     registry.add(Device("lamp", "Lamp", "test.lamp", Protocol.MIIO, features=lamp_features))
     registry.add(Device("button", "Button", "test.button", zigbee, features=button_features))
     registry.add(Device("thermo", "Thermo", "test.thermo", zigbee, features=thermo_features))
+    plug_features = {"state": Feature("state", FeatureKind.SWITCH, writable=True)}
+    registry.add(Device("plug", "Plug", "test.plug", zigbee, features=plug_features))
     registry.update("lamp", {"power": False, "brightness": 50})
     registry.update("thermo", {"temperature": 20.0})
+    registry.update("plug", {"state": False})
     adapter = EchoAdapter(registry)
     registry.adapters[Protocol.MIIO] = adapter
     registry.adapters[Protocol.ZIGBEE2MQTT] = adapter
@@ -66,15 +79,3 @@ class Published:
         self.messages.append((topic, payload))
         if self.bus is not None:
             self.bus.publish(MqttMessage(topic, payload))
-
-
-async def make_engine(
-    bus: EventBus, registry: DeviceRegistry, store: Store | None = None, **kwargs: Any
-) -> AutomationEngine:
-    engine = AutomationEngine(registry, bus, store, publish=kwargs.pop("publish", None), **kwargs)
-    await engine.start()
-    return engine
-
-
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "hub.db"

@@ -366,7 +366,7 @@ async def test_an_event_only_evaluates_the_automations_that_can_match(rig: Rig) 
 
 
 def test_errors_name_the_automation_and_the_field() -> None:
-    with pytest.raises(ConfigError, match=r"automation 'Night light': action\.0\.value"):
+    with pytest.raises(ConfigError, match=r"automation 'Night light' \(n\): action\.0\.value"):
         parse_automation({"id": "n", "alias": "Night light",
                           "trigger": [{"platform": "start"}],
                           "action": [{"action": "set", "device": "x", "feature": "y"}]})  # fmt: skip
