@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 
 from firmware_sim.fleet import DeviceConfig, Fleet, SimulatedDevice
-from hub.devices.miio import codec
-from tests.firmware_sim.wire import RawClient
+from tests.firmware_sim.wire import HELLO, RawClient
+
+MODELS = ["zhimi.airpurifier.mb3", "yeelink.light.color2", "chuangmi.camera.ipc019"]
+SILENCE = 0.25  # how long a test waits to call a device silent
 
 
 @pytest.fixture
-async def purifier() -> AsyncIterator[SimulatedDevice]:
-    async with Fleet([DeviceConfig("zhimi.airpurifier.mb3", "127.0.0.90", port=0)]) as fleet:
-        yield fleet.devices[0]
+async def fleet() -> AsyncIterator[Fleet]:
+    configs = [
+        DeviceConfig(model, f"127.0.42.{10 + i}", port=0, snapshot_port=0)
+        for i, model in enumerate(MODELS)
+    ]
+    async with Fleet(configs, tick=60.0) as running:
+        yield running
+
+
+@pytest.fixture
+def purifier(fleet: Fleet) -> SimulatedDevice:
+    return fleet.devices[0]
 
 
 @pytest.fixture
@@ -24,27 +34,60 @@ async def client(purifier: SimulatedDevice) -> AsyncIterator[RawClient]:
         yield raw
 
 
-async def test_hello_reply_masks_the_token(purifier: SimulatedDevice) -> None:
+async def test_hello_reply_carries_id_and_stamp_and_masks_the_token(
+    purifier: SimulatedDevice,
+) -> None:
     async with RawClient(purifier.host, purifier.port, purifier.token) as raw:
-        raw.send_raw(codec.HELLO)
+        raw.send_raw(HELLO)
         data = await raw.receive()
     assert data is not None
     assert len(data) == 32
-    assert data[16:] == b"\xff" * 16
+    assert data[:4] == bytes.fromhex("21310020")
     assert int.from_bytes(data[8:12], "big") == purifier.did
+    assert int.from_bytes(data[12:16], "big") == purifier.identity.stamp
+    assert data[16:] == b"\xff" * 16
 
 
-async def test_more_than_fifteen_properties_are_refused(client: RawClient) -> None:
-    props = [{"did": str(client.did), "siid": 2, "piid": 2}] * 16
-    reply = await client.request(1, "get_properties", props)
-    assert reply is not None
-    assert reply["error"]["code"] == -5001
+async def test_info_looks_like_a_provisioned_device(
+    client: RawClient, purifier: SimulatedDevice
+) -> None:
+    info = await client.result(1, "miIO.info")
+    assert info["model"] == "zhimi.airpurifier.mb3"
+    assert info["mac"] == purifier.mac
+    assert info["fw_ver"] == purifier.identity.fw_ver
+    assert info["hw_ver"]
+    assert info["netif"] == {"localIp": purifier.host, "mask": "255.255.255.0", "gw": "127.0.0.1"}
+    assert set(info["ap"]) >= {"ssid", "bssid", "rssi"}
+    assert isinstance(info["life"], int)
+    assert "token" not in info
 
 
-async def test_unknown_property_gets_minus_4003(client: RawClient) -> None:
-    reply = await client.request(1, "get_properties", [{"did": "x", "siid": 42, "piid": 1}])
-    assert reply is not None
-    assert reply["result"] == [{"did": "x", "siid": 42, "piid": 1, "code": -4003}]
+async def test_every_readable_property_reads_a_value_its_spec_allows(fleet: Fleet) -> None:
+    for device in fleet.devices:
+        props = list(device.state.spec.props.values())
+        async with RawClient(device.host, device.port, device.token) as raw:
+            results = []
+            for start in range(0, len(props), 15):
+                batch = props[start : start + 15]
+                params = [{"did": "x", "siid": p.siid, "piid": p.piid} for p in batch]
+                results += await raw.result(start + 1, "get_properties", params)
+        for prop, item in zip(props, results, strict=True):
+            assert item["code"] == 0, (device.model, prop)
+            assert prop.check_value(item["value"]) == 0, (device.model, prop, item["value"])
+
+
+async def test_get_answers_each_property_with_its_own_code(client: RawClient) -> None:
+    params = [
+        {"did": "power", "siid": 2, "piid": 2},
+        {"did": "nope", "siid": 42, "piid": 1},
+        {"did": "mode", "siid": 2, "piid": 5},
+    ]
+    result = await client.result(1, "get_properties", params)
+    assert result == [
+        {"did": "power", "siid": 2, "piid": 2, "code": 0, "value": False},
+        {"did": "nope", "siid": 42, "piid": 1, "code": -4003},
+        {"did": "mode", "siid": 2, "piid": 5, "code": 0, "value": 0},
+    ]
 
 
 async def test_values_are_checked_against_the_spec(
@@ -54,106 +97,91 @@ async def test_values_are_checked_against_the_spec(
         {"did": "x", "siid": 10, "piid": 10, "value": 15},  # favorite level is 0..14
         {"did": "x", "siid": 2, "piid": 2, "value": "on"},  # a bool
         {"did": "x", "siid": 3, "piid": 6, "value": 3},  # PM2.5 is read-only
+        {"did": "x", "siid": 2, "piid": 5, "value": 7},  # not in the mode's value list
+        {"did": "x", "siid": 10, "piid": 7, "value": 1005},  # motor speed steps by 10
+        {"did": "x", "siid": 5, "piid": 2, "value": 2.5},  # volume is a uint8
+        {"did": "x", "siid": 99, "piid": 1, "value": 1},  # no such property
+        {"did": "x", "siid": 2, "piid": 2},  # no value at all
         {"did": "x", "siid": 10, "piid": 10, "value": 14},
     ]
-    reply = await client.request(1, "set_properties", params)
-    assert reply is not None
-    assert [r["code"] for r in reply["result"]] == [-4005, -4005, -4002, 0]
+    result = await client.result(1, "set_properties", params)
+    codes = [r["code"] for r in result]
+    assert codes == [-4005, -4005, -4002, -4005, -4005, -4005, -4003, -4005, 0]
+    assert all("value" not in r for r in result)
     assert purifier.get_property(10, 10) == 14
 
 
-async def test_a_repeated_message_id_is_ignored(client: RawClient) -> None:
+async def test_a_write_sets_off_what_the_device_would_do(fleet: Fleet) -> None:
+    purifier, light = fleet.devices[0], fleet.devices[1]
+    async with RawClient(purifier.host, purifier.port, purifier.token) as raw:
+        await raw.result(1, "set_properties", [{"did": "x", "siid": 2, "piid": 4, "value": 3}])
+        await raw.result(2, "set_properties", [{"did": "x", "siid": 2, "piid": 2, "value": True}])
+    assert purifier.get_property(2, 5) == 3  # a fan level means manual mode
+    assert purifier.get_property(10, 8) == 2000  # and the motor turns at once
+    async with RawClient(light.host, light.port, light.token) as raw:
+        await raw.result(1, "set_properties", [{"did": "x", "siid": 2, "piid": 5, "value": 255}])
+        assert light.get_property(2, 2) == 1  # colour mode
+        await raw.result(2, "set_properties", [{"did": "x", "siid": 2, "piid": 4, "value": 2700}])
+        assert light.get_property(2, 2) == 0  # colour temperature mode
+
+
+async def test_more_than_fifteen_properties_are_refused(client: RawClient) -> None:
+    props = [{"did": str(client.did), "siid": 2, "piid": 2}] * 16
+    reply = await client.request(1, "get_properties", props)
+    assert reply is not None
+    assert reply["error"]["code"] == -5001
+    assert "result" not in reply
+    fifteen = await client.result(2, "get_properties", props[:15])
+    assert len(fifteen) == 15
+
+
+async def test_actions_run_and_are_checked(fleet: Fleet) -> None:
+    light = fleet.devices[1]
+    did = str(light.did)
+    async with RawClient(light.host, light.port, light.token) as raw:
+        toggled = await raw.result(1, "action", {"did": did, "siid": 2, "aiid": 1, "in": []})
+        unknown = await raw.result(2, "action", {"did": did, "siid": 2, "aiid": 9, "in": []})
+        extra = await raw.result(3, "action", {"did": did, "siid": 2, "aiid": 1, "in": [1]})
+        malformed = await raw.request(4, "action", [1, 2])
+    assert toggled == {"did": did, "siid": 2, "aiid": 1, "code": 0, "out": []}
+    assert light.get_property(2, 1) is True
+    assert unknown["code"] == -4003
+    assert extra["code"] == -4006
+    assert malformed is not None
+    assert malformed["error"]["code"] == -32602
+
+
+async def test_an_unknown_method_gets_method_not_found(client: RawClient) -> None:
+    reply = await client.request(1, "get_prop", ["power"])
+    assert reply is not None
+    assert reply["error"]["code"] == -32601
+
+
+async def test_a_repeated_message_id_is_ignored_from_the_same_client_only(
+    client: RawClient, purifier: SimulatedDevice
+) -> None:
     assert await client.request(7, "miIO.info") is not None
-    assert await client.request(7, "miIO.info", timeout=0.3) is None
+    assert await client.request(7, "miIO.info", timeout=SILENCE) is None
     assert await client.request(8, "miIO.info") is not None
+    async with RawClient(purifier.host, purifier.port, purifier.token) as other:
+        assert await other.request(7, "miIO.info") is not None  # another port: another client
 
 
-async def test_a_wrong_token_gets_no_reply(client: RawClient) -> None:
-    packet = client.packet(1, "miIO.info", token="00" * 16)
-    client.send_raw(packet)
-    assert await client.receive(0.3) is None
+async def test_a_wrong_token_gets_no_reply(client: RawClient, purifier: SimulatedDevice) -> None:
+    client.send_raw(client.packet(1, "miIO.info", token="00" * 16))
+    assert await client.receive(SILENCE) is None
+    assert purifier.server.ignored == 1
+    assert await client.request(1, "miIO.info") is not None  # the id was not used up
 
 
 async def test_a_stamp_far_from_the_device_clock_is_ignored(client: RawClient) -> None:
-    assert await client.request(1, "miIO.info", stamp=client.stamp + 3600, timeout=0.3) is None
+    assert await client.request(1, "miIO.info", stamp=client.stamp + 3600, timeout=SILENCE) is None
+    assert await client.request(2, "miIO.info", stamp=client.stamp + 30) is not None
 
 
-async def pushes(client: RawClient, seconds: float) -> list[dict[str, object]]:
-    """Every push the device sends within ``seconds`` (the purifier also pushes PM2.5)."""
-    found = []
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while (left := deadline - loop.time()) > 0:
-        data = await client.receive(left)
-        if data is None:
-            break
-        payload = codec.parse(client.token, data).payload
-        assert payload is not None
-        found.append(payload)
-    return found
-
-
-async def test_push_is_resent_until_acknowledged(
-    client: RawClient, purifier: SimulatedDevice
-) -> None:
-    assert await client.request(1, "miIO.sub", {"expire": 60}) is not None
-    purifier.set_property(7, 1, True)  # child lock: nothing else changes it
-    expected = [{"did": str(purifier.did), "siid": 7, "piid": 1, "value": True}]
-    seen = [p for p in await pushes(client, 1.3) if p["params"] == expected]
-    assert len(seen) >= 2, "sent, then resent while unacknowledged"
-    assert {p["method"] for p in seen} == {"properties_changed"}
-    assert len({p["id"] for p in seen}) == 1, "a resend keeps its message id"
-    client.ack(int(str(seen[0]["id"])))
-    later = [p for p in await pushes(client, 1.3) if p["params"] == expected]
-    assert later == []
-
-
-async def test_reboot_restarts_the_stamp_and_drops_subscriptions(
-    client: RawClient, purifier: SimulatedDevice
-) -> None:
-    assert await client.request(1, "miIO.sub") is not None
-    await client.request(2, "miIO.info")
-    purifier.reboot()
-    hello = await client.hello()
-    assert hello is not None
-    assert hello.stamp == 0
-    purifier.set_property(2, 2, True)
-    assert await client.receive(0.3) is None
-
-
-async def test_token_change_silences_the_old_token(
-    client: RawClient, purifier: SimulatedDevice
-) -> None:
-    old = purifier.token
-    new = purifier.change_token()
-    assert new != old
-    assert await client.request(1, "miIO.info", timeout=0.3) is None
-    client.token = new
-    assert await client.request(2, "miIO.info") is not None
-
-
-async def test_offline_answers_nothing_not_even_hello(
-    client: RawClient, purifier: SimulatedDevice
-) -> None:
-    purifier.faults.offline = True
-    assert await client.hello(0.3) is None
-    purifier.faults.offline = False
-    assert await client.hello() is not None
-
-
-async def test_slow_replies_and_latency_delay_the_answer(
-    client: RawClient, purifier: SimulatedDevice
-) -> None:
-    purifier.faults.slow_reply = 0.6
-    assert await client.request(1, "miIO.info", timeout=0.3) is None
-    assert await client.receive(0.6) is not None  # it does come, late
-
-
-async def test_packet_loss_drops_about_the_share_asked(purifier: SimulatedDevice) -> None:
-    async with RawClient(purifier.host, purifier.port, purifier.token) as raw:
-        purifier.faults.loss = 0.5
-        purifier.faults.rng.seed(1)
-        answered = 0
-        for _ in range(40):
-            answered += await raw.hello(0.1) is not None
-    assert 8 <= answered <= 32
+async def test_noise_gets_no_reply_and_breaks_nothing(client: RawClient) -> None:
+    client.send_raw(b"\x00" * 32)
+    client.send_raw(b"hello?")
+    client.send_raw(b"\x21\x31" + b"\x00" * 60)
+    assert await client.receive(SILENCE) is None
+    assert await client.request(1, "miIO.info") is not None
