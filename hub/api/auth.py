@@ -1,33 +1,56 @@
-"""Pairing codes, bearer tokens (stored only as hashes), scopes and a lockout.
+"""Pairing codes, bearer tokens (stored only as hashes) and scopes.
 
-A token is ``<id>.<secret>``: the id finds the stored record, the secret's SHA-256 is compared
-in constant time. Secrets are 32 random bytes, so a plain hash is enough (no slow KDF needed).
-Codes and tokens are shown once, when issued, and never logged.
+A token is ``<id>.<secret>``: the id finds the record, the secret's SHA-256 is compared in
+constant time. Secrets are 32 random bytes, so a plain hash is enough (no slow KDF needed).
+A pairing code is one-time, valid 10 minutes, and stored only as its hash too, so ``mihub
+pair`` can write it into the store while the hub runs. Codes and tokens are shown once, when
+issued, and never logged.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
+import sys
 import time
-from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 from hub.api.routes import Scope
+from hub.errors import HubError, NotFound
 from hub.store import Store
 
 PAIRING_TTL = 600.0
 TOKENS = "api_tokens"
 CODES = "pairing_codes"
-MAX_FAILURES = 5
-FAILURE_WINDOW = 60.0
-SCOPE_ORDER = {Scope.NONE: 0, Scope.READ: 1, Scope.CONTROL: 2, Scope.ADMIN: 3}
+ALL_SCOPES = ("read", "control", "admin")
+_IMPLIED = {
+    "admin": ("admin", "control", "read"),
+    "control": ("control", "read"),
+    "read": ("read",),
+}
+_LAST_USED_EVERY = 60.0
 
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def normalize_code(code: str) -> str:
+    return code.strip().upper()
+
+
+def expand_scopes(scopes: Iterable[str]) -> list[str]:
+    """``admin`` includes ``control``, which includes ``read``; unknown names are refused."""
+    granted: set[str] = set()
+    for scope in scopes:
+        if scope not in _IMPLIED:
+            raise HubError(f"unknown scope '{scope}'; scopes are: {', '.join(ALL_SCOPES)}")
+        granted.update(_IMPLIED[scope])
+    return [s for s in ALL_SCOPES if s in granted]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,87 +63,137 @@ class Caller:
         return needed is Scope.NONE or str(needed) in self.scopes
 
 
-class Lockout:
-    """Failed attempts per client address; too many in a minute and it waits."""
+@dataclass(slots=True)
+class _Token:
+    hash: str
+    caller: Caller
+    created: float
+    last_used: float | None
+    saved_last_used: float | None
 
-    def __init__(self, limit: int = MAX_FAILURES, window: float = FAILURE_WINDOW) -> None:
-        self.limit = limit
-        self.window = window
-        self._failures: dict[str, deque[float]] = {}
+    def doc(self) -> dict[str, Any]:
+        return {"hash": self.hash, "name": self.caller.name, "scopes": sorted(self.caller.scopes),
+                "created": self.created, "last_used": self.last_used}  # fmt: skip
 
-    def retry_after(self, client: str) -> int:
-        """Seconds the client must wait, or 0."""
-        failures = self._failures.get(client)
-        if not failures:
-            return 0
-        now = time.monotonic()
-        while failures and now - failures[0] > self.window:
-            failures.popleft()
-        if len(failures) < self.limit:
-            return 0
-        return int(self.window - (now - failures[0])) + 1
+    def public(self) -> dict[str, Any]:
+        return {"id": self.caller.token_id, "name": self.caller.name,
+                "scopes": [s for s in ALL_SCOPES if s in self.caller.scopes],
+                "created": self.created, "last_used": self.last_used}  # fmt: skip
 
-    def failed(self, client: str) -> None:
-        if len(self._failures) > 10_000:
-            self._failures.clear()
-        self._failures.setdefault(client, deque()).append(time.monotonic())
+
+async def create_pairing_code(
+    store: Store, scopes: Iterable[str] = ALL_SCOPES, ttl: float = PAIRING_TTL
+) -> str:
+    """A one-time code, valid ``ttl`` seconds, written to ``store`` (as a hash only)."""
+    granted = expand_scopes(scopes)
+    code = "-".join(secrets.token_hex(2).upper() for _ in range(3))
+    now = time.time()
+    for key, doc in (await store.all(CODES)).items():
+        if doc.get("expires", 0) < now:
+            await store.delete(CODES, key)
+    await store.put(CODES, _hash(code), {"expires": now + ttl, "scopes": granted})
+    return code
+
+
+def pairing_url(base_url: str, code: str) -> str:
+    """The page's address with the code in its fragment (never sent to the server)."""
+    return f"{base_url.rstrip('/')}/#pair={code}"
+
+
+def print_pairing_code(code: str, url: str, out: TextIO | None = None) -> None:
+    """The code and a QR code of ``url`` in the terminal, for a phone's camera."""
+    import qrcode
+
+    out = out or sys.stdout
+    qr = qrcode.QRCode(border=1, error_correction=qrcode.constants.ERROR_CORRECT_L)
+    qr.add_data(url)
+    qr.make(fit=True)
+    qr.print_ascii(out=out, invert=True)
+    minutes = round(PAIRING_TTL / 60)
+    out.write(f"\nPairing code: {code}\n")
+    out.write(f"Scan the QR code with the phone, or open {url.split('#')[0]} and enter the code.\n")
+    out.write(f"It works once, within {minutes} minutes.\n")
+    out.flush()
+
+
+async def pair_in_terminal(
+    store: Store, base_url: str, scopes: Iterable[str] = ALL_SCOPES, out: TextIO | None = None
+) -> str:
+    """``mihub pair``: store a new code so the running hub accepts it, and show it."""
+    code = await create_pairing_code(store, scopes)
+    print_pairing_code(code, pairing_url(base_url, code), out)
+    return code
 
 
 class TokenAuth:
+    """The hub's API tokens: kept in memory for a fast check, persisted in the store."""
+
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.lockout = Lockout()
+        self._tokens: dict[str, _Token] = {}
+        self._pairing = asyncio.Lock()
 
-    async def create_pairing_code(self, scopes: list[str] | None = None) -> str:
-        """A one-time code, valid for 10 minutes, stored only as a hash."""
-        code = "-".join(secrets.token_hex(2).upper() for _ in range(3))
-        await self.store.put(CODES, _hash(code), {
-            "expires": time.time() + PAIRING_TTL,
-            "scopes": scopes or ["read", "control", "admin"],
-        })  # fmt: skip
-        return code
+    async def load(self) -> None:
+        for token_id, doc in (await self.store.all(TOKENS)).items():
+            if token_id in self._tokens or "hash" not in doc:
+                continue
+            caller = Caller(token_id, str(doc.get("name", "")), frozenset(doc.get("scopes", ())))
+            last_used = doc.get("last_used")
+            self._tokens[token_id] = _Token(doc["hash"], caller, float(doc.get("created", 0)),
+                                            last_used, last_used)  # fmt: skip
+
+    async def create_pairing_code(self, scopes: Iterable[str] | None = None) -> str:
+        return await create_pairing_code(self.store, scopes or ALL_SCOPES)
 
     async def pair(self, code: str, name: str) -> tuple[str, list[str]] | None:
         """Exchange a code for a new token (returned once); None when the code is not valid."""
-        key = _hash(code.strip().upper())
-        doc = await self.store.get(CODES, key)
-        if doc is None:
+        key = _hash(normalize_code(code))
+        async with self._pairing:  # two requests with one code: only the first gets a token
+            doc = await self.store.get(CODES, key)
+            if doc is None:
+                return None
+            await self.store.delete(CODES, key)  # one time, even if expired
+        if doc.get("expires", 0) < time.time():
             return None
-        await self.store.delete(CODES, key)  # one time, even if expired
-        if doc["expires"] < time.time():
-            return None
-        return await self.issue(name, list(doc["scopes"])), list(doc["scopes"])
+        scopes = expand_scopes(doc.get("scopes", ()))
+        return await self.issue(name, scopes), scopes
 
-    async def issue(self, name: str, scopes: list[str]) -> str:
+    async def issue(self, name: str, scopes: Iterable[str]) -> str:
         token_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
-        await self.store.put(TOKENS, token_id, {
-            "hash": _hash(secret), "name": name, "scopes": scopes,
-            "created": time.time(), "last_used": None,
-        })  # fmt: skip
+        caller = Caller(token_id, name, frozenset(expand_scopes(scopes)))
+        record = _Token(_hash(secret), caller, time.time(), None, None)
+        self._tokens[token_id] = record
+        await self.store.put(TOKENS, token_id, record.doc())
         return f"{token_id}.{secret}"
 
-    async def verify(self, token: str) -> Caller | None:
+    def check(self, token: str) -> Caller | None:
+        """The caller a presented token belongs to, or None. No I/O: it runs per request."""
         token_id, _, secret = token.partition(".")
         if not token_id or not secret or len(token) > 200:
             return None
-        doc = await self.store.get(TOKENS, token_id)
-        if doc is None or not hmac.compare_digest(doc["hash"], _hash(secret)):
+        record = self._tokens.get(token_id)
+        if record is None or not hmac.compare_digest(record.hash, _hash(secret)):
             return None
-        doc["last_used"] = time.time()
-        self.store.put_later(TOKENS, token_id, doc)
-        return Caller(token_id, doc["name"], frozenset(doc["scopes"]))
+        now = time.time()
+        record.last_used = now
+        if record.saved_last_used is None or now - record.saved_last_used > _LAST_USED_EVERY:
+            record.saved_last_used = now
+            self.store.put_later(TOKENS, token_id, record.doc())
+        return record.caller
+
+    async def verify(self, token: str) -> Caller | None:
+        return self.check(token)
 
     async def list_tokens(self) -> list[dict[str, Any]]:
-        docs = await self.store.all(TOKENS)
-        return [
-            {"id": key, "name": d["name"], "scopes": d["scopes"], "created": d["created"],
-             "last_used": d["last_used"]}
-            for key, d in sorted(docs.items(), key=lambda item: item[1]["created"])
-        ]  # fmt: skip
+        return [t.public() for t in sorted(self._tokens.values(), key=lambda t: t.created)]
 
     async def revoke(self, token_id: str) -> bool:
-        if await self.store.get(TOKENS, token_id) is None:
+        if self._tokens.pop(token_id, None) is None:
             return False
         await self.store.delete(TOKENS, token_id)
         return True
+
+    async def revoke_or_raise(self, token_id: str) -> None:
+        if not await self.revoke(token_id):
+            raise NotFound(f"no token '{token_id}'")

@@ -1,145 +1,194 @@
-"""Scenes and automations over the API: the engine's own models are the bodies."""
+"""Automations over the API, through the engine's own calls: each is listed with its status
+and last trace, can be enabled, disabled and run now, and keeps its traces."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from hub.api.context import ApiContext, context
-from hub.api.errors import error_response, parse_body
+from hub.api.errors import ApiError
+from hub.api.jsonio import dump_model, json_response, read_json
 from hub.api.routes import Route, Scope
+from hub.errors import NotFound
 from hub.scenes.engine import AutomationEngine
-from hub.scenes.model import Automation, Scene
+from hub.scenes.model import Automation
+
+WEBHOOK_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-class SnapshotBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
-    name: str = Field(min_length=1, max_length=80)
-    devices: list[str] = Field(min_length=1, max_length=100)
+class AutomationBody(Automation):
+    """An automation; without an id, one is made from its alias."""
+
+    id: str | None = Field(None, pattern=r"^[A-Za-z0-9_.-]{1,64}$")  # type: ignore[assignment]
 
 
-class EnableBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    enabled: bool
+class TraceOut(BaseModel):
+    """What one run saw and did (see hub/scenes/traces.py)."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    automation: str
+    trigger: dict[str, Any]
+    started: float
+    result: str
+    conditions: list[Any] = []
+    actions: list[Any] = []
+    ms: float | None = None
+    error: str | None = None
+
+
+class AutomationOut(Automation):
+    source: str = Field(description="config: from config.yaml, read-only here; api: editable")
+    running: int
+    last_trace: TraceOut | None
+
+
+class AutomationList(BaseModel):
+    automations: list[AutomationOut]
+
+
+class TraceList(BaseModel):
+    traces: list[TraceOut]
+
+
+class RunStarted(BaseModel):
+    trace: str = Field(description="the id of the run's trace")
+
+
+class WebhookData(RootModel[dict[str, Any]]):
+    """Any JSON object; the automations see it as the trigger's ``data``."""
+
+
+class WebhookFired(BaseModel):
+    triggered: int = Field(description="how many automations listen on this webhook")
 
 
 def _engine(ctx: ApiContext) -> AutomationEngine:
     if ctx.engine is None:
-        raise web.HTTPServiceUnavailable(text='{"error": {"code": "unavailable"}}',
-                                         content_type="application/json")  # fmt: skip
+        raise ApiError(503, "unavailable", "automations are not running on this hub")
     return ctx.engine
 
 
-def _dump(model: BaseModel) -> dict[str, Any]:
-    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+def _automation_id(engine: AutomationEngine, request: web.Request) -> str:
+    try:
+        return engine.get(request.match_info["automation_id"]).id
+    except NotFound as exc:
+        raise ApiError(404, "not_found", str(exc), "automation_id") from None
 
 
-async def list_scenes(request: web.Request) -> web.Response:
-    scenes = context(request).scenes.scenes.values()
-    return web.json_response({"scenes": [_dump(s) for s in scenes]})
+def _view(engine: AutomationEngine, automation: Automation) -> dict[str, Any]:
+    status = engine.status(automation.id)
+    traces = engine.traces(automation.id)
+    return {**dump_model(automation), "source": status.source, "running": status.running,
+            "last_trace": traces[0] if traces else None}  # fmt: skip
 
 
-async def put_scene(request: web.Request) -> web.Response:
-    scene = await parse_body(request, Scene)
-    if scene.id != request.match_info["scene_id"]:
-        return error_response(422, "invalid", "the body's id differs from the URL's", "id")
-    await context(request).scenes.save(scene)
-    return web.json_response(_dump(scene))
-
-
-async def snapshot_scene(request: web.Request) -> web.Response:
-    body = await parse_body(request, SnapshotBody)
-    scene = await context(request).scenes.snapshot(body.id, body.name, body.devices)
-    return web.json_response(_dump(scene), status=201)
-
-
-async def delete_scene(request: web.Request) -> web.Response:
-    await context(request).scenes.delete(request.match_info["scene_id"])
-    return web.Response(status=204)
-
-
-async def activate_scene(request: web.Request) -> web.Response:
-    results = await context(request).scenes.activate(request.match_info["scene_id"])
-    return web.json_response({"results": results})
+async def _object(request: web.Request) -> dict[str, Any]:
+    data = await read_json(request)
+    if not isinstance(data, dict):
+        raise ApiError(422, "validation_error", "the body is a JSON object", "body")
+    return data
 
 
 async def list_automations(request: web.Request) -> web.Response:
     engine = _engine(context(request))
-    items = []
-    for automation in engine.automations.values():
-        traces = engine.traces(automation.id)
-        items.append({**_dump(automation), "last_trace": traces[0] if traces else None})
-    return web.json_response({"automations": items})
+    return json_response({"automations": [_view(engine, a) for a in engine.all()]})
+
+
+async def get_automation(request: web.Request) -> web.Response:
+    engine = _engine(context(request))
+    return json_response(_view(engine, engine.get(_automation_id(engine, request))))
+
+
+async def create_automation(request: web.Request) -> web.Response:
+    engine = _engine(context(request))
+    automation = await engine.create(await _object(request))
+    return json_response(_view(engine, automation), status=201)
 
 
 async def put_automation(request: web.Request) -> web.Response:
-    automation = await parse_body(request, Automation)
-    if automation.id != request.match_info["automation_id"]:
-        return error_response(422, "invalid", "the body's id differs from the URL's", "id")
-    await _engine(context(request)).save(automation)
-    return web.json_response(_dump(automation))
+    engine = _engine(context(request))
+    automation_id = _automation_id(engine, request)
+    data = await _object(request)
+    if data.get("id", automation_id) != automation_id:
+        raise ApiError(422, "invalid_value", "the body's id differs from the URL's", "id")
+    automation = await engine.update(automation_id, data)
+    return json_response(_view(engine, automation))
 
 
 async def delete_automation(request: web.Request) -> web.Response:
-    await _engine(context(request)).delete(request.match_info["automation_id"])
+    engine = _engine(context(request))
+    await engine.delete(_automation_id(engine, request))
     return web.Response(status=204)
 
 
-async def enable_automation(request: web.Request) -> web.Response:
-    body = await parse_body(request, EnableBody)
+async def _set_enabled(request: web.Request, enabled: bool) -> web.Response:
     engine = _engine(context(request))
-    automation = await engine.set_enabled(request.match_info["automation_id"], body.enabled)
-    return web.json_response(_dump(automation))
+    automation = await engine.set_enabled(_automation_id(engine, request), enabled)
+    return json_response(_view(engine, automation))
+
+
+async def enable_automation(request: web.Request) -> web.Response:
+    return await _set_enabled(request, True)
+
+
+async def disable_automation(request: web.Request) -> web.Response:
+    return await _set_enabled(request, False)
 
 
 async def run_automation(request: web.Request) -> web.Response:
-    trace_id = _engine(context(request)).run_now(request.match_info["automation_id"])
-    return web.json_response({"trace": trace_id}, status=202)
+    engine = _engine(context(request))
+    trace_id = engine.run_now(_automation_id(engine, request))
+    return json_response({"trace": trace_id}, status=202)
 
 
 async def traces(request: web.Request) -> web.Response:
-    found = _engine(context(request)).traces(request.match_info["automation_id"])
-    return web.json_response({"traces": found})
+    engine = _engine(context(request))
+    return json_response({"traces": engine.traces(_automation_id(engine, request))})
 
 
 async def webhook(request: web.Request) -> web.Response:
-    data: dict[str, Any] = {}
-    if request.can_read_body and request.content_type == "application/json":
-        try:
-            loaded = await request.json()
-        except ValueError:
-            return error_response(400, "bad_json", "the body is not JSON")
-        if isinstance(loaded, dict):
-            data = loaded
-    count = _engine(context(request)).fire_webhook(request.match_info["webhook_id"], data)
-    return web.json_response({"triggered": count})
+    engine = _engine(context(request))
+    webhook_id = request.match_info["webhook_id"]
+    if not WEBHOOK_ID.match(webhook_id):
+        raise ApiError(404, "not_found", "webhook ids are 1-64 letters, digits, - and _",
+                       "webhook_id")  # fmt: skip
+    data = await _object(request) if request.body_exists else {}
+    return json_response({"triggered": engine.fire_webhook(webhook_id, data)})
 
 
+_T = "automations"
+_RO = "Automations from config.yaml are read-only here (422); enabling works for all."
 ROUTES = [
-    Route("GET", "/api/scenes", list_scenes, Scope.READ, "List scenes", tag="scenes"),
-    Route("PUT", "/api/scenes/{scene_id}", put_scene, Scope.ADMIN, "Create or replace a scene",
-          Scene, tag="scenes"),
-    Route("POST", "/api/scenes/snapshot", snapshot_scene, Scope.ADMIN,
-          "A scene from the devices' current state", SnapshotBody, tag="scenes"),
-    Route("DELETE", "/api/scenes/{scene_id}", delete_scene, Scope.ADMIN, "Delete a scene",
-          tag="scenes"),
-    Route("POST", "/api/scenes/{scene_id}/activate", activate_scene, Scope.CONTROL,
-          "Activate: one result per device", tag="scenes"),
     Route("GET", "/api/automations", list_automations, Scope.READ,
-          "Automations with their last trace", tag="automations"),
+          "Automations with their status and last trace", response=AutomationList,
+          errors=(503,), tag=_T),
+    Route("POST", "/api/automations", create_automation, Scope.ADMIN, "Create an automation",
+          AutomationBody, AutomationOut, status=201, errors=(409, 503), tag=_T),
+    Route("GET", "/api/automations/{automation_id}", get_automation, Scope.READ,
+          "One automation with its status and last trace", response=AutomationOut,
+          errors=(503,), tag=_T),
     Route("PUT", "/api/automations/{automation_id}", put_automation, Scope.ADMIN,
-          "Create or replace an automation", Automation, tag="automations"),
+          "Replace an automation's definition", AutomationBody, AutomationOut, errors=(503,),
+          tag=_T, description=_RO),
     Route("DELETE", "/api/automations/{automation_id}", delete_automation, Scope.ADMIN,
-          "Delete an automation", tag="automations"),
-    Route("POST", "/api/automations/{automation_id}/enabled", enable_automation, Scope.CONTROL,
-          "Enable or disable", EnableBody, tag="automations"),
+          "Delete an automation", status=204, errors=(422, 503), tag=_T, description=_RO),
+    Route("POST", "/api/automations/{automation_id}/enable", enable_automation, Scope.CONTROL,
+          "Enable an automation", response=AutomationOut, errors=(503,), tag=_T),
+    Route("POST", "/api/automations/{automation_id}/disable", disable_automation,
+          Scope.CONTROL, "Disable an automation", response=AutomationOut, errors=(503,),
+          tag=_T),
     Route("POST", "/api/automations/{automation_id}/run", run_automation, Scope.CONTROL,
-          "Run the actions now", tag="automations"),
+          "Run an automation's actions now (no trigger, no conditions)",
+          response=RunStarted, status=202, errors=(503,), tag=_T),
     Route("GET", "/api/automations/{automation_id}/traces", traces, Scope.READ,
-          "The last traces, newest first", tag="automations"),
+          "The automation's last traces, newest first", response=TraceList, errors=(503,),
+          tag=_T),
     Route("POST", "/api/webhooks/{webhook_id}", webhook, Scope.CONTROL,
-          "Fire the automations listening on this webhook", tag="automations"),
+          "Fire the automations listening on this webhook", WebhookData, WebhookFired,
+          errors=(503,), tag=_T, body_required=False),
 ]  # fmt: skip

@@ -1,20 +1,27 @@
-"""What the API is given by the hub: no part of the API builds any of these itself."""
+"""What the API is given by the hub (``ApiContext``: no part of the API builds any of these)
+and what it keeps while it serves (``ApiState``: limits, live clients, counters)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
 from hub.api.auth import Caller, TokenAuth
-from hub.bus import EventBus
+from hub.api.limits import IdempotencyCache, Lockout
+from hub.api.wire import EncodedEvents
+from hub.bus import EventBus, EventStream
 from hub.devices.registry import DeviceRegistry
 from hub.scenes.engine import AutomationEngine
 from hub.scenes.scenes import SceneManager
 
 SnapshotProvider = Callable[[str], Awaitable[bytes]]
+"""``await snapshot(device_id)`` -> a camera's current JPEG (raises the hub's DeviceErrors)."""
+
+Counters = Callable[[], Mapping[str, int | float]]
+"""Extra counters for ``/api/system/stats`` (the miIO and MQTT layers' own)."""
 
 
 @dataclass
@@ -22,20 +29,72 @@ class ApiContext:
     registry: DeviceRegistry
     bus: EventBus
     auth: TokenAuth
+    """Tokens and pairing codes; it holds the hub's Store (``auth.store``)."""
     scenes: SceneManager
     engine: AutomationEngine | None = None
     snapshot: SnapshotProvider | None = None
     rooms: list[str] = field(default_factory=list)
+    """Rooms from the configuration; rooms named by devices are added to these."""
     version: str = "0"
     cors_origins: list[str] = field(default_factory=list)
+    """Other origins allowed to call the API from a browser; same-origin is always allowed."""
+    counters: Counters | None = None
     started: float = field(default_factory=time.time)
-    ws_clients: int = 0
+    auth_failures: int = 5
+    """Failed credentials allowed per client address within ``auth_window`` seconds."""
+    auth_window: float = 60.0
+    max_ws_clients: int = 64
+    ws_queue: int = 1000
+    """Events buffered per WebSocket client before that client (alone) loses some."""
+
+
+@dataclass
+class EventRate:
+    """Bus events per second over the last minute, from samples taken when asked."""
+
+    samples: list[tuple[float, int]] = field(default_factory=list)
+
+    def rate(self, published: int, now: float | None = None) -> float:
+        now = time.monotonic() if now is None else now
+        samples = self.samples
+        if not samples or now - samples[-1][0] >= 1.0:
+            samples.append((now, published))
+        while len(samples) > 2 and now - samples[1][0] >= 60.0:
+            samples.pop(0)
+        first_at, first_count = samples[0]
+        if now - first_at < 1.0:
+            return 0.0
+        return (published - first_count) / (now - first_at)
+
+
+@dataclass(eq=False)
+class LiveClient:
+    """A WebSocket client: who it is and its bounded queue of events."""
+
+    caller: Caller
+    stream: EventStream
+
+
+@dataclass
+class ApiState:
+    lockout: Lockout
+    idempotency: IdempotencyCache = field(default_factory=IdempotencyCache)
+    events: EventRate = field(default_factory=EventRate)
+    ws_clients: dict[web.WebSocketResponse, LiveClient] = field(default_factory=dict)
     ws_dropped: int = 0
+    """Events dropped for WebSocket clients that have gone (live ones count their own)."""
+    ws_sent: int = 0
+    encoded: EncodedEvents = field(default_factory=EncodedEvents)
 
 
 CONTEXT: web.AppKey[ApiContext] = web.AppKey("context", ApiContext)
+STATE: web.AppKey[ApiState] = web.AppKey("api_state", ApiState)
 CALLER: web.RequestKey[Caller] = web.RequestKey("caller", Caller)
 
 
 def context(request: web.Request) -> ApiContext:
     return request.app[CONTEXT]
+
+
+def api_state(request: web.Request) -> ApiState:
+    return request.app[STATE]

@@ -1,121 +1,197 @@
-"""Devices: list, get, rename / move, commands (idempotent on request), camera snapshots."""
+"""Devices: list, get, rename / move, commands (idempotent on request), camera snapshots, rooms."""
 
 from __future__ import annotations
 
-import json
-import time
-from collections import OrderedDict
-from typing import Any
+import hashlib
+from typing import Annotated, Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from hub.api.context import context
-from hub.api.errors import error_response, parse_body
-from hub.api.routes import Route, Scope
-from hub.devices.model import FeatureKind
+from hub.api import models
+from hub.api.context import CALLER, ApiContext, api_state, context
+from hub.api.errors import ApiError, from_hub_error
+from hub.api.jsonio import dumps, json_response, parse_body, read_json, validate
+from hub.api.routes import Param, Route, Scope
+from hub.devices.model import CommandStatus, Device, Feature, FeatureKind
+from hub.errors import HubError, NotFound
 
 Scalar = bool | int | float | str
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+Room = Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)]
+KINDS = [str(kind) for kind in FeatureKind]
 
 
 class DevicePatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(None, min_length=1, max_length=80)
-    room: str | None = Field(None, max_length=80)
-
-
-class CommandBody(BaseModel):
-    """Either a feature and its new value, or an action and its arguments."""
+    """Rename a device or move it to a room (an empty string or null: no room)."""
 
     model_config = ConfigDict(extra="forbid")
-    feature: str | None = Field(None, max_length=80)
-    value: Scalar | None = None
-    action: str | None = Field(None, max_length=80)
-    args: dict[str, Scalar] = {}
-
-    @model_validator(mode="after")
-    def _one_of(self) -> CommandBody:
-        if (self.feature is None) == (self.action is None):
-            raise ValueError("give either 'feature' and 'value', or 'action'")
-        if self.feature is not None and self.value is None:
-            raise ValueError("'value' is required with 'feature'")
-        return self
+    name: Name | None = None
+    room: Room | None = None
 
 
-IDEMPOTENCY_TTL = 600.0
-_answers: OrderedDict[str, tuple[float, int, bytes]] = OrderedDict()
+class SetCommand(BaseModel):
+    """Set one feature of the device to a value within its kind, range or choices."""
+
+    model_config = ConfigDict(extra="forbid")
+    feature: str = Field(min_length=1, max_length=80)
+    value: Scalar
+
+
+class ActionCommand(BaseModel):
+    """Run one of the device's actions."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: str = Field(min_length=1, max_length=80)
+    args: dict[str, Scalar] = Field(default_factory=dict, max_length=32)
+
+
+def feature_json(f: Feature) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": f.id, "kind": f.kind, "name": f.name or f.id}
+    if f.unit:
+        data["unit"] = f.unit
+    if f.minimum is not None:
+        data["min"] = f.minimum
+    if f.maximum is not None:
+        data["max"] = f.maximum
+    if f.step is not None:
+        data["step"] = f.step
+    if f.choices:
+        data["choices"] = f.choices
+    data["readable"] = f.readable
+    data["writable"] = f.writable
+    return data
+
+
+def device_json(d: Device) -> dict[str, Any]:
+    """``Device.as_dict()``'s shape, built for orjson (enums and tuples as they are)."""
+    return {
+        "id": d.id,
+        "name": d.name,
+        "model": d.model,
+        "manufacturer": d.manufacturer,
+        "protocol": d.protocol,
+        "room": d.room,
+        "availability": d.availability,
+        "features": [feature_json(f) for f in d.features.values()],
+        "state": {
+            k: {"value": s.value, "changed_at": s.changed_at, "stale": s.stale}
+            for k, s in d.state.items()
+        },
+    }
 
 
 async def list_devices(request: web.Request) -> web.Response:
     registry = context(request).registry
-    room = request.query.get("room")
-    kind = request.query.get("kind")
-    devices = []
-    for device in registry.devices.values():
-        if room is not None and device.room != room:
-            continue
-        if kind is not None and not any(str(f.kind) == kind for f in device.features.values()):
-            continue
-        devices.append(device.as_dict())
-    return web.Response(text=json.dumps({"devices": devices}), content_type="application/json")
+    query = request.query
+    room = query.get("room")
+    kind = query.get("kind")
+    devices = registry.devices.values()
+    if room is not None:
+        devices = [d for d in devices if d.room == room]  # type: ignore[assignment]
+    if kind is not None:
+        if kind not in KINDS:
+            raise ApiError(422, "invalid_value", f"kind is one of: {', '.join(KINDS)}", "kind")
+        wanted = FeatureKind(kind)
+        devices = [d for d in devices if any(f.kind is wanted for f in d.features.values())]  # type: ignore[assignment]
+    body = dumps({"devices": [device_json(d) for d in devices]})
+    return web.Response(body=body, content_type="application/json")
+
+
+def _device(ctx: ApiContext, request: web.Request) -> Device:
+    try:
+        return ctx.registry.get(request.match_info["device_id"])
+    except NotFound as exc:
+        raise ApiError(404, "not_found", str(exc), "device_id") from None
 
 
 async def get_device(request: web.Request) -> web.Response:
-    device = context(request).registry.get(request.match_info["device_id"])
-    return web.json_response(device.as_dict())
+    return json_response(device_json(_device(context(request), request)))
 
 
 async def patch_device(request: web.Request) -> web.Response:
+    ctx = context(request)
+    device = _device(ctx, request)
     body = await parse_body(request, DevicePatch)
-    device = context(request).registry.rename(request.match_info["device_id"], body.name, body.room)
-    return web.json_response(device.as_dict())
+    room = body.room
+    if "room" in body.model_fields_set and room is None:
+        room = ""  # null: out of any room
+    ctx.registry.rename(device.id, body.name, room)
+    return json_response(device_json(device))
 
 
 async def command(request: web.Request) -> web.Response:
     key = request.headers.get("Idempotency-Key")
-    device_id = request.match_info["device_id"]
-    if key is not None:
-        _expire()
-        seen = _answers.get(f"{device_id}:{key}")
-        if seen is not None:
-            return web.Response(body=seen[2], status=seen[1], content_type="application/json",
-                                headers={"Idempotent-Replay": "true"})  # fmt: skip
-    body = await parse_body(request, CommandBody)
-    registry = context(request).registry
-    answer: dict[str, Any]
-    if body.action is not None:
-        out = await registry.call_action(device_id, body.action, body.args)
-        answer = {"device": device_id, "action": body.action, "status": "acknowledged", **out}
-        status = 200
-    else:
-        assert body.feature is not None  # noqa: S101 - guaranteed by CommandBody
-        result = await registry.command(device_id, body.feature, body.value)
-        answer = {"device": device_id, "feature": body.feature, "value": result.value,
-                  "status": str(result.status)}  # fmt: skip
-        if result.error:
-            answer["error"] = result.error
-        status = 200 if result.error is None else 502
-    payload = json.dumps(answer).encode()
-    if key is not None:
-        _answers[f"{device_id}:{key}"] = (time.monotonic(), status, payload)
-    return web.Response(body=payload, status=status, content_type="application/json")
+    if key is None:
+        status, body = await _command_answer(request)
+        return web.Response(status=status, body=body, content_type="application/json")
+    if not 1 <= len(key) <= 255 or not key.isascii() or not key.isprintable():
+        raise ApiError(422, "invalid_value", "an Idempotency-Key is 1 to 255 printable ASCII "
+                       "characters", "Idempotency-Key")  # fmt: skip
+    raw = await request.read()
+    fingerprint = hashlib.sha256(request.match_info["device_id"].encode() + b"\0" + raw).digest()
+    caller = request[CALLER]
+    status, body, replay = await api_state(request).idempotency.run(
+        (caller.token_id, key), fingerprint, lambda: _command_answer(request)
+    )
+    headers = {"Idempotent-Replay": "true"} if replay else None
+    return web.Response(status=status, body=body, content_type="application/json",
+                        headers=headers)  # fmt: skip
 
 
-def _expire() -> None:
-    now = time.monotonic()
-    while _answers and (
-        len(_answers) > 10_000 or now - next(iter(_answers.values()))[0] > IDEMPOTENCY_TTL
-    ):
-        _answers.popitem(last=False)
+async def _command_answer(request: web.Request) -> tuple[int, bytes]:
+    """The answer as status and body, errors included, so a retry can be given the same."""
+    try:
+        answer = await _run_command(context(request), request)
+    except ApiError as exc:
+        return exc.status, exc.body()
+    except HubError as exc:
+        error = from_hub_error(exc)
+        return error.status, error.body()
+    return 200, dumps(answer)
+
+
+async def _run_command(ctx: ApiContext, request: web.Request) -> dict[str, Any]:
+    device = _device(ctx, request)
+    data = await read_json(request)
+    if isinstance(data, dict) and "action" in data:
+        action = validate(ActionCommand, data)
+        feature = device.features.get(action.action)
+        if feature is None or feature.kind is not FeatureKind.ACTION:
+            raise ApiError(422, "invalid_value", f"'{device.id}' has no action '{action.action}'; "
+                           f"its actions: {_names(device, True)}", "action")  # fmt: skip
+        output = await ctx.registry.call_action(device.id, action.action, action.args)
+        return {"device": device.id, "action": action.action, "status": "acknowledged",
+                "output": output}  # fmt: skip
+    setting = validate(SetCommand, data)
+    if setting.feature not in device.features:
+        raise ApiError(422, "invalid_value", f"'{device.id}' has no feature '{setting.feature}'; "
+                       f"it has: {_names(device, False)}", "feature")  # fmt: skip
+    try:
+        result = await ctx.registry.command(device.id, setting.feature, setting.value)
+    except HubError as exc:
+        raise from_hub_error(exc, "value") from None
+    if result.status is CommandStatus.FAILED:
+        reason = result.error or "the device did not accept the command"
+        if reason.startswith("device offline"):
+            raise ApiError(504, "device_timeout", reason)
+        raise ApiError(502, "device_error", reason)
+    return {"device": device.id, "feature": setting.feature, "value": result.value,
+            "status": str(result.status)}  # fmt: skip
+
+
+def _names(device: Device, actions: bool) -> str:
+    ids = [f.id for f in device.features.values() if (f.kind is FeatureKind.ACTION) == actions]
+    return ", ".join(sorted(ids)) or "none"
 
 
 async def snapshot(request: web.Request) -> web.Response:
     ctx = context(request)
-    device = ctx.registry.get(request.match_info["device_id"])
+    device = _device(ctx, request)
     if not any(f.kind is FeatureKind.IMAGE for f in device.features.values()):
-        return error_response(404, "no_camera", f"'{device.id}' has no camera")
+        raise ApiError(404, "no_camera", f"'{device.id}' has no camera", "device_id")
     if ctx.snapshot is None:
-        return error_response(503, "unavailable", "snapshots are not available")
+        raise ApiError(503, "unavailable", "this hub does not fetch camera pictures")
     image = await ctx.snapshot(device.id)
     return web.Response(body=image, content_type="image/jpeg",
                         headers={"Cache-Control": "no-store"})  # fmt: skip
@@ -123,24 +199,43 @@ async def snapshot(request: web.Request) -> web.Response:
 
 async def rooms(request: web.Request) -> web.Response:
     ctx = context(request)
-    names = list(dict.fromkeys([*ctx.rooms, *(d.room for d in ctx.registry.devices.values()
-                                               if d.room)]))  # fmt: skip
-    result = [
-        {"name": name, "devices": [d.id for d in ctx.registry.devices.values() if d.room == name]}
-        for name in names
-    ]
-    return web.json_response({"rooms": result})
+    devices = ctx.registry.devices.values()
+    members: dict[str, list[str]] = {name: [] for name in ctx.rooms}
+    unassigned = []
+    for device in devices:
+        if device.room:
+            members.setdefault(device.room, []).append(device.id)
+        else:
+            unassigned.append(device.id)
+    listed = [{"name": name, "devices": ids} for name, ids in members.items()]
+    return json_response({"rooms": listed, "unassigned": unassigned})
 
+
+_ID = (404,)
+ROOM = Param("room", "query", {"type": "string"}, "only the devices in this room")
+KIND = Param("kind", "query", {"type": "string", "enum": KINDS},
+             "only the devices with a feature of this kind")  # fmt: skip
+IDEMPOTENCY = Param("Idempotency-Key", "header",
+                    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+                    "a retry with the same key gets the first answer; the command is not sent "
+                    "again (keys are kept 10 minutes)")  # fmt: skip
 
 ROUTES = [
     Route("GET", "/api/devices", list_devices, Scope.READ, "List devices (filter by room, kind)",
+          response=models.DeviceList, params=(ROOM, KIND), errors=(422,), tag="devices"),
+    Route("GET", "/api/devices/{device_id}", get_device, Scope.READ, "One device",
+          response=models.DeviceOut, errors=_ID, tag="devices"),
+    Route("PATCH", "/api/devices/{device_id}", patch_device, Scope.ADMIN,
+          "Rename a device or move it to a room", DevicePatch, models.DeviceOut, errors=_ID,
           tag="devices"),
-    Route("GET", "/api/devices/{device_id}", get_device, Scope.READ, "One device", tag="devices"),
-    Route("PATCH", "/api/devices/{device_id}", patch_device, Scope.ADMIN, "Rename or move",
-          DevicePatch, tag="devices"),
     Route("POST", "/api/devices/{device_id}/commands", command, Scope.CONTROL,
-          "Set a feature or run an action", CommandBody, tag="devices"),
+          "Set a feature or run an action", (SetCommand, ActionCommand), models.CommandOut,
+          errors=(*_ID, 502, 504), params=(IDEMPOTENCY,), tag="devices",
+          description="The answer says whether the device acknowledged the command or "
+          "confirmed it with its own state report; 502 or 504 say why not."),
     Route("GET", "/api/devices/{device_id}/snapshot", snapshot, Scope.READ,
-          "A camera's current picture", response="image/jpeg", tag="devices"),
-    Route("GET", "/api/rooms", rooms, Scope.READ, "Rooms and their devices", tag="devices"),
+          "A camera's current picture", content_type="image/jpeg",
+          errors=(*_ID, 502, 503, 504), tag="devices"),
+    Route("GET", "/api/rooms", rooms, Scope.READ, "Rooms and their devices",
+          response=models.RoomList, tag="devices"),
 ]  # fmt: skip

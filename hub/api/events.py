@@ -1,141 +1,194 @@
 """``/api/events``: live events over a WebSocket, filtered per client, never stalling the hub.
 
 The client authenticates with the ``Authorization`` header or, from a browser (which cannot
-set headers on a WebSocket), with a first message ``{"token": "..."}``. It may then send
-``{"subscribe": ["state", "availability", "automation", "notification"], "devices": [...]}``
-and ``{"stats": true}``. Each client has a bounded queue: a slow phone loses events (counted,
-and readable with ``stats``), the hub never waits for it.
+set headers on a WebSocket), with a first message ``{"token": "..."}``. Any message may set
+what it receives: ``{"subscribe": ["state", "availability", "event", "device", "automation",
+"notification"], "devices": ["id", ...] or null}``; ``{"stats": true}`` asks for
+``{"type": "stats", "dropped": n, ...}``.
+
+Each client has a bounded queue (``EventBus.stream``): a slow phone loses events, the hub
+never waits for it. What was lost is counted, and the client is told with a ``stats`` message
+as soon as it reads again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import itertools
+from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import WSMsgType, web
+import orjson
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from hub.api.auth import Caller
-from hub.api.context import CALLER, ApiContext, context
+from hub.api.context import CALLER, ApiContext, ApiState, LiveClient, api_state, context
+from hub.api.errors import ApiError
+from hub.api.jsonio import dumps
 from hub.api.routes import Route, Scope
-from hub.bus import (
-    AutomationRan,
-    DeviceEvent,
-    DeviceOffline,
-    DeviceOnline,
-    Event,
-    EventStream,
-    Notification,
-    StateChanged,
-)
+from hub.api.wire import KIND_NAMES, KINDS, device_of
+from hub.bus import EventStream
 
-QUEUE = 512
-KINDS: dict[type[Event], str] = {
-    StateChanged: "state",
-    DeviceOnline: "availability",
-    DeviceOffline: "availability",
-    DeviceEvent: "event",
-    AutomationRan: "automation",
-    Notification: "notification",
-}
+AUTH_TIMEOUT = 10.0
+UNAUTHORIZED, FORBIDDEN, LOCKED_OUT = 4401, 4403, 4429
+_numbers = itertools.count(1)
 
 
-def encode(event: Event) -> dict[str, Any]:
-    if isinstance(event, StateChanged):
-        return {"type": "state", "device": event.device_id, "feature": event.feature,
-                "value": event.value, "at": event.at}  # fmt: skip
-    if isinstance(event, DeviceOnline | DeviceOffline):
-        online = isinstance(event, DeviceOnline)
-        reason = "" if online else getattr(event, "reason", "")
-        return {"type": "availability", "device": event.device_id,
-                "availability": "online" if online else "offline", "reason": reason}  # fmt: skip
-    if isinstance(event, DeviceEvent):
-        return {"type": "event", "device": event.device_id, "event": event.event,
-                "data": event.data}  # fmt: skip
-    if isinstance(event, AutomationRan):
-        return {"type": "automation", "automation": event.automation_id,
-                "trace": event.trace_id, "result": event.result}  # fmt: skip
-    if isinstance(event, Notification):
-        return {"type": "notification", "title": event.title, "message": event.message}
-    return {"type": "unknown"}
+@dataclass(slots=True)
+class Subscription:
+    kinds: frozenset[str] = KIND_NAMES
+    devices: frozenset[str] | None = None
+
+    def update(self, message: dict[str, Any]) -> str | None:
+        """Apply a client's message; a problem's description, or None."""
+        if "subscribe" in message:
+            kinds = message["subscribe"]
+            if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
+                return "subscribe: a list of kinds"
+            unknown = set(kinds) - KIND_NAMES
+            if unknown:
+                return f"subscribe: unknown kinds {sorted(unknown)}; kinds: {sorted(KIND_NAMES)}"
+            self.kinds = frozenset(kinds)
+        if "devices" in message:
+            devices = message["devices"]
+            if devices is None:
+                self.devices = None
+            elif isinstance(devices, list) and all(isinstance(d, str) for d in devices):
+                self.devices = frozenset(devices)
+            else:
+                return "devices: a list of device ids, or null for every device"
+        return None
 
 
 async def events(request: web.Request) -> web.StreamResponse:
-    ctx = context(request)
+    ctx, state = context(request), api_state(request)
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=4096)
+    if not ws.can_prepare(request).ok:
+        raise ApiError(426, "upgrade_required", "this is a WebSocket: connect with "
+                       "'Upgrade: websocket'", headers={"Upgrade": "websocket"})  # fmt: skip
+    if len(state.ws_clients) >= ctx.max_ws_clients:
+        raise ApiError(503, "too_many_clients", "too many live clients; try again later")
     await ws.prepare(request)
-    caller: Caller | None = request.get(CALLER)
+    subscription = Subscription()
+    caller = request.get(CALLER)
     if caller is None:
-        caller = await _first_message_auth(ctx, ws, request.remote or "?")
+        caller = await _first_message_auth(ctx, state, ws, request.remote or "?", subscription)
         if caller is None:
-            await ws.close(code=4001, message=b"unauthorized")
             return ws
-    ctx.ws_clients += 1
-    try:
-        async with ctx.bus.stream(KINDS, QUEUE) as stream:
-            await ws.send_json({"type": "hello", "name": caller.name})
-            await _serve(ctx, ws, stream)
-    finally:
-        ctx.ws_clients -= 1
+    async with ctx.bus.stream(KINDS, ctx.ws_queue) as stream:
+        state.ws_clients[ws] = LiveClient(caller, stream)
+        try:
+            await ws.send_str(dumps({"type": "hello", "name": caller.name}).decode())
+            await _serve(state, ws, stream, subscription)
+        finally:
+            del state.ws_clients[ws]
+            state.ws_dropped += stream.dropped
     return ws
 
 
 async def _first_message_auth(
-    ctx: ApiContext, ws: web.WebSocketResponse, client: str
+    ctx: ApiContext,
+    state: ApiState,
+    ws: web.WebSocketResponse,
+    client: str,
+    subscription: Subscription,
 ) -> Caller | None:
-    if ctx.auth.lockout.retry_after(client):
+    if state.lockout.retry_after(client):
+        await ws.close(code=LOCKED_OUT, message=b"too many failed attempts; wait")
         return None
-    try:
-        message = await asyncio.wait_for(ws.receive(), 10)
-        token = json.loads(message.data).get("token") if message.type == WSMsgType.TEXT else None
-    except (TimeoutError, ValueError, AttributeError):
-        token = None
-    caller = await ctx.auth.verify(token) if isinstance(token, str) else None
-    if caller is None or not caller.allows(Scope.READ):
-        ctx.auth.lockout.failed(client)
+    message: dict[str, Any] = {}
+    with contextlib.suppress(TimeoutError, orjson.JSONDecodeError):
+        received = await ws.receive(timeout=AUTH_TIMEOUT)
+        if received.type is WSMsgType.TEXT:
+            loaded = orjson.loads(received.data)
+            message = loaded if isinstance(loaded, dict) else {}
+    token = message.get("token")
+    caller = ctx.auth.check(token) if isinstance(token, str) else None
+    if caller is None:
+        if isinstance(token, str):
+            state.lockout.failed(client)
+        await ws.close(code=UNAUTHORIZED, message=b'send {"token": ...} first')
         return None
+    if not caller.allows(Scope.READ):
+        await ws.close(code=FORBIDDEN, message=b"this token lacks the 'read' scope")
+        return None
+    subscription.update(message)
     return caller
 
 
-async def _serve(ctx: ApiContext, ws: web.WebSocketResponse, stream: EventStream) -> None:
-    wanted: set[str] = set(KINDS.values())
-    devices: set[str] | None = None
-
-    async def pump() -> None:
-        async for event in stream:
-            if KINDS.get(type(event)) not in wanted:
-                continue
-            if devices is not None and getattr(event, "device_id", None) not in devices:
-                continue
-            await ws.send_json(encode(event))
-
-    sender = asyncio.create_task(pump(), name="ws-events-pump")
+async def _serve(
+    state: ApiState, ws: web.WebSocketResponse, stream: EventStream, subscription: Subscription
+) -> None:
+    sender = asyncio.get_running_loop().create_task(
+        _pump(state, ws, stream, subscription), name=f"ws-events-{next(_numbers)}"
+    )
     try:
-        async for message in ws:
-            if message.type != WSMsgType.TEXT:
+        async for received in ws:
+            if received.type is not WSMsgType.TEXT:
                 continue
             try:
-                request = json.loads(message.data)
-            except ValueError:
-                await ws.send_json({"type": "error", "message": "send JSON objects"})
+                message = orjson.loads(received.data)
+            except orjson.JSONDecodeError:
+                message = None
+            if not isinstance(message, dict):
+                await _send(ws, {"type": "error", "message": "send JSON objects"})
                 continue
-            if not isinstance(request, dict):
-                continue
-            if isinstance(request.get("subscribe"), list):
-                wanted = {k for k in request["subscribe"] if k in KINDS.values()}
-            if isinstance(request.get("devices"), list):
-                devices = {str(d) for d in request["devices"]}
-            if request.get("stats"):
-                await ws.send_json({"type": "stats", "dropped": stream.dropped})
+            problem = subscription.update(message)
+            if problem is not None:
+                await _send(ws, {"type": "error", "message": problem})
+            if message.get("stats") or message.get("type") == "stats":
+                await _send(ws, _stats(stream))
     finally:
-        ctx.ws_dropped += stream.dropped
         sender.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sender
 
 
+async def _pump(
+    state: ApiState, ws: web.WebSocketResponse, stream: EventStream, subscription: Subscription
+) -> None:
+    """Forward the stream's events to the socket; tell the client when some were dropped."""
+    text, send_str = state.encoded.text, ws.send_str
+    reported = 0
+    async for event in stream:
+        if KINDS[type(event)] not in subscription.kinds:
+            continue
+        devices = subscription.devices
+        if devices is not None:
+            device_id = device_of(event)
+            if device_id is not None and device_id not in devices:
+                continue
+        await send_str(text(event))
+        state.ws_sent += 1
+        if stream.dropped != reported:
+            reported = stream.dropped
+            await _send(ws, _stats(stream))
+
+
+def _stats(stream: EventStream) -> dict[str, Any]:
+    return {"type": "stats", "dropped": stream.dropped}
+
+
+async def _send(ws: web.WebSocketResponse, message: dict[str, Any]) -> None:
+    await ws.send_str(dumps(message).decode())
+
+
+async def close_clients(state: ApiState, token_id: str | None = None) -> None:
+    """Close every live client (shutting down), or those of one token (revoked)."""
+    for ws, client in list(state.ws_clients.items()):
+        if token_id is None:
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"the hub is stopping")
+        elif client.caller.token_id == token_id:
+            await ws.close(code=UNAUTHORIZED, message=b"this token was revoked")
+
+
 ROUTES = [
-    Route("GET", "/api/events", events, Scope.NONE,
-          "Live events (WebSocket; token in the header or the first message)", tag="events"),
+    Route("GET", "/api/events", events, Scope.READ, "Live events (a WebSocket)",
+          content_type="application/json", status=101, errors=(426, 503), tag="events",
+          websocket=True,
+          description="Send the token in the Authorization header, or (browsers) as the first "
+          "message {\"token\": \"...\"}. Then {\"subscribe\": [kinds], \"devices\": [ids]} "
+          "chooses what arrives; {\"stats\": true} answers {\"type\": \"stats\", \"dropped\": "
+          "n}. Kinds: state, availability, event, device, automation, notification."),
 ]  # fmt: skip

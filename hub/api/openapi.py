@@ -1,4 +1,5 @@
-"""The OpenAPI 3.1 document, generated from the route table and the pydantic models."""
+"""The OpenAPI 3.1 document, generated from the route table and the pydantic models, and a
+readable page of it (plain HTML: no script, nothing from elsewhere)."""
 
 from __future__ import annotations
 
@@ -7,107 +8,175 @@ import re
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from hub.api.jsonio import json_response
+from hub.api.models import ErrorBody
 from hub.api.routes import Route, Scope
 
-_PARAM = re.compile(r"\{([a-z_]+)\}")
+DOCUMENT: web.AppKey[dict[str, Any]] = web.AppKey("openapi", dict)
+_PATH_PARAM = re.compile(r"\{([A-Za-z_]+)\}")
+_REF = "#/components/schemas/{model}"
+_REASONS = {
+    101: "switching to the WebSocket protocol", 200: "done", 201: "created", 202: "started",
+    204: "done, nothing to say", 400: "the body is not JSON", 401: "no token, or a bad one",
+    403: "the token lacks the scope (or the origin is not allowed)",
+    404: "no such thing", 409: "it exists already", 413: "the body is too large",
+    415: "the body is not application/json", 422: "a value is wrong: the error names the field",
+    426: "connect as a WebSocket", 429: "too many failed attempts: wait Retry-After seconds",
+    502: "the device refused, or the hub cannot talk to it", 503: "not available on this hub",
+    504: "the device did not answer",
+}  # fmt: skip
+
+
+def _models(routes: list[Route]) -> list[tuple[type[BaseModel], JsonSchemaMode]]:
+    found: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {(ErrorBody, "serialization"): None}
+    for route in routes:
+        bodies = route.body if isinstance(route.body, tuple) else (route.body,)
+        for body in bodies:
+            if body is not None:
+                found[(body, "validation")] = None
+        if route.response is not None:
+            found[(route.response, "serialization")] = None
+    return list(found)
 
 
 def build_document(routes: list[Route], version: str) -> dict[str, Any]:
+    refs, definitions = models_json_schema(_models(routes), ref_template=_REF)
+    error_ref = refs[(ErrorBody, "serialization")]
     paths: dict[str, dict[str, Any]] = {}
-    schemas: dict[str, Any] = {}
     for route in routes:
         operation: dict[str, Any] = {
-            "summary": route.summary,
             "operationId": route.handler.__name__,
+            "summary": route.summary,
             "tags": [route.tag],
-            "responses": _responses(route),
         }
+        if route.description:
+            operation["description"] = route.description
         parameters = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-            for name in _PARAM.findall(route.path)
-        ]
+            {"name": name, "in": "path", "required": True,
+             "schema": {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}}
+            for name in _PATH_PARAM.findall(route.path)
+        ]  # fmt: skip
+        parameters += [
+            {"name": p.name, "in": p.location, "required": p.required, "schema": dict(p.schema),
+             "description": p.description}
+            for p in route.params
+        ]  # fmt: skip
         if parameters:
             operation["parameters"] = parameters
-        if route.scope is not Scope.NONE:
-            operation["security"] = [{"bearer": [str(route.scope)]}]
+        if route.scope is Scope.NONE:
+            operation["security"] = []
+        else:
+            operation["security"] = [{"bearer": []}]
+            operation["x-scope"] = str(route.scope)
         if route.body is not None:
-            schema = route.body.model_json_schema(
-                by_alias=True, ref_template="#/components/schemas/{model}"
-            )
-            schemas.update(schema.pop("$defs", {}))
-            schemas[route.body.__name__] = schema
+            bodies = route.body if isinstance(route.body, tuple) else (route.body,)
+            schemas = [refs[(b, "validation")] for b in bodies]
+            schema = schemas[0] if len(schemas) == 1 else {"oneOf": schemas}
             operation["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {
-                    "schema": {"$ref": f"#/components/schemas/{route.body.__name__}"}}},
-            }  # fmt: skip
+                "required": route.body_required,
+                "content": {"application/json": {"schema": schema}}}  # fmt: skip
+        operation["responses"] = _responses(route, refs, error_ref)
         paths.setdefault(route.path, {})[route.method.lower()] = operation
     return {
         "openapi": "3.1.0",
         "info": {"title": "mihub", "version": version,
-                 "description": "Local-first hub for the Xiaomi / Mi Home ecosystem."},
+                 "description": "The local hub for Xiaomi / Mi Home devices: devices, scenes, "
+                 "automations and live events. Pair with `mihub pair` to get a token."},
         "paths": paths,
         "components": {
-            "schemas": {**schemas, "Error": _ERROR},
+            "schemas": definitions.get("$defs", {}),
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }  # fmt: skip
 
 
-_ERROR = {
-    "type": "object",
-    "properties": {"error": {"type": "object", "properties": {
-        "code": {"type": "string"}, "message": {"type": "string"},
-        "field": {"type": "string"}}, "required": ["code", "message"]}},
-    "required": ["error"],
-}  # fmt: skip
-
-
-def _responses(route: Route) -> dict[str, Any]:
-    error = {"description": "error", "content": {
-        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}  # fmt: skip
-    ok = "204" if route.method == "DELETE" else "200"
-    responses: dict[str, Any] = {ok: {"description": "success"}}
-    if ok == "200":
-        responses[ok]["content"] = {route.response: {}}
-    for status in ("400", "401", "403", "404", "415", "422", "429"):
-        responses[status] = error
+def _responses(route: Route, refs: dict[Any, Any], error_ref: Any) -> dict[str, Any]:
+    success: dict[str, Any] = {"description": _REASONS.get(route.status, "done")}
+    if route.status not in (101, 204):
+        if route.content_type == "application/json":
+            schema = refs[(route.response, "serialization")] if route.response else {}
+        elif route.content_type.startswith("image/"):
+            schema = {"type": "string", "format": "binary"}
+        else:
+            schema = {"type": "string"}
+        success["content"] = {route.content_type: {"schema": schema}}
+    statuses = set(route.errors)
+    if route.scope is not Scope.NONE:
+        statuses |= {401, 403, 429}
+    if route.body is not None:
+        statuses |= {400, 413, 415, 422}
+    if "{" in route.path:
+        statuses.add(404)
+    responses = {str(route.status): success}
+    for status in sorted(statuses):
+        content = {"application/json": {"schema": error_ref}}
+        responses[str(status)] = {"description": _REASONS.get(status, "error"), "content": content}
     return responses
 
 
+async def openapi_json(request: web.Request) -> web.Response:
+    return json_response(request.app[DOCUMENT])
+
+
+async def docs(request: web.Request) -> web.Response:
+    return web.Response(text=docs_page(request.app[DOCUMENT]), content_type="text/html",
+                        headers={"Cache-Control": "no-cache"})  # fmt: skip
+
+
 def docs_page(document: dict[str, Any]) -> str:
-    rows = []
+    e = html.escape
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<title>mihub API {e(document['info']['version'])}</title>",
+        "<link rel='stylesheet' href='/style.css'></head><body class='docs'>",
+        f"<h1>mihub API <small>{e(document['info']['version'])}</small></h1>",
+        f"<p>{e(document['info']['description'])} Send <code>Authorization: Bearer "
+        '&lt;token&gt;</code>. Errors are <code>{"error": {"code", "message", '
+        '"field"}}</code>. The machine-readable document: '
+        "<a href='/api/openapi.json'>/api/openapi.json</a>.</p>",
+    ]
     for path, operations in document["paths"].items():
-        for method, operation in operations.items():
-            scope = operation.get("security", [{"bearer": ["none"]}])[0]["bearer"][0]
-            rows.append(
-                f"<tr><td>{method.upper()}</td><td><code>{html.escape(path)}</code></td>"
-                f"<td>{html.escape(scope)}</td><td>{html.escape(operation['summary'])}</td></tr>"
+        for method, op in operations.items():
+            scope = op.get("x-scope", "none")
+            parts.append(
+                f"<details class='op'><summary><b class='m {e(method)}'>{e(method.upper())}</b> "
+                f"<code>{e(path)}</code> <span>{e(op['summary'])}</span> "
+                f"<i>{e(scope)}</i></summary>"
             )
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>mihub API</title>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        "<link rel='stylesheet' href='/style.css'></head><body class='docs'>"
-        "<h1>mihub API</h1><p>The machine-readable document: "
-        "<a href='/api/openapi.json'>/api/openapi.json</a>. Send "
-        "<code>Authorization: Bearer &lt;token&gt;</code>; get a token with "
-        "<code>mihub pair</code>.</p><table><tr><th>method</th><th>path</th><th>scope</th>"
-        "<th>what</th></tr>" + "".join(rows) + "</table></body></html>"
-    )
+            if "description" in op:
+                parts.append(f"<p>{e(op['description'])}</p>")
+            for param in op.get("parameters", []):
+                parts.append(f"<p>{e(param['in'])} <code>{e(param['name'])}</code> "
+                             f"{e(param.get('description', ''))}</p>")  # fmt: skip
+            if "requestBody" in op:
+                schema = op["requestBody"]["content"]["application/json"]["schema"]
+                parts.append(f"<p>body: {_schema_names(schema)}</p>")
+            answers = ", ".join(
+                f"{e(status)} {e(answer['description'])}"
+                for status, answer in op["responses"].items()
+            )
+            parts.append(f"<p>answers: {answers}</p></details>")
+    schemas = document["components"]["schemas"]
+    parts.append("<h2>Schemas</h2>")
+    for name in sorted(schemas):
+        fields = ", ".join(e(f) for f in schemas[name].get("properties", {}))
+        parts.append(f"<p id='{e(name)}'><b>{e(name)}</b>: {fields}</p>")
+    parts.append("</body></html>")
+    return "".join(parts)
 
 
-def openapi_handler(document: dict[str, Any]) -> Any:
-    async def openapi(request: web.Request) -> web.Response:
-        return web.json_response(document)
+def _schema_names(schema: dict[str, Any]) -> str:
+    refs = [schema] if "$ref" in schema else schema.get("oneOf", [])
+    names = [str(r["$ref"]).rsplit("/", 1)[-1] for r in refs if "$ref" in r]
+    return " or ".join(f"<a href='#{html.escape(n)}'>{html.escape(n)}</a>" for n in names)
 
-    return openapi
 
-
-def docs_handler(document: dict[str, Any]) -> Any:
-    page = docs_page(document)
-
-    async def docs(request: web.Request) -> web.Response:
-        return web.Response(text=page, content_type="text/html")
-
-    return docs
+ROUTES = [
+    Route("GET", "/api/openapi.json", openapi_json, Scope.NONE, "This document"),
+    Route("GET", "/api/docs", docs, Scope.NONE, "This document, to read",
+          content_type="text/html"),
+]  # fmt: skip

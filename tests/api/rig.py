@@ -1,59 +1,80 @@
-"""An API server on 127.0.0.1 over the small test home, with a paired admin token."""
+"""An API server on 127.0.0.1 over the small test home, with a paired admin token.
+
+The home is ``tests/scenes/home.py``'s: a lamp, a button and a thermometer behind the
+registry, whose adapter (the registry's public extension point) applies a command by
+reporting the new value back, as a device would.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
 from hub.api.app import create_app
 from hub.api.auth import TokenAuth
-from hub.api.context import ApiContext
+from hub.api.context import ApiContext, SnapshotProvider
 from hub.bus import EventBus
 from hub.devices.registry import DeviceRegistry
 from hub.scenes.engine import AutomationEngine
 from hub.scenes.scenes import SceneManager
 from hub.store import Store
-from tests.scenes.home import EchoAdapter, build_home
+from tests.api.home import EchoAdapter, build_home
 
 JPEG = b"\xff\xd8\xff\xe0fake-but-typed\xff\xd9"
 
 
+async def fixed_jpeg(device_id: str) -> bytes:
+    return JPEG
+
+
 @dataclass
 class Api:
-    client: TestClient
+    client: TestClient[Any, Any]
     ctx: ApiContext
     registry: DeviceRegistry
     adapter: EchoAdapter
     admin: str
+    store: Store
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def auth(self, token: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {token or self.admin}"}
 
+    @property
+    def url(self) -> str:
+        return str(self.client.make_url("/")).rstrip("/")
+
 
 @asynccontextmanager
-async def api_rig(tmp_path: Path) -> AsyncIterator[Api]:
+async def api_rig(
+    tmp_path: Path,
+    *,
+    engine: bool = True,
+    snapshot: SnapshotProvider | None = fixed_jpeg,
+    **options: Any,
+) -> AsyncIterator[Api]:
     async with Store(tmp_path / "hub.db") as store:
         bus = EventBus()
         registry, adapter = build_home(bus, store)
         scenes = SceneManager(registry, store)
-        engine = AutomationEngine(registry, bus, store, scenes=scenes)
-        await engine.start()
+        automations = AutomationEngine(registry, bus, store, scenes=scenes) if engine else None
+        if automations is not None:
+            await automations.start()
         auth = TokenAuth(store)
-
-        async def snapshot(device_id: str) -> bytes:
-            return JPEG
-
-        ctx = ApiContext(registry, bus, auth, scenes, engine, snapshot, ["Hall"], "0.1.0")
-        client = TestClient(TestServer(create_app(ctx), host="127.0.0.1"))
+        ctx = ApiContext(registry, bus, auth, scenes, automations, snapshot, ["Hall"], "0.1.0",
+                         **options)  # fmt: skip
+        client: TestClient[Any, Any] = TestClient(TestServer(create_app(ctx), host="127.0.0.1"))
         await client.start_server()
         try:
-            admin = await auth.issue("test admin", ["read", "control", "admin"])
-            yield Api(client, ctx, registry, adapter, admin)
+            admin = await auth.issue("test admin", ["admin"])
+            yield Api(client, ctx, registry, adapter, admin, store)
         finally:
             await client.close()
-            await engine.stop()
+            if automations is not None:
+                await automations.stop()
             registry.close()

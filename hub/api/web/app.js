@@ -140,8 +140,8 @@ async function renderScenes() {
   const { scenes } = await api("GET", "/api/scenes");
   $("scenes").replaceChildren(...scenes.map((scene) => el("button", {
     onclick: async () => {
-      const { results } = await api("POST", `/api/scenes/${scene.id}/activate`);
-      const failed = results.filter((r) => r.status === "failed").length;
+      const result = await api("POST", `/api/scenes/${scene.id}/activate`);
+      const failed = result.devices.filter((d) => d.status === "failed" || d.status === "offline").length;
       toast(failed ? `${scene.name}: ${failed} device(s) failed` : `${scene.name} is on`);
     },
   }, scene.name)));
@@ -154,7 +154,7 @@ async function renderAutomations() {
     return el("li", { id: `a-${a.id}` },
       el("div", {}, a.alias || a.id, el("small", {}, trace)),
       el("input", { type: "checkbox", class: "switch", checked: a.enabled, "aria-label": `enable ${a.id}`,
-        onchange: (e) => api("POST", `/api/automations/${a.id}/enabled`, { enabled: e.target.checked }).catch((err) => toast(err.message)) }));
+        onchange: (e) => api("POST", `/api/automations/${a.id}/${e.target.checked ? "enable" : "disable"}`).catch((err) => toast(err.message)) }));
   }));
 }
 

@@ -1,0 +1,123 @@
+"""What every request meets: the origin check (CORS), errors as JSON, and the token check;
+and on every response, the security headers."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from pydantic import ValidationError
+
+from hub.api.context import CALLER, CONTEXT, STATE
+from hub.api.errors import (
+    ApiError,
+    from_http_exception,
+    from_hub_error,
+    from_validation_error,
+)
+from hub.api.routes import ACCESS, Scope
+from hub.errors import HubError
+
+_LOGGER = logging.getLogger(__name__)
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' blob:; connect-src 'self'; object-src 'none'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+CORS_HEADERS = {
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key",
+    "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE",
+    "Access-Control-Max-Age": "600",
+}
+_CROSS_ORIGIN: web.RequestKey[str] = web.RequestKey("cross_origin", str)
+
+
+def _same_origin(request: web.Request, origin: str) -> bool:
+    return origin == f"{request.scheme}://{request.host}"
+
+
+@web.middleware
+async def origin_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Same-origin only, unless the configuration lists the origin (never a wildcard)."""
+    origin = request.headers.get("Origin")
+    if origin is None or _same_origin(request, origin):
+        return await handler(request)
+    if origin not in request.app[CONTEXT].cors_origins:
+        return ApiError(403, "origin_not_allowed", "this origin may not use the hub's API",
+                        "Origin").response()  # fmt: skip
+    request[_CROSS_ORIGIN] = origin
+    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        return web.Response(status=204)
+    return await handler(request)
+
+
+async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare``: every answer, errors and the WebSocket handshake included."""
+    headers = response.headers
+    for name, value in SECURITY_HEADERS.items():
+        headers.setdefault(name, value)
+    origin = request.get(_CROSS_ORIGIN)
+    if isinstance(origin, str):
+        headers["Access-Control-Allow-Origin"] = origin
+        headers["Vary"] = "Origin"
+        headers.update(CORS_HEADERS)
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure as ``{"error": {...}}``; a traceback never leaves the hub."""
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return exc.response()
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return from_http_exception(exc).response()
+    except HubError as exc:
+        return from_hub_error(exc).response()
+    except ValidationError as exc:
+        return from_validation_error(exc).response()
+    except Exception:
+        _LOGGER.exception("unexpected error answering %s %s", request.method, request.path)
+        return ApiError(500, "internal", "the hub failed to handle this request; its log "
+                        "has the details").response()  # fmt: skip
+
+
+@web.middleware
+async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The bearer token must cover the route's scope; failed tokens count to a lockout."""
+    access = request.app[ACCESS].get(request.match_info.route.handler)
+    if access is None or access.scope is Scope.NONE:
+        return await handler(request)
+    header = request.headers.get("Authorization")
+    if header is None:
+        if access.websocket and request.headers.get("Upgrade", "").lower() == "websocket":
+            return await handler(request)  # a browser: the token comes as the first message
+        raise ApiError(401, "no_token", "this needs a token: pair this device first and send "
+                       "'Authorization: Bearer <token>'", "Authorization",
+                       {"WWW-Authenticate": "Bearer"})  # fmt: skip
+    state = request.app[STATE]
+    client = request.remote or "?"
+    wait = state.lockout.retry_after(client)
+    if wait:
+        raise ApiError(429, "locked_out", f"too many failed attempts; try again in {wait} s",
+                       "Authorization", {"Retry-After": str(wait)})  # fmt: skip
+    scheme, _, token = header.partition(" ")
+    caller = request.app[CONTEXT].auth.check(token.strip()) if scheme.lower() == "bearer" else None
+    if caller is None:
+        state.lockout.failed(client)
+        raise ApiError(401, "bad_token", "this token is not valid (revoked, or never issued)",
+                       "Authorization", {"WWW-Authenticate": "Bearer"})  # fmt: skip
+    if not caller.allows(access.scope):
+        raise ApiError(403, "forbidden", f"this token lacks the '{access.scope}' scope",
+                       "Authorization")  # fmt: skip
+    request[CALLER] = caller
+    return await handler(request)
