@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from pathlib import Path
 
@@ -119,6 +120,58 @@ async def test_a_for_timer_survives_a_restart_while_the_state_still_holds(tmp_pa
             waited = await wait_power(lambda: registry.get("lamp").value("power"), 2)
             assert waited is not None
             assert waited < 0.6, "it resumed the remaining time, not a fresh 0.6 s"
+        finally:
+            await engine.stop()
+            registry.close()
+
+
+async def test_a_delay_survives_two_restarts_in_a_row(tmp_path: Path) -> None:
+    path = tmp_path / "hub.db"
+    began = time.monotonic()
+    for restart in range(3):
+        async with Store(path) as store:
+            bus = EventBus()
+            registry, _ = build_home(bus, store)
+            engine = AutomationEngine(registry, bus, store)
+            await engine.start()
+            try:
+                if restart == 0:
+                    await engine.save(parse_automation(DELAYED))
+                    engine.fire_webhook("go")
+                if restart < 2:
+                    await asyncio.sleep(0.15)  # stop again before the delay is over
+                    assert registry.get("lamp").value("power") is False
+                    continue
+                power = functools.partial(registry.get("lamp").value, "power")
+                assert await wait_power(power, 2) is not None
+                assert 0.5 <= time.monotonic() - began <= 1.3
+            finally:
+                await engine.stop()
+                registry.close()
+
+
+async def test_a_for_timer_is_dropped_when_the_state_no_longer_holds(tmp_path: Path) -> None:
+    path = tmp_path / "hub.db"
+    async with Store(path, flush_interval=0.05) as store:
+        bus = EventBus()
+        registry, _ = build_home(bus, store)
+        engine = AutomationEngine(registry, bus, store)
+        await engine.start()
+        await engine.save(parse_automation(HELD))
+        registry.update("thermo", {"temperature": 26.0})
+        await asyncio.sleep(0.1)
+        await engine.stop()
+        registry.close()
+    async with Store(path) as store:
+        bus = EventBus()
+        registry, _ = build_home(bus, store)
+        registry.update("thermo", {"temperature": 19.0})  # it cooled down meanwhile
+        engine = AutomationEngine(registry, bus, store)
+        await engine.start()
+        try:
+            assert await wait_power(lambda: registry.get("lamp").value("power"), 0.8) is None
+            await store.flush()
+            assert await store.all("timers") == {}
         finally:
             await engine.stop()
             registry.close()

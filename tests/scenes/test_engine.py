@@ -6,15 +6,17 @@ import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hub.bus import AutomationRan, DeviceEvent, DeviceOffline, EventBus, MqttMessage, Notification
 from hub.devices.registry import DeviceRegistry
-from hub.errors import ConfigError
+from hub.errors import ConfigError, InvalidValue, NotFound
 from hub.scenes.engine import AutomationEngine
-from hub.scenes.model import parse_automation, parse_scene
+from hub.scenes.model import DuplicateId, InvalidDefinition, parse_automation, parse_scene
+from hub.store import Store
 from tests.scenes.home import EchoAdapter, Published, build_home
 
 
@@ -201,23 +203,6 @@ async def test_the_trace_shows_what_a_condition_saw(rig: Rig) -> None:
     assert trace["conditions"][0]["saw"] == 20.0
 
 
-async def test_time_window_across_midnight() -> None:
-    from hub.scenes.conditions import ConditionChecker
-    from hub.scenes.model import TimeCondition
-    from hub.scenes.schedule import Location
-
-    bus = EventBus()
-    registry, _ = build_home(bus)
-    window = TimeCondition(condition="time", after=dt.time(22), before=dt.time(6))
-    for hour, inside in ((23, True), (3, True), (12, False), (6, False)):
-        now = dt.datetime(2026, 11, 22, hour, tzinfo=dt.UTC)
-        checker = ConditionChecker(registry, Location(), lambda now=now: now)
-        assert checker.check(window, []) is inside, hour
-    sunday = dt.datetime(2026, 11, 22, 12, tzinfo=dt.UTC)
-    weekdays = TimeCondition(condition="time", weekdays=["mon", "tue"])
-    assert ConditionChecker(registry, Location(), lambda: sunday).check(weekdays, []) is False
-
-
 # ---- actions ------------------------------------------------------------------------------
 
 
@@ -376,3 +361,221 @@ def test_errors_name_the_automation_and_the_field() -> None:
     with pytest.raises(ConfigError, match=r"automation 'u': trigger\.0"):
         parse_automation({"id": "u", "trigger": [{"platform": "telepathy"}],
                           "action": [{"action": "stop"}]})  # fmt: skip
+
+
+# ---- the hot path -------------------------------------------------------------------------
+
+MQTT_ECHO = {
+    "mode": "parallel",
+    "max": 100,
+    "trigger": [{"platform": "mqtt", "topic": "bench/trigger", "value_path": "value",
+                 "payload": 1}],
+    "action": [{"action": "publish", "topic": "bench/action", "payload": "{trigger.payload}"}],
+}  # fmt: skip
+
+
+async def test_an_mqtt_reply_is_sent_inside_the_bus_handler_without_a_task(rig: Rig) -> None:
+    await add(rig, **MQTT_ECHO)
+    tasks = asyncio.all_tasks()
+    rig.bus.publish(MqttMessage("bench/trigger", b'{"value": 1, "seq": 7}'))
+    assert rig.published.messages == [("bench/action", b'{"value": 1, "seq": 7}')]
+    assert asyncio.all_tasks() == tasks
+    rig.bus.publish(MqttMessage("bench/trigger", b'{"value": 2}'))  # the condition says no
+    assert len(rig.published.messages) == 1
+    assert [t["result"] for t in rig.engine.traces("a1")] == ["done"]
+
+
+async def test_a_run_with_device_commands_is_one_task(rig: Rig) -> None:
+    await add(rig, trigger=[{"platform": "webhook", "webhook_id": "go"}], action=LAMP_ON)
+    tasks = asyncio.all_tasks()
+    rig.engine.fire_webhook("go")
+    new = asyncio.all_tasks() - tasks
+    assert [t.get_name() for t in new] == [f"automation-{rig.engine.traces('a1')[0]['id']}"]
+    await until(lambda: rig.registry.get("lamp").value("power") is True)
+
+
+async def test_a_run_that_triggers_itself_does_not_recurse_forever() -> None:
+    bus = EventBus()
+    registry, _ = build_home(bus)
+    engine = AutomationEngine(registry, bus, publish=Published(bus))
+    await engine.start([{"id": "loop", "trigger": [{"platform": "mqtt", "topic": "echo"}],
+                         "action": [{"action": "publish", "topic": "echo"}]}])  # fmt: skip
+    try:
+        bus.publish(MqttMessage("echo", b""))
+        # newest first: the run's own message came back while it ran (mode single)
+        assert [t["result"] for t in engine.traces("loop")] == ["skipped", "done"]
+    finally:
+        await engine.stop()
+        registry.close()
+
+
+async def test_mqtt_and_event_triggers_only_reach_their_own_automations(rig: Rig) -> None:
+    for number in range(300):
+        await add(rig, id=f"mqtt{number}", trigger=[{"platform": "mqtt", "topic": f"t/{number}"}],
+                  action=[{"action": "stop"}])  # fmt: skip
+        await add(rig, id=f"event{number}", trigger=[{"platform": "event",
+                  "device": f"button{number}", "event": "action"}],
+                  action=[{"action": "stop"}])  # fmt: skip
+    before = rig.engine.evaluations
+    rig.bus.publish(MqttMessage("t/7", b""))
+    rig.bus.publish(MqttMessage("t/unknown", b""))
+    rig.bus.publish(DeviceEvent("button9", "action", {}))
+    assert rig.engine.evaluations - before == 2
+    assert len(rig.engine.traces("mqtt7")) == len(rig.engine.traces("event9")) == 1
+
+
+# ---- definitions over the API -------------------------------------------------------------
+
+
+async def test_create_update_delete_and_their_errors(rig: Rig) -> None:
+    engine = rig.engine
+    created = await engine.create({"alias": "Lamp on!", "trigger": [{"platform": "start"}],
+                                   "action": LAMP_ON})  # fmt: skip
+    assert created.id == "lamp-on"
+    with pytest.raises(DuplicateId):
+        await engine.create({"id": "lamp-on", "trigger": [{"platform": "start"}],
+                             "action": LAMP_ON})  # fmt: skip
+    with pytest.raises(InvalidDefinition, match=r"automation 'lamp-on': trigger\.0"):
+        await engine.update("lamp-on", {"trigger": [{"platform": "nope"}], "action": LAMP_ON})
+    updated = await engine.update("lamp-on", {"alias": "Renamed",
+                                              "trigger": [{"platform": "webhook",
+                                                           "webhook_id": "x"}],
+                                              "action": LAMP_ON})  # fmt: skip
+    assert (updated.id, updated.alias) == ("lamp-on", "Renamed")
+    assert engine.fire_webhook("x") == 1
+    status = engine.status("lamp-on")
+    assert (status.source, status.enabled, status.last_result) == ("api", True, "running")
+    await engine.delete("lamp-on")
+    with pytest.raises(NotFound):
+        engine.get("lamp-on")
+    with pytest.raises(NotFound):
+        engine.traces("lamp-on")
+    assert engine.fire_webhook("x") == 0
+
+
+async def test_run_now_skips_triggers_and_conditions(rig: Rig) -> None:
+    await add(rig, trigger=[{"platform": "webhook", "webhook_id": "never"}],
+              condition=[{"condition": "state", "device": "lamp", "feature": "power",
+                          "state": True}], action=LAMP_ON)  # fmt: skip
+    trace_id = rig.engine.run_now("a1", {"who": "phone"})
+    await until(lambda: rig.registry.get("lamp").value("power") is True)
+    trace = rig.engine.traces("a1")[0]
+    assert trace["id"] == trace_id
+    assert trace["trigger"] == {"platform": "manual", "who": "phone"}
+
+
+async def test_config_automations_are_read_only_but_remember_being_disabled(
+    tmp_path: Path,
+) -> None:
+    configured = [{"id": "cfg", "trigger": [{"platform": "webhook", "webhook_id": "c"}],
+                   "action": LAMP_ON}]  # fmt: skip
+    path = tmp_path / "hub.db"
+    async with Store(path) as store:
+        bus = EventBus()
+        registry, _ = build_home(bus, store)
+        engine = AutomationEngine(registry, bus, store)
+        await engine.start(configured)
+        assert engine.status("cfg").source == "config"
+        with pytest.raises(InvalidValue, match=r"config\.yaml"):
+            await engine.update("cfg", configured[0])
+        with pytest.raises(InvalidValue, match=r"config\.yaml"):
+            await engine.delete("cfg")
+        await engine.set_enabled("cfg", False)
+        await engine.stop()
+        registry.close()
+    async with Store(path) as store:
+        bus = EventBus()
+        registry, _ = build_home(bus, store)
+        engine = AutomationEngine(registry, bus, store)
+        await engine.start(configured)
+        try:
+            assert engine.get("cfg").enabled is False
+            assert engine.fire_webhook("c") == 1
+            assert engine.traces("cfg") == []  # disabled: not even evaluated
+        finally:
+            await engine.stop()
+            registry.close()
+
+
+async def test_the_app_is_told_the_topic_filters_once_at_start_and_on_changes() -> None:
+    bus = EventBus()
+    registry, _ = build_home(bus)
+    engine = AutomationEngine(registry, bus)
+    told: list[set[str]] = []
+    engine.on_topics = told.append
+    await engine.start([{"id": f"m{n}", "trigger": [{"platform": "mqtt", "topic": f"t/{n}"}],
+                         "action": [{"action": "stop"}]} for n in range(50)])  # fmt: skip
+    try:
+        assert len(told) == 1
+        assert len(told[0]) == 50
+        await engine.create({"id": "w", "trigger": [{"platform": "mqtt", "topic": "z/#"}],
+                             "action": [{"action": "stop"}]})  # fmt: skip
+        assert told[-1] == engine.topic_filters()
+        assert "z/#" in told[-1]
+        await engine.delete("w")
+        assert "z/#" not in told[-1]
+        assert len(told[-1]) == 50
+    finally:
+        await engine.stop()
+        registry.close()
+
+
+# ---- more trigger and action details ------------------------------------------------------
+
+
+async def test_for_with_from_only_waits_for_the_new_state_to_stay(rig: Rig) -> None:
+    await add(rig, trigger=[{"platform": "state", "device": "lamp", "feature": "brightness",
+                             "from": 50, "for": 0.15}], action=[
+              {"action": "set", "device": "plug", "feature": "state", "value": True}])  # fmt: skip
+    rig.registry.update("lamp", {"brightness": 60})  # left 50: counting
+    await asyncio.sleep(0.05)
+    rig.registry.update("lamp", {"brightness": 70})  # did not stay at 60
+    await asyncio.sleep(0.2)
+    assert rig.registry.get("plug").value("state") is False
+    rig.registry.update("lamp", {"brightness": 50})
+    rig.registry.update("lamp", {"brightness": 40})
+    await until(lambda: rig.registry.get("plug").value("state") is True)
+    assert rig.engine.traces("a1")[0]["trigger"]["value"] == 40
+
+
+async def test_a_wait_can_wait_for_a_webhook_and_its_data_is_kept(rig: Rig) -> None:
+    await add(rig, trigger=[{"platform": "webhook", "webhook_id": "go"}], action=[
+        {"action": "wait", "timeout": 1, "trigger": [{"platform": "webhook",
+                                                      "webhook_id": "confirm"}]},
+        {"action": "notify", "message": "confirmed by {trigger.wait.data.who}"}])  # fmt: skip
+    notes: list[Notification] = []
+    rig.bus.subscribe(Notification, notes.append)
+    rig.engine.fire_webhook("go")
+    rig.engine.fire_webhook("confirm", {"who": "Ann"})
+    await until(lambda: notes)
+    assert notes[0].message == "confirmed by Ann"
+
+
+async def test_a_failed_device_command_is_recorded_and_the_run_goes_on(rig: Rig) -> None:
+    rig.adapter.unreachable.add("lamp")
+    await add(rig, trigger=[{"platform": "webhook", "webhook_id": "go"}], action=[
+        *LAMP_ON, {"action": "set", "device": "plug", "feature": "state", "value": True}])  # fmt: skip
+    rig.engine.fire_webhook("go")
+    await until(lambda: rig.engine.traces("a1")[0]["result"] == "done")
+    lamp, plug = rig.engine.traces("a1")[0]["actions"]
+    assert (lamp["result"], plug["result"]) == ("failed", "confirmed")
+    assert "offline" in lamp["error"]
+
+
+async def test_repeat_while_records_its_iterations(rig: Rig) -> None:
+    await add(rig, trigger=[{"platform": "webhook", "webhook_id": "go"}], action=[
+        {"action": "repeat", "while": [{"condition": "numeric", "device": "lamp",
+                                        "feature": "brightness", "below": 53}],
+         "sequence": [{"action": "call", "device": "lamp", "feature": "toggle"},
+                      {"action": "publish", "topic": "n/{trigger.repeat.index}"}]}])  # fmt: skip
+    rig.registry.update("lamp", {"brightness": 50})
+
+    async def count_up(topic: str, payload: bytes, qos: int, retain: bool) -> None:
+        rig.registry.update("lamp", {"brightness": 50 + int(topic.split("/")[1])})
+
+    rig.engine.publish = count_up
+    rig.engine.fire_webhook("go")
+    await until(lambda: rig.engine.traces("a1")[0]["result"] == "done")
+    repeat = rig.engine.traces("a1")[0]["actions"][0]
+    assert repeat["iterations"] == 3
+    assert [[s["action"] for s in steps] for steps in repeat["steps"]] == [["call", "publish"]] * 3
