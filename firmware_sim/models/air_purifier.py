@@ -10,6 +10,7 @@ motor follows mode and level; use time, filter wear and purified volume count wh
 from __future__ import annotations
 
 import math
+import random
 from typing import Any, ClassVar
 
 from firmware_sim.models.behaviour import Behaviour
@@ -38,6 +39,7 @@ MAX_RPM = 2200
 FILTER_LIFETIME_H = 3500
 HOUR = 3600.0
 DAY = 86400.0
+COUNTER_STEP = 60
 
 
 def favorite_rpm(level: int) -> int:
@@ -84,6 +86,14 @@ class AirPurifier(Behaviour):
         self.use_seconds = float(state.get(*USE_TIME))
         self.volume = float(state.get(*PURIFY_VOLUME))
         self.average = float(state.get(*AVERAGE_AQI))
+        self.phase = random.uniform(0, DAY)
+        """Where in its day this room starts: a fleet's rooms are not all alike."""
+        self._climate()
+
+    def _climate(self) -> None:
+        day = 2 * math.pi * (self.phase + self.elapsed) / DAY
+        self.state.set(*TEMPERATURE, round(21.5 + 1.5 * math.sin(day), 1))
+        self.state.set(*HUMIDITY, round(45 - 5 * math.sin(day)))
 
     def target_rpm(self) -> int:
         s = self.state
@@ -91,7 +101,7 @@ class AirPurifier(Behaviour):
             return 0
         mode = s.get(*MODE)
         if mode == AUTO:  # follow the air
-            return int(min(MAX_RPM, 400 + self.pm25 * 18))
+            return min(MAX_RPM, 400 + round(self.pm25) * 18 // 10 * 10)
         if mode == SLEEP:
             return 400
         if mode == FAVORITE:
@@ -128,9 +138,7 @@ class AirPurifier(Behaviour):
         s.set(*MOTOR_SPEED, rpm)
         self.average += (self.pm25 - self.average) * min(1.0, dt / HOUR)
         s.set(*AVERAGE_AQI, round(self.average))
-        day = 2 * math.pi * self.elapsed / DAY
-        s.set(*TEMPERATURE, round(21.5 + 1.5 * math.sin(day), 1))
-        s.set(*HUMIDITY, round(45 - 5 * math.sin(day)))
+        self._climate()
         remaining = int(s.get(*REALTIME_UPDATE))
         if remaining:
             s.set(*REALTIME_UPDATE, max(0, remaining - max(1, round(dt))))
@@ -139,10 +147,12 @@ class AirPurifier(Behaviour):
             self.filter_seconds += dt * max(0.3, share)  # a faster fan loads the filter more
             self.volume += self.CADR_M3_PER_S * share * dt
             hours = int(self.filter_seconds // HOUR)
-            s.set(*USE_TIME, int(self.use_seconds))
             s.set(*FILTER_HOURS, min(10000, hours))
             s.set(*FILTER_LIFE, max(0, 100 - hours * 100 // FILTER_LIFETIME_H))
-            s.set(*PURIFY_VOLUME, int(self.volume))
+            if int(self.use_seconds // COUNTER_STEP) != s.get(*USE_TIME) // COUNTER_STEP:
+                # Counters are reported by the minute, not pushed every second.
+                s.set(*USE_TIME, int(self.use_seconds // COUNTER_STEP) * COUNTER_STEP)
+                s.set(*PURIFY_VOLUME, int(self.volume))
 
     def pm25_spike(self, value: float) -> None:
         self.pm25 = float(value)

@@ -157,3 +157,14 @@ async def test_camera_serves_a_jpeg_snapshot_that_changes() -> None:
 
 def test_only_cameras_have_a_snapshot() -> None:
     assert purifier().snapshot_url is None
+
+
+def test_a_steady_purifier_reports_changes_not_every_tick() -> None:
+    device = purifier()
+    device.set_property(2, 2, True)
+    device.tick(1.0)
+    changes: list[tuple[int, int]] = []
+    device.state.on_change.append(lambda siid, piid, value: changes.append((siid, piid)))
+    for _ in range(30):
+        device.tick(1.0)
+    assert len(changes) < 10, changes  # a PM2.5 step now and then, not counters each second
