@@ -177,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # an address in use, or not on this host
         print(f"firmware_sim: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C before our own handler was in place: still a stop
+        return 0
     return 0
 
 
