@@ -1,17 +1,28 @@
-// mihub phone page: plain JS, no build step, no external resources.
+// mihub phone page: plain JS, no build step, nothing from elsewhere (it runs under
+// Content-Security-Policy: default-src 'self'). Devices come from /api/devices and stay live
+// over the /api/events WebSocket; every control is chosen by the feature's kind.
 "use strict";
 
-const state = { token: localStorage.getItem("mihub-token"), devices: new Map(), ws: null };
+const TOKEN_KEY = "mihub-token";
+const state = {
+  token: localStorage.getItem(TOKEN_KEY),
+  devices: new Map(),
+  ws: null,
+  retry: 1000,
+  timers: [],
+};
 const $ = (id) => document.getElementById(id);
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
     if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else if (key === "checked" || key === "value" || key === "hidden" || key === "disabled") node[key] = value;
-    else node.setAttribute(key, value);
+    else if (key === "checked" || key === "value" || key === "disabled") node[key] = value;
+    else if (key === "text") node.textContent = value;
+    else node.setAttribute(key, value === true ? "" : value);
   }
-  for (const child of children) node.append(child);
+  for (const child of children) if (child !== null && child !== undefined) node.append(child);
   return node;
 }
 
@@ -20,106 +31,177 @@ function toast(text) {
   box.textContent = text;
   box.hidden = false;
   clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => { box.hidden = true; }, 3000);
+  toast.timer = setTimeout(() => { box.hidden = true; }, 3500);
+}
+
+class ApiError extends Error {
+  constructor(status, error) {
+    super(error && error.message ? error.message : `HTTP ${status}`);
+    this.status = status;
+    this.field = error ? error.field : null;
+  }
 }
 
 async function api(method, path, body, headers = {}) {
   const response = await fetch(path, {
     method,
-    headers: { "Authorization": `Bearer ${state.token}`, "Content-Type": "application/json", ...headers },
+    headers: { "Authorization": `Bearer ${state.token}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }), ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  if (response.status === 401) { forget(); throw new Error("not paired"); }
+  if (response.status === 401) { forget(); throw new ApiError(401, { message: "this phone is not paired any more" }); }
   const data = response.status === 204 ? {} : await response.json();
-  if (!response.ok) throw new Error(data.error ? data.error.message : response.statusText);
+  if (!response.ok) throw new ApiError(response.status, data.error);
   return data;
 }
 
-function forget() {
-  localStorage.removeItem("mihub-token");
-  state.token = null;
-  showPairing();
+// ---- pairing --------------------------------------------------------------------------------
+
+function codeFromHash() {
+  const match = location.hash.match(/pair=([A-Za-z0-9-]+)/);
+  return match ? match[1] : null;
 }
 
 function showPairing() {
+  stop();
   $("home").hidden = true;
   $("pairing").hidden = false;
-  const match = location.hash.match(/pair=([A-Za-z0-9-]+)/);
-  if (match) $("pair-code").value = match[1];
+  const code = codeFromHash();
+  if (code) { $("pair-code").value = code; $("pair-name").focus(); } else $("pair-code").focus();
 }
 
 async function pair(event) {
   event.preventDefault();
   $("pair-error").textContent = "";
-  const response = await fetch("/api/pair", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ code: $("pair-code").value, name: $("pair-name").value || "phone" }),
-  });
-  const data = await response.json();
-  if (!response.ok) { $("pair-error").textContent = data.error.message; return; }
-  state.token = data.token;
-  localStorage.setItem("mihub-token", data.token);
-  history.replaceState(null, "", location.pathname);
-  start();
+  $("pair-button").disabled = true;
+  try {
+    const response = await fetch("/api/pair", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ code: $("pair-code").value.trim(), name: $("pair-name").value.trim() || "phone" }),
+    });
+    const data = await response.json();
+    if (!response.ok) { $("pair-error").textContent = data.error.message; return; }
+    state.token = data.token;
+    localStorage.setItem(TOKEN_KEY, data.token);
+    $("pair-code").value = "";
+    history.replaceState(null, "", location.pathname);  // the code leaves the address bar
+    start();
+  } catch (error) {
+    $("pair-error").textContent = "the hub did not answer; is this phone on the home network?";
+  } finally {
+    $("pair-button").disabled = false;
+  }
 }
 
-async function command(device, body) {
+function forget() {
+  localStorage.removeItem(TOKEN_KEY);
+  state.token = null;
+  showPairing();
+}
+
+// ---- devices --------------------------------------------------------------------------------
+
+function valueOf(device, featureId) {
+  const entry = device.state[featureId];
+  return entry ? entry.value : null;
+}
+
+function formatValue(feature, value) {
+  if (value === null || value === undefined) return "–";
+  if (feature.kind === "binary_sensor") return value ? "yes" : "no";
+  if (feature.kind === "switch") return value ? "on" : "off";
+  const unit = feature.unit ? ` ${feature.unit}` : "";
+  return `${value}${unit}`;
+}
+
+function widgetId(deviceId, featureId) { return `f-${deviceId}-${featureId}`; }
+
+async function command(device, body, widget) {
+  widget.classList.add("busy");
   try {
-    const key = `${Date.now()}-${Math.random().toString(16).slice(2)}`;
-    const result = await api("POST", `/api/devices/${device}/commands`, body, { "Idempotency-Key": key });
-    if (result.status === "failed") toast(result.error || "failed");
-  } catch (error) { toast(error.message); }
+    const key = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+    await api("POST", `/api/devices/${encodeURIComponent(device.id)}/commands`, body, { "Idempotency-Key": key });
+  } catch (error) {
+    toast(`${device.name}: ${error.message}`);
+    if (body.feature) showValue(device, body.feature);  // back to what the device says
+  } finally {
+    widget.classList.remove("busy");
+  }
 }
 
 function control(device, feature) {
-  const value = device.state[feature.id] ? device.state[feature.id].value : null;
-  const id = `f-${device.id}-${feature.id}`;
-  const send = (v) => command(device.id, { feature: feature.id, value: v });
-  switch (feature.kind) {
-    case "switch":
-      return el("input", { id, type: "checkbox", class: "switch", checked: value === true,
-        "aria-label": feature.name, onchange: (e) => send(e.target.checked) });
-    case "number":
-      if (!feature.writable) break;
-      return el("input", { id, type: "range", min: feature.min, max: feature.max, step: feature.step || 1,
-        value: value ?? feature.min, "aria-label": feature.name, onchange: (e) => send(Number(e.target.value)) });
-    case "choice":
-      if (!feature.writable) break;
-      return el("select", { id, "aria-label": feature.name, onchange: (e) => send(e.target.value) },
-        ...feature.choices.map((c) => el("option", { value: c, ...(c === value ? { selected: "" } : {}) }, c)));
-    case "action":
-      return el("button", { id, onclick: () => command(device.id, { action: feature.id }) }, feature.name);
-    case "image":
-      return el("img", { id, class: "snapshot", alt: `${device.name} snapshot` });
-    case "event":
-      return null;
-    default:
-      break;
+  const id = widgetId(device.id, feature.id);
+  const value = valueOf(device, feature.id);
+  const send = (v, widget) => command(device, { feature: feature.id, value: v }, widget);
+  if (feature.writable) {
+    switch (feature.kind) {
+      case "switch":
+        return el("input", { id, type: "checkbox", role: "switch", class: "switch", checked: value === true,
+          "aria-label": `${device.name} ${feature.name}`, onchange: (e) => send(e.target.checked, e.target) });
+      case "number": {
+        const output = el("output", { for: id, id: `${id}-out`, text: formatValue(feature, value) });
+        const slider = el("input", { id, type: "range", min: feature.min ?? 0, max: feature.max ?? 100,
+          step: feature.step || "any", value: value ?? feature.min ?? 0, "aria-label": `${device.name} ${feature.name}`,
+          oninput: (e) => { output.textContent = formatValue(feature, Number(e.target.value)); },
+          onchange: (e) => send(Number(e.target.value), e.target) });
+        return el("span", { class: "slider" }, slider, output);
+      }
+      case "choice":
+        return el("select", { id, "aria-label": `${device.name} ${feature.name}`, onchange: (e) => send(e.target.value, e.target) },
+          ...(feature.choices || []).map((c) => el("option", { value: c, selected: c === value, text: c })));
+      case "action":
+        return el("button", { id, type: "button", class: "action", text: "Run", "aria-label": `${device.name} ${feature.name}`,
+          onclick: (e) => command(device, { action: feature.id }, e.target) });
+      default:
+        break;
+    }
   }
-  const unit = feature.unit ? ` ${feature.unit}` : "";
-  return el("span", { id }, value === null || value === undefined ? "–" : `${value}${unit}`);
+  if (feature.kind === "image") {
+    return el("img", { id, class: "snapshot", alt: `${device.name}: ${feature.name}`,
+      onclick: (e) => loadSnapshot(device.id, e.target) });
+  }
+  if (feature.kind === "event") return el("span", { id, class: "value muted", text: "–" });
+  return el("span", { id, class: "value", text: formatValue(feature, value) });
 }
 
 function card(device) {
-  const node = el("article", { class: `card ${device.availability}`, id: `d-${device.id}` }, el("h3", {}, device.name));
+  const node = el("article", { class: `card ${device.availability}`, id: `d-${device.id}` },
+    el("h3", {}, el("span", { class: "dot", title: device.availability }), device.name));
   for (const feature of device.features) {
+    if (!feature.readable && feature.kind !== "action") continue;
     const widget = control(device, feature);
-    if (!widget) continue;
     if (feature.kind === "image") { node.append(widget); loadSnapshot(device.id, widget); continue; }
-    node.append(el("div", { class: "feature" }, el("label", { for: widget.id }, feature.name), widget));
+    const label = el("label", { for: widget.id || widget.firstChild.id, text: feature.name });
+    node.append(el("div", { class: `feature kind-${feature.kind}` }, label, widget));
   }
   return node;
 }
 
+function showValue(device, featureId) {
+  const feature = device.features.find((f) => f.id === featureId);
+  const widget = $(widgetId(device.id, featureId));
+  if (!feature || !widget) return;
+  const value = valueOf(device, featureId);
+  if (widget.type === "checkbox") widget.checked = value === true;
+  else if (widget.tagName === "SELECT") { if (document.activeElement !== widget) widget.value = value; }
+  else if (widget.type === "range") {
+    if (document.activeElement !== widget) widget.value = value;
+    const out = $(`${widget.id}-out`);
+    if (out) out.textContent = formatValue(feature, value);
+  } else if (widget.tagName === "SPAN") widget.textContent = formatValue(feature, value);
+}
+
 async function loadSnapshot(deviceId, img) {
   try {
-    const response = await fetch(`/api/devices/${deviceId}/snapshot`, { headers: { "Authorization": `Bearer ${state.token}` } });
-    if (!response.ok) return;
+    const response = await fetch(`/api/devices/${encodeURIComponent(deviceId)}/snapshot`,
+      { headers: { "Authorization": `Bearer ${state.token}` } });
+    if (!response.ok) { img.classList.add("failed"); return; }
     const url = URL.createObjectURL(await response.blob());
-    if (img.src) URL.revokeObjectURL(img.src);
+    const old = img.src;
     img.src = url;
-  } catch (error) { /* the next refresh tries again */ }
+    img.classList.remove("failed");
+    if (old.startsWith("blob:")) URL.revokeObjectURL(old);
+  } catch (error) { img.classList.add("failed"); }
 }
 
 function renderRooms() {
@@ -129,47 +211,110 @@ function renderRooms() {
     if (!byRoom.has(room)) byRoom.set(room, []);
     byRoom.get(room).push(device);
   }
-  const rooms = $("rooms");
-  rooms.replaceChildren();
-  for (const [room, devices] of [...byRoom].sort()) {
-    rooms.append(el("section", { class: "room" }, el("h2", {}, room), el("div", { class: "cards" }, ...devices.map(card))));
-  }
+  const names = [...byRoom.keys()].sort((a, b) => (a === "Other") - (b === "Other") || a.localeCompare(b));
+  $("rooms").replaceChildren(...names.map((room) => el("section", { class: "room" },
+    el("h2", { class: "section", text: room }), el("div", { class: "cards" }, ...byRoom.get(room).map(card)))));
 }
+
+async function loadDevices() {
+  const { devices } = await api("GET", "/api/devices");
+  state.devices = new Map(devices.map((d) => [d.id, d]));
+  renderRooms();
+}
+
+// ---- scenes and automations -----------------------------------------------------------------
 
 async function renderScenes() {
   const { scenes } = await api("GET", "/api/scenes");
-  $("scenes").replaceChildren(...scenes.map((scene) => el("button", {
-    onclick: async () => {
-      const result = await api("POST", `/api/scenes/${scene.id}/activate`);
-      const failed = result.devices.filter((d) => d.status === "failed" || d.status === "offline").length;
-      toast(failed ? `${scene.name}: ${failed} device(s) failed` : `${scene.name} is on`);
-    },
-  }, scene.name)));
+  if (!scenes.length) return;
+  $("scenes").replaceChildren(...scenes.map((scene) => el("button", { type: "button", class: "scene", id: `s-${scene.id}`,
+    onclick: async (e) => {
+      e.target.classList.add("busy");
+      try {
+        const result = await api("POST", `/api/scenes/${encodeURIComponent(scene.id)}/activate`);
+        const bad = result.devices.filter((d) => d.status === "failed" || d.status === "offline");
+        toast(bad.length ? `${scene.name}: ${bad.map((d) => `${d.device} ${d.status}`).join(", ")}` : `${scene.name}: done`);
+      } catch (error) { toast(error.message); } finally { e.target.classList.remove("busy"); }
+    } }, scene.name)));
+}
+
+function ago(seconds) {
+  const delta = Math.max(0, Date.now() / 1000 - seconds);
+  if (delta < 60) return "just now";
+  if (delta < 3600) return `${Math.round(delta / 60)} min ago`;
+  if (delta < 86400) return `${Math.round(delta / 3600)} h ago`;
+  return `${Math.round(delta / 86400)} d ago`;
 }
 
 async function renderAutomations() {
   const { automations } = await api("GET", "/api/automations");
+  if (!automations.length) return;
   $("automations").replaceChildren(...automations.map((a) => {
-    const trace = a.last_trace ? `last: ${a.last_trace.result}` : "not run yet";
-    return el("li", { id: `a-${a.id}` },
-      el("div", {}, a.alias || a.id, el("small", {}, trace)),
-      el("input", { type: "checkbox", class: "switch", checked: a.enabled, "aria-label": `enable ${a.id}`,
-        onchange: (e) => api("POST", `/api/automations/${a.id}/${e.target.checked ? "enable" : "disable"}`).catch((err) => toast(err.message)) }));
+    const trace = a.last_trace;
+    const last = trace ? `${trace.result.replace("_", " ")} · ${ago(trace.started)}${trace.error ? ` · ${trace.error}` : ""}` : "not run yet";
+    const path = `/api/automations/${encodeURIComponent(a.id)}`;
+    return el("li", { id: `a-${a.id}`, class: a.enabled ? "" : "disabled" },
+      el("div", { class: "what" }, el("span", { text: a.alias || a.id }), el("small", { class: "trace", text: last })),
+      el("button", { type: "button", class: "run", text: "Run", "aria-label": `run ${a.alias || a.id}`,
+        onclick: () => api("POST", `${path}/run`).then(() => toast(`${a.alias || a.id}: started`)).catch((err) => toast(err.message)) }),
+      el("input", { type: "checkbox", role: "switch", class: "switch", checked: a.enabled, "aria-label": `enable ${a.alias || a.id}`,
+        onchange: (e) => api("POST", `${path}/${e.target.checked ? "enable" : "disable"}`)
+          .then(() => renderAutomations()).catch((err) => { e.target.checked = !e.target.checked; toast(err.message); }) }));
   }));
 }
 
-function applyState(event) {
+let automationsSoon = null;
+function refreshAutomationsSoon() {
+  clearTimeout(automationsSoon);
+  automationsSoon = setTimeout(() => renderAutomations().catch(() => {}), 300);
+}
+
+// ---- live events ----------------------------------------------------------------------------
+
+function onEvent(event) {
   const device = state.devices.get(event.device);
-  if (!device) return;
-  device.state[event.feature] = { value: event.value };
-  const widget = document.getElementById(`f-${event.device}-${event.feature}`);
-  if (!widget) return;
-  if (widget.type === "checkbox") widget.checked = event.value === true;
-  else if (widget.tagName === "INPUT" || widget.tagName === "SELECT") { if (document.activeElement !== widget) widget.value = event.value; }
-  else if (widget.tagName === "SPAN") {
-    const feature = device.features.find((f) => f.id === event.feature);
-    widget.textContent = `${event.value}${feature && feature.unit ? ` ${feature.unit}` : ""}`;
+  switch (event.type) {
+    case "hello":
+      setStatus(true);
+      state.retry = 1000;
+      break;
+    case "state":
+      if (!device) return;
+      device.state[event.feature] = { value: event.value, changed_at: event.at, stale: false };
+      showValue(device, event.feature);
+      break;
+    case "availability": {
+      if (!device) return;
+      device.availability = event.availability;
+      const node = $(`d-${device.id}`);
+      if (node) node.className = `card ${event.availability}`;
+      break;
+    }
+    case "event": {
+      const widget = $(widgetId(event.device, event.event));
+      if (widget) widget.textContent = `${event.event} · ${new Date(event.at * 1000).toLocaleTimeString()}`;
+      break;
+    }
+    case "device":
+      loadDevices().catch(() => {});
+      break;
+    case "automation":
+      refreshAutomationsSoon();
+      break;
+    case "notification":
+      toast(`${event.title}: ${event.message}`);
+      break;
+    case "stats":
+      if (event.dropped) loadDevices().catch(() => {});  // events were lost: catch up
+      break;
+    default:
+      break;
   }
+}
+
+function setStatus(live) {
+  $("status").textContent = live ? "live" : "offline";
+  $("status").classList.toggle("live", live);
 }
 
 function connect() {
@@ -177,36 +322,40 @@ function connect() {
   const ws = new WebSocket(`${scheme}://${location.host}/api/events`);
   state.ws = ws;
   ws.onopen = () => ws.send(JSON.stringify({ token: state.token }));
-  ws.onmessage = (message) => {
-    const event = JSON.parse(message.data);
-    if (event.type === "hello") { $("status").textContent = "live"; $("status").classList.add("live"); }
-    else if (event.type === "state") applyState(event);
-    else if (event.type === "availability") {
-      const device = state.devices.get(event.device);
-      if (device) { device.availability = event.availability; const node = $(`d-${device.id}`); if (node) node.className = `card ${event.availability}`; }
-    } else if (event.type === "automation") renderAutomations().catch(() => {});
-    else if (event.type === "notification") toast(`${event.title}: ${event.message}`);
+  ws.onmessage = (message) => onEvent(JSON.parse(message.data));
+  ws.onclose = (close) => {
+    setStatus(false);
+    if (state.ws !== ws) return;
+    if (close.code === 4401) { forget(); return; }
+    state.timers.push(setTimeout(() => { if (state.token) { loadDevices().catch(() => {}); connect(); } }, state.retry));
+    state.retry = Math.min(state.retry * 2, 30000);
   };
-  ws.onclose = () => {
-    $("status").textContent = "offline"; $("status").classList.remove("live");
-    if (state.token) setTimeout(connect, 2000);
-  };
+}
+
+function stop() {
+  for (const timer of state.timers) { clearTimeout(timer); clearInterval(timer); }
+  state.timers = [];
+  const ws = state.ws;
+  state.ws = null;
+  if (ws) ws.close();
+  setStatus(false);
 }
 
 async function start() {
   $("pairing").hidden = true;
   $("home").hidden = false;
   try {
-    const { devices } = await api("GET", "/api/devices");
-    state.devices = new Map(devices.map((d) => [d.id, d]));
-    renderRooms();
-    await Promise.all([renderScenes(), renderAutomations()]);
+    await loadDevices();
+    await Promise.all([renderScenes(), renderAutomations().catch((error) => { if (error.status !== 503) throw error; })]);
     connect();
-    setInterval(() => document.querySelectorAll("img.snapshot").forEach((img) => loadSnapshot(img.id.split("-").slice(1, -1).join("-"), img)), 10000);
-  } catch (error) { toast(error.message); }
+    state.timers.push(setInterval(() => {
+      for (const img of document.querySelectorAll("img.snapshot")) loadSnapshot(img.id.slice(2, img.id.lastIndexOf("-")), img);
+    }, 10000));
+  } catch (error) { if (error.status !== 401) toast(error.message); }
 }
 
 document.addEventListener("DOMContentLoaded", () => {
   $("pair-form").addEventListener("submit", pair);
-  if (state.token && !location.hash.includes("pair=")) start(); else showPairing();
+  $("forget").addEventListener("click", forget);
+  if (state.token && !codeFromHash()) start(); else showPairing();
 });

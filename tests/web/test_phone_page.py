@@ -1,0 +1,256 @@
+"""The phone page in a real headless Chromium: pair, see the home, tap a switch, and watch the
+device's state change in the registry and the registry's changes arrive on the page.
+
+The home is one fixture (``home``): this one is the API tests' in-process home behind the
+registry's adapter interface; swapping in the simulated fleet (a real miIO light) is
+replacing that fixture with one that yields the same ``Home`` for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestServer
+from PIL import Image, ImageDraw
+
+from hub.api.app import create_app
+from hub.api.auth import TokenAuth, create_pairing_code
+from hub.api.context import ApiContext
+from hub.bus import EventBus
+from hub.devices.registry import DeviceRegistry
+from hub.scenes.engine import AutomationEngine
+from hub.scenes.scenes import SceneManager
+from hub.store import Store
+from tests.api.home import build_home
+
+playwright = pytest.importorskip("playwright.async_api")
+expect = playwright.expect
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+PHONE = {"width": 390, "height": 844}
+
+
+@dataclass
+class Home:
+    """What the page test needs from a home: its registry, and a light to switch."""
+
+    bus: EventBus
+    registry: DeviceRegistry
+    store: Store
+    light: str
+    switch: str = "power"
+    sensor: tuple[str, str] = ("thermo", "temperature")
+    camera: str | None = "camera"
+
+
+@pytest.fixture
+async def home(tmp_path: Path) -> AsyncIterator[Home]:
+    """The swap point: a home of in-process devices behind the registry's adapter interface."""
+    async with Store(tmp_path / "hub.db") as store:
+        bus = EventBus()
+        registry, _ = build_home(bus, store)
+        registry.rename("lamp", "Reading lamp", "Living room")
+        registry.rename("thermo", "Thermometer", "Living room")
+        yield Home(bus, registry, store, light="lamp")
+        registry.close()
+
+
+def _jpeg() -> bytes:
+    image = Image.new("RGB", (320, 240), (40, 60, 90))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((40, 150, 280, 230), fill=(90, 120, 70))
+    draw.ellipse((220, 30, 280, 90), fill=(250, 210, 80))
+    out = io.BytesIO()
+    image.save(out, "JPEG")
+    return out.getvalue()
+
+
+@dataclass
+class Served:
+    url: str
+    ctx: ApiContext
+    engine: AutomationEngine
+    snapshots: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+async def served(home: Home) -> AsyncIterator[Served]:
+    scenes = SceneManager(home.registry, home.store)
+    engine = AutomationEngine(home.registry, home.bus, home.store, scenes=scenes)
+    await engine.start()
+    await scenes.create({"id": "evening", "name": "Evening", "targets": [
+        {"device": home.light, "feature": home.switch, "value": True}]})  # fmt: skip
+    await scenes.create({"id": "all-off", "name": "All off", "targets": [
+        {"device": home.light, "feature": home.switch, "value": False}]})  # fmt: skip
+    await engine.create({
+        "id": "night", "alias": "Lamp off at night",
+        "trigger": [{"platform": "time", "at": "23:30:00"}],
+        "action": [{"action": "set", "device": home.light, "feature": home.switch,
+                    "value": False}]})  # fmt: skip
+    image = _jpeg()
+    asked: list[str] = []
+
+    async def snapshot(device_id: str) -> bytes:
+        asked.append(device_id)
+        return image
+
+    ctx = ApiContext(home.registry, home.bus, TokenAuth(home.store), scenes, engine, snapshot,
+                     ["Living room", "Hall"], "0.1.0")  # fmt: skip
+    server = TestServer(create_app(ctx), host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield Served(str(server.make_url("")).rstrip("/"), ctx, engine, asked)
+    finally:
+        await server.close()
+        await engine.stop()
+
+
+@dataclass
+class Browser:
+    page: Any
+    console: list[str]
+    requests: list[str]
+    shots: Path
+
+    async def shot(self, name: str) -> None:
+        await self.page.screenshot(path=str(self.shots / f"{name}.png"))
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where screenshots go: MIHUB_SCREENSHOTS=docs/screenshots refreshes the docs' ones."""
+    folder = Path(os.environ.get("MIHUB_SCREENSHOTS", tmp_path / "shots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def profile(tmp_path: Path) -> Iterator[Path]:
+    """A fresh user-data-dir for each test."""
+    folder = tmp_path / "profile"
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+async def browser(shots: Path, profile: Path) -> AsyncIterator[Browser]:
+    async with playwright.async_playwright() as driver:
+        context = await driver.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), headless=True, args=FLAGS,
+            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
+            color_scheme="light", locale="en-GB",
+        )  # fmt: skip
+        try:
+            page = context.pages[0] if context.pages else await context.new_page()
+            console: list[str] = []
+            requests: list[str] = []
+            page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+            page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
+            page.on("request", lambda r: requests.append(r.url))
+            yield Browser(page, console, requests, shots)
+        finally:
+            await context.close()
+
+
+async def _wait_async(read: Any, expected: Any, seconds: float = 5.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if await read() == expected:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {expected!r}")
+
+
+async def _wait(predicate: Any, seconds: float = 5.0) -> None:
+    for _ in range(int(seconds / 0.02)):
+        if predicate():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("timed out")
+
+
+async def test_pair_toggle_and_see_live_changes(
+    home: Home, served: Served, browser: Browser
+) -> None:
+    page = browser.page
+    await page.goto(served.url + "/")
+    await page.wait_for_selector("#pairing:not([hidden])")
+    await browser.shot("pairing")
+    code = await create_pairing_code(home.store, ["read", "control", "admin"])
+    await page.fill("#pair-code", code)
+    await page.fill("#pair-name", "Test phone")
+    await page.click("#pair-button")
+    switch = page.locator(f"#f-{home.light}-{home.switch}")
+    await switch.wait_for()
+    await page.wait_for_selector("#status.live")
+    assert await page.evaluate("localStorage.getItem('mihub-token')")  # kept for next time
+
+    # a tap on the page changes the device
+    assert home.registry.get(home.light).value(home.switch) is False
+    await switch.click()
+    await _wait(lambda: home.registry.get(home.light).value(home.switch) is True)
+
+    # a change at the device reaches the page, live
+    device, feature = home.sensor
+    home.registry.update(device, {feature: 23.5})
+    await expect(page.locator(f"#f-{device}-{feature}")).to_have_text(re.compile(r"^23\.5"))
+    home.registry.update(home.light, {home.switch: False})
+    await expect(switch).not_to_be_checked()
+
+    # the slider and the select are driven by the feature's range and choices
+    slider = page.locator(f"#f-{home.light}-brightness")
+    assert (await slider.get_attribute("min"), await slider.get_attribute("max")) == ("1", "100")
+    await slider.evaluate("s => { s.value = 80; s.dispatchEvent(new Event('change')); }")
+    await _wait(lambda: home.registry.get(home.light).value("brightness") == 80)
+    await page.select_option(f"#f-{home.light}-mode", "night")
+    await _wait(lambda: home.registry.get(home.light).value("mode") == "night")
+
+    # the camera's snapshot is a real picture
+    if home.camera:
+        picture = page.locator(f"#f-{home.camera}-snapshot")
+        await expect(picture).to_have_attribute("src", re.compile("^blob:"))
+        await _wait_async(lambda: picture.evaluate("img => img.naturalWidth"), 320)
+    await browser.shot("home")
+
+    # scenes
+    await page.click("#s-evening")
+    await _wait(lambda: home.registry.get(home.light).value(home.switch) is True)
+    await page.wait_for_selector("#toast:not([hidden])")
+
+    # automations: the enable switch and the last trace
+    await page.locator("#automations-section").scroll_into_view_if_needed()
+    enabled = page.get_by_role("switch", name="enable Lamp off at night")
+    await enabled.click()
+    await _wait(lambda: served.engine.get("night").enabled is False)
+    await page.get_by_role("button", name="run Lamp off at night").click()
+    await _wait(lambda: home.registry.get(home.light).value(home.switch) is False)
+    await expect(page.locator("#a-night .trace")).to_have_text(re.compile("^done"))
+    await browser.shot("automations")
+
+    # nothing broke the Content-Security-Policy, and nothing came from elsewhere
+    assert not [m for m in browser.console if "error" in m.lower()], browser.console
+    assert all(u.startswith((served.url, "blob:", "data:")) for u in browser.requests), (
+        browser.requests
+    )
+
+
+async def test_a_pairing_link_fills_the_code_and_a_bad_code_says_why(
+    home: Home, served: Served, browser: Browser
+) -> None:
+    page = browser.page
+    await page.goto(served.url + "/#pair=ABCD-1234-EF56")
+    await page.wait_for_selector("#pairing:not([hidden])")
+    assert await page.input_value("#pair-code") == "ABCD-1234-EF56"
+    await page.click("#pair-button")
+    await expect(page.locator("#pair-error")).to_contain_text("unknown")
+    assert await page.evaluate("localStorage.getItem('mihub-token')") is None
