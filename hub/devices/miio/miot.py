@@ -10,9 +10,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from hub.errors import ProtocolError
+from hub.errors import DeviceError, ProtocolError
 
 MAX_PROPERTIES = 15
+RETRY_CODES = frozenset({-9999, -30001})
+"""'User ack timeout' and 'busy': the device asks us to try again."""
+
+
+def reply_error(host: str, method: str, reply: dict[str, Any]) -> DeviceError | None:
+    """A miIO error reply as a DeviceError with the device's code; None for a result."""
+    error = reply.get("error")
+    if error is None:
+        return None
+    details = error if isinstance(error, dict) else {"message": error}
+    code = details.get("code")
+    code = code if isinstance(code, int) else None
+    return DeviceError(f"{host}: {method} failed: {details.get('message')} ({code})", code)
 
 
 class MiotCalls:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hub.devices.miio import codec
-from hub.devices.miio.miot import MiotCalls
+from hub.devices.miio.miot import RETRY_CODES, MiotCalls, reply_error
 from hub.devices.miio.push import PushInbox
 from hub.errors import DeviceAuthError, DeviceError, DeviceTimeout, ProtocolError
 
@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-RETRY_CODES = frozenset({-9999, -30001})
-"""'User ack timeout' and 'busy': the device asks us to try again."""
 ID_LIMIT = 10000
 RETRY_ID_SKIP = 100
 REBOOT_SLACK = 1
@@ -63,8 +61,7 @@ class MiioSession(MiotCalls):
         self.policy = policy
         self.device_id = 0
         self.reboots = 0
-        self.on_request: RequestHandler | None = None
-        """Fresh requests from the device (pushes), after they are acked and de-duplicated."""
+        self.on_request: RequestHandler | None = None  # pushes, acked and de-duplicated
         self.inbox = PushInbox(self)
         self.stats = stats
         self._send = send
@@ -93,13 +90,9 @@ class MiioSession(MiotCalls):
 
     def add_reboot_listener(self, listener: RebootListener) -> Callable[[], None]:
         """Call ``listener(session)`` when the device's clock restarts; returns a remover."""
-        self._reboot_listeners.append(listener)
-
-        def remove() -> None:
-            if listener in self._reboot_listeners:
-                self._reboot_listeners.remove(listener)
-
-        return remove
+        listeners = self._reboot_listeners
+        listeners.append(listener)
+        return lambda: listeners.remove(listener) if listener in listeners else None
 
     def rekey(self, token: str) -> None:
         """Use another token from now on (the device was re-paired)."""
@@ -114,7 +107,7 @@ class MiioSession(MiotCalls):
             return await self._send_locked(method, [] if params is None else params)
 
     async def handshake(self) -> codec.Message:
-        """Say hello now (with retries); raises DeviceTimeout when nothing answers."""
+        """Say hello now (with retries); DeviceTimeout when nothing answers."""
         async with self._lock:
             return await self._handshake_locked()
 
@@ -135,42 +128,33 @@ class MiioSession(MiotCalls):
         raise DeviceTimeout(f"{self.host} does not answer the miIO hello: offline?")
 
     async def _send_locked(self, method: str, params: Any) -> Any:
-        policy = self.policy
-        need_hello = not self._handshaken
-        hello_ok: bool | None = None  # the last hello of this call: None, none since a timeout
-        requests_sent = 0
+        if not self._handshaken:
+            await self._handshake_locked()
+        alive = False  # a hello was answered during this call
         error: DeviceError | None = None
-        for attempt in range(policy.retries + 1):
+        for attempt in range(self.policy.retries + 1):
             if attempt:
                 self.stats.retries += 1
-                await asyncio.sleep(policy.pause(attempt, busy=error is not None))
-            if need_hello:  # hellos are answered by the Wi-Fi module at once: no growth
-                hello_ok = await self._say_hello(policy.timeout) is not None
-                if not hello_ok:
-                    continue
-                need_hello = False
+                await asyncio.sleep(self.policy.pause(attempt, busy=error is not None))
             msg_id = self._new_id(RETRY_ID_SKIP if attempt else 1)
-            requests_sent += 1
-            reply = await self._exchange(msg_id, method, params, policy.attempt_timeout(attempt))
+            hello = attempt > 0 and error is None  # after a timeout: is it there, did it reboot?
+            reply, answered = await self._exchange(msg_id, method, params, attempt, hello)
+            alive = alive or answered
             if reply is None:
                 if self._bad_reply is not None:  # it answers, but not in words we can read
                     raise self._bad_reply
-                need_hello, hello_ok, error = True, None, None
+                error = None
                 continue
-            error = _error(self.host, method, reply)
+            error = reply_error(self.host, method, reply)
             if error is None:
                 return reply.get("result")
             if error.code not in RETRY_CODES:
                 raise error
         if error is not None:
             raise error
-        if not requests_sent:
-            raise DeviceTimeout(f"{self.host} does not answer the miIO hello: offline?")
-        if hello_ok is None:  # the last request timed out: is the device still there?
-            hello_ok = await self._say_hello(policy.timeout) is not None
-        if hello_ok:
+        if alive:
             raise DeviceAuthError(
-                f"{self.host} answers the hello but ignored {requests_sent} requests: "
+                f"{self.host} answers the hello but ignored {self.policy.retries + 1} requests: "
                 f"the token is probably wrong (was the device re-paired?){self._replaced}"
             )
         raise DeviceTimeout(f"{self.host} stopped answering (no reply to {method} or hello)")
@@ -180,45 +164,59 @@ class MiioSession(MiotCalls):
         return self._next_id
 
     async def _exchange(
-        self, msg_id: int, method: str, params: Any, wait: float
-    ) -> dict[str, Any] | None:
+        self, msg_id: int, method: str, params: Any, attempt: int, hello: bool
+    ) -> tuple[dict[str, Any] | None, bool]:
+        """One attempt: (the reply or None, whether a hello sent along was answered).
+
+        A hello goes out just before the request, not a round trip ahead: under loss an attempt
+        needs one exchange to get through, not two. No hello answer within ``timeout``: silent,
+        the attempt ends; an answer (and no reboot, which voids our stamp): the request gets
+        the attempt's longer wait, as a busy device answers slowly."""
+        loop = asyncio.get_running_loop()
         payload = {"id": msg_id, "method": method, "params": params}
-        packet = codec.build(self.token, self.device_id, self.stamp, payload)
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._pending_id, self._pending = msg_id, future
-        self._bad_reply = None
-        try:
-            return await self._round_trip(packet, future, wait)
-        finally:
-            self._pending = None
+        future: asyncio.Future[dict[str, Any]] = loop.create_future()
+        greeting: asyncio.Future[codec.Message] | None = loop.create_future() if hello else None
+        async with self._slots:
+            self._stamp_floor, self._bad_reply, reboots = self._stamp_seen, None, self.reboots
+            if greeting is not None:
+                self._hello = greeting
+                self.stats.hellos += 1
+                self._send(codec.HELLO, self.address)
+            self._pending_id, self._pending = msg_id, future
+            self._send(codec.build(self.token, self.device_id, self.stamp, payload), self.address)
+            full = self.policy.attempt_timeout(attempt)
+            first = self.policy.timeout if hello else full
+            try:
+                reply = await _wait(asyncio.shield(future) if hello else future, first)
+                if reply is None and _answered(greeting) and self.reboots == reboots:
+                    reply = await _wait(future, full - self.policy.timeout)
+            finally:
+                self._pending = self._hello = None
+        if greeting is None or not _answered(greeting):
+            return reply, False
+        self._greeted(greeting.result())
+        return reply, True
 
     async def _say_hello(self, wait: float) -> codec.Message | None:
         future: asyncio.Future[codec.Message] = asyncio.get_running_loop().create_future()
-        self._hello = future
-        self.stats.hellos += 1
-        try:
-            hello = await self._round_trip(codec.HELLO, future, wait)
-        finally:
-            self._hello = None
-        if hello is None:
-            return None
+        async with self._slots:
+            self._stamp_floor, self._hello = self._stamp_seen, future
+            self.stats.hellos += 1
+            self._send(codec.HELLO, self.address)
+            try:
+                hello = await _wait(future, wait)
+            finally:
+                self._hello = None
+        if hello is not None:
+            self._greeted(hello)
+        return hello
+
+    def _greeted(self, hello: codec.Message) -> None:
         if self._handshaken and hello.device_id != self.device_id:
             _LOGGER.warning("%s: now device %d, was %d", self.host, hello.device_id, self.device_id)
             self._replaced = f" (another device now answers there: id {hello.device_id})"
         self.device_id = hello.device_id
         self._handshaken = True
-        return hello
-
-    async def _round_trip(self, packet: bytes, future: asyncio.Future[T], wait: float) -> T | None:
-        """Send and wait, holding one of the transport's in-flight slots (bounds bursts)."""
-        async with self._slots:
-            self._stamp_floor = self._stamp_seen
-            self._send(packet, self.address)
-            try:
-                async with asyncio.timeout(wait):
-                    return await future
-            except TimeoutError:
-                return None
 
     # ---- receiving (called by the transport's datagram handler) ------------------------
 
@@ -289,11 +287,14 @@ class MiioSession(MiotCalls):
                 future.set_exception(exc)
 
 
-def _error(host: str, method: str, reply: dict[str, Any]) -> DeviceError | None:
-    error = reply.get("error")
-    if error is None:
+async def _wait(future: asyncio.Future[T], wait: float) -> T | None:
+    """The future's result, or None after ``wait`` seconds (which cancels the future)."""
+    try:
+        async with asyncio.timeout(wait):
+            return await future
+    except TimeoutError:
         return None
-    details = error if isinstance(error, dict) else {"message": error}
-    code = details.get("code")
-    code = code if isinstance(code, int) else None
-    return DeviceError(f"{host}: {method} failed: {details.get('message')} ({code})", code)
+
+
+def _answered(future: asyncio.Future[Any] | None) -> bool:
+    return future is not None and future.done() and not future.cancelled()

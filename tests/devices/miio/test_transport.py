@@ -117,7 +117,7 @@ async def test_message_ids_are_monotonic_and_wrap_below_10000(transport: MiioTra
 async def test_retries_recover_from_30_percent_packet_loss(purifier: SimulatedDevice) -> None:
     purifier.faults.loss = 0.3
     purifier.faults.rng = random.Random(7)
-    policy = RetryPolicy(timeout=0.05, retries=10, backoff=0.005)
+    policy = RetryPolicy(timeout=0.05, backoff=0.005)  # the default 3 retries
     async with MiioTransport(("127.0.0.1", 0), policy=policy) as transport:
         session = session_for(transport, purifier)
         for _ in range(20):
