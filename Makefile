@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck pytest bench mosquitto clean
+.PHONY: demo test lint typecheck pytest bench mosquitto chromium clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
@@ -25,6 +25,16 @@ mosquitto:
 	  fi; \
 	fi
 
+# The phone page is tested in a real headless Chromium (Debian's; playwright drives it).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; \
+	  else \
+	    echo "chromium is not installed and we are not root: install it (apt-get install chromium)"; exit 1; \
+	  fi; \
+	fi
+
 demo: $(STAMP)
 	$(BIN)/mihub demo
 
@@ -35,7 +45,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict hub firmware_sim
 
-pytest: $(STAMP) mosquitto
+pytest: $(STAMP) mosquitto chromium
 	$(BIN)/pytest
 
 test: lint typecheck pytest
