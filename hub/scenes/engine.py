@@ -23,11 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import functools
 import logging
-import re
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -50,13 +47,14 @@ from hub.scenes.model import (
     AvailabilityTrigger,
     DuplicateId,
     EventTrigger,
+    InvalidDefinition,
     MqttTrigger,
-    RunMode,
     StateTrigger,
     Trigger,
+    new_id,
     parse_automation,
 )
-from hub.scenes.runs import Run, start_eagerly
+from hub.scenes.runs import Run, Runs
 from hub.scenes.scenes import SceneManager
 from hub.scenes.schedule import Clocks, Location
 from hub.scenes.timers import DurableTimers, HoldTimers
@@ -64,10 +62,10 @@ from hub.scenes.traces import TraceLog
 from hub.scenes.triggers import (
     Listener,
     TriggerIndex,
+    Waiters,
     WebhookCall,
     crossed,
     holds,
-    match_event,
     mqtt_data,
     same,
 )
@@ -77,9 +75,6 @@ _LOGGER = logging.getLogger(__name__)
 COLLECTION = "automations"
 STATE_COLLECTION = "automation_state"
 """``{"enabled": bool}`` per config.yaml automation that was switched over the API."""
-MAX_INLINE_DEPTH = 4
-"""Runs started from inside another run's synchronous part (an action whose effect triggers
-another automation at once) nest at most this deep; deeper ones start as tasks."""
 
 
 class AutomationEngine:
@@ -104,7 +99,6 @@ class AutomationEngine:
         self._now = now
         self.automations: dict[str, Automation] = {}
         self.configured: set[str] = set()
-        self._eager: set[str] = set()
         self.index = TriggerIndex()
         self.checker = ConditionChecker(registry, self.location, self.now)
         self.runner = ActionRunner(self)
@@ -112,19 +106,19 @@ class AutomationEngine:
         self.durable = DurableTimers(store)
         self.holds = HoldTimers(self.durable, self._matched)
         self.clocks = Clocks(self.location, self.now, self._matched)
+        self.runs = Runs(self._execute, self._finish, self.durable.forget)
+        self.waiters = Waiters()
         self.evaluations = 0
         """Trigger matches evaluated (conditions checked): the trigger index's test counter."""
-        self.runs_total = 0
-        self._running: dict[str, list[Run]] = {}
-        self._queued: dict[str, deque[Run]] = {}
         self._resuming: set[asyncio.Task[None]] = set()
-        self._waiters: list[tuple[list[Trigger], asyncio.Future[dict[str, Any]]]] = []
         self._unsubscribe: list[Callable[[], None]] = []
-        self._depth = 0
         self._loading = False
-        self._stopping = False
         self.on_topics: Callable[[set[str]], None] | None = None
         """Told the MQTT topic filters the automations need, whenever they change."""
+
+    @property
+    def runs_total(self) -> int:
+        return self.runs.total
 
     def now(self) -> dt.datetime:
         if self._now is not None:
@@ -135,23 +129,36 @@ class AutomationEngine:
 
     async def start(self, configured: list[dict[str, Any]] | None = None) -> None:
         """Load stored automations, then config.yaml's (they win on the same id), resume
-        durable timers, and fire the ``start`` triggers. Errors name the automation."""
+        durable timers, and fire the ``start`` triggers.
+
+        A config.yaml automation that does not validate raises :class:`InvalidDefinition`
+        (naming it and the field) before anything starts; a stored one is logged and skipped.
+        """
+        from_config = [
+            parse_automation(data, f"automations[{number}]")
+            for number, data in enumerate(configured or [])
+        ]
         self._loading = True
         try:
             await self.scenes.load()
-            await self.trace_log.start()
             overrides: dict[str, dict[str, Any]] = {}
             if self.store is not None:
-                for doc in (await self.store.all(COLLECTION)).values():
-                    self._install(parse_automation(doc, "stored automation"))
+                for key, doc in (await self.store.all(COLLECTION)).items():
+                    try:
+                        self._install(parse_automation(doc, "stored automation"))
+                    except InvalidDefinition as exc:
+                        _LOGGER.error("skipping stored automation %s: %s", key, exc)
                 overrides = await self.store.all(STATE_COLLECTION)
-            for number, data in enumerate(configured or []):
-                automation = parse_automation(data, f"automations[{number}]")
+            for automation in from_config:
                 enabled = overrides.get(automation.id, {}).get("enabled")
                 if isinstance(enabled, bool):
                     automation = automation.model_copy(update={"enabled": enabled})
                 self.configured.add(automation.id)
                 self._install(automation)
+            await self.trace_log.start()
+        except BaseException:
+            await self.clocks.stop()
+            raise
         finally:
             self._loading = False
         self._topics_changed()
@@ -168,23 +175,17 @@ class AutomationEngine:
             self._matched(listener, {"platform": "start"})
 
     async def stop(self) -> None:
-        self._stopping = True
+        self.runs.stopping = True
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe = []
         self.holds.close()
         await self.clocks.stop()
-        tasks = [r.task for runs in self._running.values() for r in runs if r.task is not None]
-        tasks += self._resuming
-        for task in tasks:
+        for task in self._resuming:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for queue in self._queued.values():
-            for run in queue:
-                self.trace_log.finish(run.trace, "interrupted")
-        self._queued.clear()
-        for _, future in self._waiters:
-            future.cancel()
+        await asyncio.gather(*self._resuming, return_exceptions=True)
+        await self.runs.stop()
+        self.waiters.cancel()
         await self.trace_log.stop()
 
     # ---- definitions (the API's calls) ----------------------------------------------------
@@ -204,7 +205,7 @@ class AutomationEngine:
         last = traces[0] if traces else None
         return AutomationStatus(
             id=automation.id, alias=automation.alias, enabled=automation.enabled,
-            mode=automation.mode, running=len(self._running.get(automation.id, ())),
+            mode=automation.mode, running=self.runs.count(automation.id),
             source="config" if automation.id in self.configured else "api",
             last_triggered=last["started"] if last else None,
             last_result=last["result"] if last else None,
@@ -215,7 +216,7 @@ class AutomationEngine:
         if not isinstance(data, Automation):
             body = dict(data)
             if not body.get("id"):
-                body["id"] = self._new_id(str(body.get("alias") or "automation"))
+                body["id"] = new_id(str(body.get("alias") or ""), self.automations, "automation")
             data = parse_automation(body)
         if data.id in self.automations:
             raise DuplicateId(f"an automation '{data.id}' exists already")
@@ -274,19 +275,11 @@ class AutomationEngine:
                 f"automation '{automation_id}' is defined in config.yaml; edit it there"
             )
 
-    def _new_id(self, alias: str) -> str:
-        base = re.sub(r"[^a-z0-9]+", "-", alias.lower()).strip("-")[:56] or "automation"
-        candidate, number = base, 1
-        while candidate in self.automations:
-            number += 1
-            candidate = f"{base}-{number}"
-        return candidate
-
     def _install(self, automation: Automation) -> None:
         self._uninstall(automation.id)
         self.automations[automation.id] = automation
         if eager_safe(automation.action):
-            self._eager.add(automation.id)
+            self.runs.eager.add(automation.id)
         self.index.add(automation.id, automation.trigger)
         for index, trigger in enumerate(automation.trigger):
             self.clocks.add(Listener(automation.id, index, trigger))
@@ -295,7 +288,7 @@ class AutomationEngine:
     def _uninstall(self, automation_id: str) -> None:
         if self.automations.pop(automation_id, None) is None:
             return
-        self._eager.discard(automation_id)
+        self.runs.eager.discard(automation_id)
         self.index.remove(automation_id)
         self.clocks.remove(automation_id)
         self.holds.drop(automation_id)
@@ -321,8 +314,8 @@ class AutomationEngine:
                         "platform": "state", "device": event.device_id, "feature": event.feature,
                         "value": event.value, "from": event.old_value,
                     })  # fmt: skip
-        if self._waiters:
-            self._check_waiters(event)
+        if self.waiters.entries:
+            self.waiters.offer(event)
 
     def _on_device_event(self, event: DeviceEvent) -> None:
         listeners = self.index.event.get((event.device_id, event.event))
@@ -334,8 +327,8 @@ class AutomationEngine:
                 ):
                     self._matched(listener, {"platform": "event", "device": event.device_id,
                                              "event": event.event, "data": event.data})  # fmt: skip
-        if self._waiters:
-            self._check_waiters(event)
+        if self.waiters.entries:
+            self.waiters.offer(event)
 
     def _on_availability(self, event: DeviceOnline | DeviceOffline) -> None:
         state = "online" if isinstance(event, DeviceOnline) else "offline"
@@ -343,8 +336,8 @@ class AutomationEngine:
             if isinstance(listener.trigger, AvailabilityTrigger) and listener.trigger.to == state:
                 self._matched(listener, {"platform": "availability",
                                          "device": event.device_id, "to": state})  # fmt: skip
-        if self._waiters:
-            self._check_waiters(event)
+        if self.waiters.entries:
+            self.waiters.offer(event)
 
     def _on_mqtt(self, event: MqttMessage) -> None:
         index = self.index
@@ -356,8 +349,8 @@ class AutomationEngine:
                     data = mqtt_data(trigger, event.topic, event.payload)
                     if data is not None:
                         self._matched(listener, data)
-        if self._waiters:
-            self._check_waiters(event)
+        if self.waiters.entries:
+            self.waiters.offer(event)
 
     def fire_webhook(self, webhook_id: str, data: dict[str, Any] | None = None) -> int:
         """A webhook / API call; returns how many automations it triggered."""
@@ -365,8 +358,8 @@ class AutomationEngine:
         for listener in listeners:
             self._matched(listener, {"platform": "webhook", "webhook_id": webhook_id,
                                      "data": data or {}})  # fmt: skip
-        if self._waiters:
-            self._check_waiters(WebhookCall(webhook_id, data or {}))
+        if self.waiters.entries:
+            self.waiters.offer(WebhookCall(webhook_id, data or {}))
         return len(listeners)
 
     def run_now(self, automation_id: str, data: dict[str, Any] | None = None) -> str:
@@ -374,7 +367,7 @@ class AutomationEngine:
         Returns the trace id; the run follows the automation's mode."""
         automation = self.get(automation_id)
         trace = self.trace_log.new(automation.id, {"platform": "manual", **(data or {})})
-        return self._start_run(automation, trace)
+        return self.runs.start(automation, trace)
 
     def _matched(self, listener: Listener, data: dict[str, Any]) -> None:
         automation = self.automations.get(listener.automation_id)
@@ -385,67 +378,13 @@ class AutomationEngine:
         if automation.condition and not self.checker.all(automation.condition, trace["conditions"]):
             self._finish(trace, "conditions_failed")
             return
-        self._start_run(automation, trace)
+        self.runs.start(automation, trace)
 
     def _finish(self, trace: dict[str, Any], result: str, error: str | None = None) -> None:
         self.trace_log.finish(trace, result, error)
         self.bus.publish(AutomationRan(trace["automation"], trace["id"], result))
 
     # ---- runs -----------------------------------------------------------------------------
-
-    def _start_run(self, automation: Automation, trace: dict[str, Any], step: int = 0) -> str:
-        trace_id: str = trace["id"]
-        run = Run(trace_id, automation.id, trace["trigger"], trace, step=step)
-        running = self._running.get(automation.id)
-        if running:
-            mode = automation.mode
-            if mode is RunMode.SINGLE:
-                self._finish(trace, "skipped", "already running (mode: single)")
-                return trace_id
-            if mode is RunMode.RESTART:
-                for other in running:
-                    if other.task is not None:  # a run still in its synchronous part cannot be
-                        other.task.cancel()  # cancelled; it ends on its own at its first wait
-            elif mode is RunMode.QUEUED:
-                queue = self._queued.setdefault(automation.id, deque())
-                if len(queue) + len(running) >= automation.max:
-                    self._finish(trace, "skipped", f"queue full (max {automation.max})")
-                else:
-                    trace["result"] = "queued"
-                    queue.append(run)
-                return trace_id
-            elif len(running) >= automation.max:
-                self._finish(
-                    trace, "skipped", f"{len(running)} runs already (max {automation.max})"
-                )
-                return trace_id
-        self._launch(automation, run)
-        return trace_id
-
-    def _launch(self, automation: Automation, run: Run) -> None:
-        self.runs_total += 1
-        run.trace["result"] = "running"
-        running = self._running.get(automation.id)
-        if running is None:
-            running = self._running[automation.id] = []
-        running.append(run)
-        coro = self._execute(automation, run)
-        name = f"automation-{run.id}"
-        eager = run.step == 0 and automation.id in self._eager
-        if not eager or self._depth >= MAX_INLINE_DEPTH:
-            loop = asyncio.get_running_loop()
-            task: asyncio.Task[None] | None = loop.create_task(coro, name=name)
-        else:
-            self._depth += 1
-            try:
-                task = start_eagerly(coro, name)
-            finally:
-                self._depth -= 1
-        if task is None:
-            self._reap(automation, run)
-        else:
-            run.task = task
-            task.add_done_callback(functools.partial(self._reaped, automation, run))
 
     async def _execute(self, automation: Automation, run: Run) -> None:
         run.result = "done"
@@ -460,27 +399,8 @@ class AutomationEngine:
             _LOGGER.exception("automation %s failed", automation.id)
             run.result, run.error = "error", f"{type(exc).__name__}: {exc}"
         except asyncio.CancelledError:
-            run.result = "interrupted" if self._stopping else "cancelled"
+            run.result = "interrupted" if self.runs.stopping else "cancelled"
             raise
-
-    def _reaped(self, automation: Automation, run: Run, task: asyncio.Task[None]) -> None:
-        if task.cancelled():  # perhaps before its first step, so _execute could not say
-            run.result = "interrupted" if self._stopping else "cancelled"
-        self._reap(automation, run)
-
-    def _reap(self, automation: Automation, run: Run) -> None:
-        """Bookkeeping when a run ends, however it ends."""
-        running = self._running.get(automation.id)
-        if running is not None:
-            running.remove(run)
-            if not running:
-                del self._running[automation.id]
-        if run.delay_key and not self._stopping:
-            self.durable.forget(run.delay_key)
-        self._finish(run.trace, run.result, run.error)
-        queue = self._queued.get(automation.id)
-        if queue and not self._stopping:
-            self._launch(automation, queue.popleft())
 
     async def delay(self, run: Run, seconds: float, durable: bool) -> None:
         """A ``delay`` action; a top-level one is stored first, so it survives a restart."""
@@ -499,25 +419,7 @@ class AutomationEngine:
 
     async def wait_for(self, triggers: list[Trigger], seconds: float) -> dict[str, Any] | None:
         """A ``wait`` action: the data of the first event matching one of ``triggers``."""
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        entry = (triggers, future)
-        self._waiters.append(entry)
-        try:
-            return await asyncio.wait_for(future, seconds)
-        except TimeoutError:
-            return None
-        finally:
-            self._waiters.remove(entry)
-
-    def _check_waiters(self, event: object) -> None:
-        for triggers, future in list(self._waiters):
-            if future.done():
-                continue
-            for trigger in triggers:
-                data = match_event(trigger, event)
-                if data is not None:
-                    future.set_result(data)
-                    break
+        return await self.waiters.wait(triggers, seconds)
 
     # ---- durable timers after a restart ---------------------------------------------------
 
@@ -561,6 +463,6 @@ class AutomationEngine:
         if self.automations.get(automation.id) is not automation:
             self._finish(trace, "cancelled", "the automation changed while the delay was due")
         elif step < len(automation.action):
-            self._start_run(automation, trace, step=step)
+            self.runs.start(automation, trace, step=step)
         else:
             self._finish(trace, "done")

@@ -6,6 +6,8 @@ Triggers, conditions and actions name device ids and Feature ids, never a siid o
 
 from __future__ import annotations
 
+import re
+from collections.abc import Container
 from datetime import time as clock_time
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -325,6 +327,16 @@ class InvalidDefinition(ConfigError, InvalidValue):
     def __init__(self, message: str, problems: list[dict[str, str]]) -> None:
         super().__init__(message)
         self.problems = problems
+
+
+def new_id(name: str, taken: Container[str], fallback: str) -> str:
+    """An id made from a name ("Movie night!" -> "movie-night"), unique among ``taken``."""
+    base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:56] or fallback
+    candidate, number = base, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{base}-{number}"
+    return candidate
 
 
 class DuplicateId(HubError):

@@ -12,10 +12,18 @@ cancellation reaches the run exactly where it waits, as in any task.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Generator
+import functools
+from collections import deque
+from collections.abc import Callable, Coroutine, Generator
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
+
+from hub.scenes.model import Automation, RunMode
+
+MAX_INLINE_DEPTH = 4
+"""Runs started from inside another run's synchronous part (an action whose effect triggers
+another automation at once) nest at most this deep; deeper ones start as tasks."""
 
 
 @dataclass(slots=True, eq=False)
@@ -84,3 +92,113 @@ class _Resumed(Coroutine[Any, Any, None]):
             self._started = True
             yield self._pending
         return (yield from self._coro.__await__())
+
+
+Execute = Callable[[Automation, Run], Coroutine[Any, Any, None]]
+Finish = Callable[[dict[str, Any], str, "str | None"], None]
+
+
+class Runs:
+    """Every automation's runs, by its mode, as Home Assistant has them: ``single`` ignores a
+    trigger while a run is going (a "skipped" trace), ``restart`` cancels the running one,
+    ``queued`` runs one after another, ``parallel`` side by side; ``max`` bounds the last two.
+
+    ``eager`` holds the ids of automations whose runs may start outside a task.
+    """
+
+    def __init__(self, execute: Execute, finish: Finish, forget: Callable[[str], None]) -> None:
+        self.execute = execute
+        self.finish = finish
+        self.forget = forget
+        self.eager: set[str] = set()
+        self.total = 0
+        self.stopping = False
+        self._running: dict[str, list[Run]] = {}
+        self._queued: dict[str, deque[Run]] = {}
+        self._depth = 0
+
+    def count(self, automation_id: str) -> int:
+        return len(self._running.get(automation_id, ()))
+
+    def start(self, automation: Automation, trace: dict[str, Any], step: int = 0) -> str:
+        """Start (or queue, or skip) a run whose trace was opened; returns the trace id."""
+        trace_id: str = trace["id"]
+        run = Run(trace_id, automation.id, trace["trigger"], trace, step=step)
+        running = self._running.get(automation.id)
+        if running:
+            mode = automation.mode
+            if mode is RunMode.SINGLE:
+                self.finish(trace, "skipped", "already running (mode: single)")
+                return trace_id
+            if mode is RunMode.RESTART:
+                for other in running:
+                    if other.task is not None:  # a run still in its synchronous part cannot be
+                        other.task.cancel()  # cancelled; it ends on its own at its first wait
+            elif mode is RunMode.QUEUED:
+                queue = self._queued.setdefault(automation.id, deque())
+                if len(queue) + len(running) >= automation.max:
+                    self.finish(trace, "skipped", f"queue full (max {automation.max})")
+                else:
+                    trace["result"] = "queued"
+                    queue.append(run)
+                return trace_id
+            elif len(running) >= automation.max:
+                self.finish(trace, "skipped", f"{len(running)} runs already (max {automation.max})")
+                return trace_id
+        self._launch(automation, run)
+        return trace_id
+
+    async def stop(self) -> None:
+        """Cancel every run (their traces say "interrupted"); queued ones never start."""
+        self.stopping = True
+        tasks = [r.task for runs in self._running.values() for r in runs if r.task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for queue in self._queued.values():
+            for run in queue:
+                self.finish(run.trace, "interrupted", None)
+        self._queued.clear()
+
+    def _launch(self, automation: Automation, run: Run) -> None:
+        self.total += 1
+        run.trace["result"] = "running"
+        running = self._running.get(automation.id)
+        if running is None:
+            running = self._running[automation.id] = []
+        running.append(run)
+        coro = self.execute(automation, run)
+        name = f"automation-{run.id}"
+        if run.step or automation.id not in self.eager or self._depth >= MAX_INLINE_DEPTH:
+            loop = asyncio.get_running_loop()
+            task: asyncio.Task[None] | None = loop.create_task(coro, name=name)
+        else:
+            self._depth += 1
+            try:
+                task = start_eagerly(coro, name)
+            finally:
+                self._depth -= 1
+        if task is None:
+            self._reap(automation, run)
+        else:
+            run.task = task
+            task.add_done_callback(functools.partial(self._reaped, automation, run))
+
+    def _reaped(self, automation: Automation, run: Run, task: asyncio.Task[None]) -> None:
+        if task.cancelled():  # perhaps before its first step, when nothing could say so
+            run.result = "interrupted" if self.stopping else "cancelled"
+        self._reap(automation, run)
+
+    def _reap(self, automation: Automation, run: Run) -> None:
+        """Bookkeeping when a run ends, however it ends."""
+        running = self._running.get(automation.id)
+        if running is not None:
+            running.remove(run)
+            if not running:
+                del self._running[automation.id]
+        if run.delay_key and not self.stopping:
+            self.forget(run.delay_key)  # a cancelled delay must not resume after a restart
+        self.finish(run.trace, run.result, run.error)
+        queue = self._queued.get(automation.id)
+        if queue and not self.stopping:
+            self._launch(automation, queue.popleft())

@@ -12,7 +12,6 @@ the others live in the store's "scenes" collection.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -27,6 +26,7 @@ from hub.scenes.model import (
     Scene,
     SceneSnapshot,
     SceneTarget,
+    new_id,
     parse_scene,
 )
 from hub.store import Store
@@ -101,7 +101,7 @@ class SceneManager:
         if not isinstance(data, Scene):
             body = dict(data)
             if not body.get("id"):
-                body["id"] = self._new_id(str(body.get("name") or "scene"))
+                body["id"] = new_id(str(body.get("name") or ""), self.scenes, "scene")
             data = parse_scene(body)
         if data.id in self.scenes:
             raise DuplicateId(f"a scene '{data.id}' exists already")
@@ -138,7 +138,7 @@ class SceneManager:
                     targets.append(SceneTarget(device=device_id, feature=feature.id, value=value))
         if not targets:
             raise InvalidValue(f"the devices {request.devices} have no settable values to keep")
-        scene_id = request.id or self._new_id(request.name)
+        scene_id = request.id or new_id(request.name, self.scenes, "scene")
         return await self.create(Scene(id=scene_id, name=request.name, targets=targets))
 
     async def activate(self, scene_id: str) -> SceneResult:
@@ -164,14 +164,6 @@ class SceneManager:
         self.get(scene_id)
         if scene_id in self.configured:
             raise InvalidValue(f"scene '{scene_id}' is defined in config.yaml; edit it there")
-
-    def _new_id(self, name: str) -> str:
-        base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:56] or "scene"
-        candidate, number = base, 1
-        while candidate in self.scenes:
-            number += 1
-            candidate = f"{base}-{number}"
-        return candidate
 
     async def _apply(self, device_id: str, targets: list[SceneTarget]) -> DeviceResult:
         results: list[TargetResult] = []

@@ -8,6 +8,7 @@ on that key; removing an automation touches only its own keys.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -254,3 +255,36 @@ def match_event(trigger: Trigger, event: object) -> dict[str, Any] | None:
     ):
         return {"platform": "webhook", "webhook_id": event.webhook_id, "data": event.data}
     return None
+
+
+class Waiters:
+    """The ``wait`` actions in progress; each takes the first event matching its triggers."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[list[Trigger], asyncio.Future[dict[str, Any]]]] = []
+
+    async def wait(self, triggers: list[Trigger], seconds: float) -> dict[str, Any] | None:
+        """The matching event's trigger data, or None after ``seconds``."""
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        entry = (triggers, future)
+        self.entries.append(entry)
+        try:
+            return await asyncio.wait_for(future, seconds)
+        except TimeoutError:
+            return None
+        finally:
+            self.entries.remove(entry)
+
+    def offer(self, event: object) -> None:
+        for triggers, future in list(self.entries):
+            if future.done():
+                continue
+            for trigger in triggers:
+                data = match_event(trigger, event)
+                if data is not None:
+                    future.set_result(data)
+                    break
+
+    def cancel(self) -> None:
+        for _, future in self.entries:
+            future.cancel()

@@ -579,3 +579,30 @@ async def test_repeat_while_records_its_iterations(rig: Rig) -> None:
     repeat = rig.engine.traces("a1")[0]["actions"][0]
     assert repeat["iterations"] == 3
     assert [[s["action"] for s in steps] for steps in repeat["steps"]] == [["call", "publish"]] * 3
+
+
+async def test_a_bad_config_automation_stops_the_start_and_leaves_nothing_running() -> None:
+    bus = EventBus()
+    registry, _ = build_home(bus)
+    engine = AutomationEngine(registry, bus)
+    with pytest.raises(InvalidDefinition, match=r"automations\[1\] 'broken': action"):
+        await engine.start([
+            {"id": "fine", "trigger": [{"platform": "time", "at": "07:00"}], "action": LAMP_ON},
+            {"id": "broken", "trigger": [{"platform": "start"}], "action": []},
+        ])  # fmt: skip
+    registry.close()  # the autouse fixture checks that no task was left behind
+
+
+async def test_a_stored_automation_that_no_longer_validates_is_skipped(tmp_path: Path) -> None:
+    async with Store(tmp_path / "hub.db") as store:
+        await store.put("automations", "old", {"id": "old", "trigger": [{"platform": "gone"}],
+                                               "action": LAMP_ON})  # fmt: skip
+        bus = EventBus()
+        registry, _ = build_home(bus, store)
+        engine = AutomationEngine(registry, bus, store)
+        await engine.start([{"id": "new", "trigger": [{"platform": "start"}], "action": LAMP_ON}])
+        try:
+            assert [a.id for a in engine.all()] == ["new"]
+        finally:
+            await engine.stop()
+            registry.close()
