@@ -25,7 +25,9 @@ def test_cron_steps_ranges_and_lists() -> None:
     assert spec.next_after(after_nine) == dt.datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("text", ["* * *", "61 * * * *", "* 24 * * *", "*/0 * * * *"])
+@pytest.mark.parametrize(
+    "text", ["* * *", "61 * * * *", "* 24 * * *", "*/0 * * * *", "x * * * *", "5-2 * * * *"]
+)
 def test_bad_cron_is_refused(text: str) -> None:
     with pytest.raises(ValueError, match="cron"):
         CronSpec.parse(text)
@@ -102,3 +104,34 @@ async def test_a_time_of_day_trigger_does_not_fire_before_its_time() -> None:
     fired = await fired_after({"platform": "time", "at": "07:30:00"},
                               clock_before(moment, 0.2), zone)  # fmt: skip
     assert [t["at"] for t in fired] == [moment.isoformat()]
+
+
+def test_cron_days_of_month_or_week_as_cron_has_them() -> None:
+    spec = CronSpec.parse("0 9 1 * 7")  # the 1st, and every Sunday (7 is Sunday too)
+    now = dt.datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # Monday 23rd
+    assert spec.next_after(now) == dt.datetime(2026, 11, 29, 9, 0, tzinfo=UTC)  # Sunday
+    after_sunday = dt.datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+    assert spec.next_after(after_sunday) == dt.datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    weekdays_only = CronSpec.parse("30 7 * * 1-5")
+    saturday = dt.datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
+    assert weekdays_only.next_after(saturday) == dt.datetime(2026, 11, 30, 7, 30, tzinfo=UTC)
+
+
+def test_a_yearly_cron_is_found_fast_and_leap_days_too() -> None:
+    began = time.perf_counter()
+    new_year = CronSpec.parse("0 0 1 1 *").next_after(dt.datetime(2026, 1, 2, tzinfo=UTC))
+    leap = CronSpec.parse("0 12 29 2 *").next_after(dt.datetime(2026, 3, 1, tzinfo=UTC))
+    assert time.perf_counter() - began < 0.05  # never half a million minutes on the loop
+    assert new_year == dt.datetime(2027, 1, 1, tzinfo=UTC)
+    assert leap == dt.datetime(2028, 2, 29, 12, tzinfo=UTC)
+    assert CronSpec.parse("59 23 31 12 *").next_after(
+        dt.datetime(2026, 12, 31, 23, 59, 30, tzinfo=UTC)
+    ) == dt.datetime(2027, 12, 31, 23, 59, tzinfo=UTC)
+
+
+def test_cron_in_a_time_zone_keeps_the_zone() -> None:
+    paris = Location(timezone="Europe/Paris").zone
+    spec = CronSpec.parse("30 2 * * *")
+    before_dst_ends = dt.datetime(2026, 10, 24, 12, 0, tzinfo=paris)
+    moment = spec.next_after(before_dst_ends)
+    assert (moment.hour, moment.minute, moment.tzinfo) == (2, 30, paris)
