@@ -1,8 +1,9 @@
 """Event-to-action latency of an MQTT-triggered automation, next to a bare MQTT echo.
 
-The automation listens on ``bench/trigger``, checks the JSON payload's ``value`` and
-publishes the trigger's payload to ``bench/action``. This script is the probe: it publishes
-numbered triggers at 200/s and 1,000/s (QoS 0) and times each reply. Three servers take turns
+The automation listens on ``bench/trigger``, checks the JSON payload's ``value`` (a
+``trigger`` condition) and publishes the trigger's payload to ``bench/action``. This script
+is the probe: it publishes numbered triggers at 200/s and 1,000/s (QoS 0) and times each
+reply. Three servers take turns
 on one private Mosquitto, round after round, so the shared machine's noise falls on all:
 
 - floor: a bare paho echo in its own process (paho's own loop, TCP_NODELAY), same condition;
@@ -60,9 +61,8 @@ ECHO_AUTOMATION: dict[str, Any] = {
     "id": "echo",
     "mode": "parallel",
     "max": 1000,
-    "trigger": [{"platform": "mqtt", "topic": "bench/trigger", "value_path": "value",
-                 "payload": 1}],
-    "condition": [],
+    "trigger": [{"platform": "mqtt", "topic": "bench/trigger"}],
+    "condition": [{"condition": "trigger", "path": "payload_json.value", "state": 1}],
     "action": [{"action": "publish", "topic": "bench/action", "payload": "{trigger.payload}"}],
 }  # fmt: skip
 

@@ -184,7 +184,7 @@ class ActionRunner:
         entry["conditions"] = checks
         steps: list[Entry] = []
         for number, option in enumerate(action.choices):
-            if self.engine.checker.all(option.conditions, checks):
+            if self.engine.checker.all(option.conditions, checks, run.data):
                 entry["chose"] = number
                 entry["actions"] = steps
                 await self.sequence(run, option.sequence, steps)
@@ -202,7 +202,7 @@ class ActionRunner:
         while count < action.max_iterations:
             if action.count is not None and count >= action.count:
                 break
-            if action.while_ is not None and not checker.all(action.while_, []):
+            if action.while_ is not None and not checker.all(action.while_, [], run.data):
                 break
             run.data = {**run.data, "repeat": {"index": count + 1}}
             steps: list[Entry] | None = [] if count < TRACED_ITERATIONS else None
@@ -211,7 +211,7 @@ class ActionRunner:
             await self.sequence(run, action.sequence, steps)
             count += 1
             entry["iterations"] = count
-            if action.until is not None and checker.all(action.until, []):
+            if action.until is not None and checker.all(action.until, [], run.data):
                 break
 
     async def _stop(self, run: Run, action: StopAction, entry: Entry, top: bool) -> None:

@@ -18,9 +18,14 @@ from hub.scenes.model import (
     StateCondition,
     SunCondition,
     TimeCondition,
+    TriggerCondition,
 )
 from hub.scenes.schedule import Location
+from hub.scenes.template import lookup
 from hub.scenes.triggers import same
+
+Data = dict[str, Any] | None
+_paths: dict[str, tuple[str, ...]] = {}
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -33,14 +38,17 @@ class ConditionChecker:
         self.location = location
         self.now = now
 
-    def all(self, conditions: list[Condition], trace: list[dict[str, Any]]) -> bool:
-        """True when every condition holds; stops at the first that does not."""
-        return all(self.check(condition, trace) for condition in conditions)
+    def all(
+        self, conditions: list[Condition], trace: list[dict[str, Any]], data: Data = None
+    ) -> bool:
+        """True when every condition holds; stops at the first that does not. ``data`` is
+        the run's trigger data (for ``trigger`` conditions)."""
+        return all(self.check(condition, trace, data) for condition in conditions)
 
-    def check(self, condition: Condition, trace: list[dict[str, Any]]) -> bool:
+    def check(self, condition: Condition, trace: list[dict[str, Any]], data: Data = None) -> bool:
         entry: dict[str, Any] = {"condition": condition.condition}
         trace.append(entry)
-        result = self._check(condition, entry)
+        result = self._check(condition, entry, data)
         entry["result"] = result
         return result
 
@@ -50,7 +58,7 @@ class ConditionChecker:
         entry.update(device=device_id, feature=feature, saw=value)
         return value
 
-    def _check(self, condition: Condition, entry: dict[str, Any]) -> bool:
+    def _check(self, condition: Condition, entry: dict[str, Any], data: Data) -> bool:
         if isinstance(condition, StateCondition):
             value = self._value(condition.device, condition.feature, entry)
             wanted = condition.state if isinstance(condition.state, list) else [condition.state]
@@ -61,6 +69,8 @@ class ConditionChecker:
                 return False
             above_ok = condition.above is None or value > condition.above
             return above_ok and (condition.below is None or value < condition.below)
+        if isinstance(condition, TriggerCondition):
+            return self._trigger(condition, entry, data)
         if isinstance(condition, AvailableCondition):
             device = self.registry.devices.get(condition.device)
             online = device is not None and device.availability is Availability.ONLINE
@@ -73,12 +83,38 @@ class ConditionChecker:
         nested: list[dict[str, Any]] = []
         entry["conditions"] = nested
         if isinstance(condition, AndCondition):
-            return all(self.check(c, nested) for c in condition.conditions)
+            return all(self.check(c, nested, data) for c in condition.conditions)
         if isinstance(condition, OrCondition):
-            return any(self.check(c, nested) for c in condition.conditions)
+            return any(self.check(c, nested, data) for c in condition.conditions)
         if isinstance(condition, NotCondition):
-            return not any(self.check(c, nested) for c in condition.conditions)
+            return not any(self.check(c, nested, data) for c in condition.conditions)
         raise TypeError(f"unknown condition {condition!r}")
+
+    @staticmethod
+    def _trigger(condition: TriggerCondition, entry: dict[str, Any], data: Data) -> bool:
+        path = _paths.get(condition.path)
+        if path is None:
+            path = _paths[condition.path] = tuple(condition.path.split("."))
+        found, value = lookup(data or {}, path)
+        entry["path"] = condition.path
+        entry["saw"] = value
+        if not found:
+            return False
+        wanted = condition.state
+        if wanted is not None:
+            if isinstance(wanted, list):
+                if not any(same(value, w) for w in wanted):
+                    return False
+            elif not same(value, wanted):
+                return False
+        if condition.above is not None or condition.below is not None:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return False
+            if condition.above is not None and not value > condition.above:
+                return False
+            if condition.below is not None and not value < condition.below:
+                return False
+        return True
 
     def _time(self, condition: TimeCondition, entry: dict[str, Any]) -> bool:
         now = self.now()

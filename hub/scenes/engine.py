@@ -375,7 +375,8 @@ class AutomationEngine:
             return
         self.evaluations += 1
         trace = self.trace_log.new(automation.id, data)
-        if automation.condition and not self.checker.all(automation.condition, trace["conditions"]):
+        conditions = automation.condition
+        if conditions and not self.checker.all(conditions, trace["conditions"], data):
             self._finish(trace, "conditions_failed")
             return
         self.runs.start(automation, trace)

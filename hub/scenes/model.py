@@ -168,6 +168,17 @@ class AvailableCondition(_Data):
     online: bool = True
 
 
+class TriggerCondition(_Data):
+    """A value in the trigger's data, by path as in templates: ``payload_json.value``,
+    ``data.action``, ``value``. Without ``state`` / ``above`` / ``below``: the path exists."""
+
+    condition: Literal["trigger"]
+    path: str = Field(pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
+    state: Scalar | list[Scalar] | None = None
+    above: float | None = None
+    below: float | None = None
+
+
 class AndCondition(_Data):
     condition: Literal["and"]
     conditions: list[Condition]
@@ -185,7 +196,7 @@ class NotCondition(_Data):
 
 Condition = Annotated[
     StateCondition | NumericCondition | TimeCondition | SunCondition | AvailableCondition
-    | AndCondition | OrCondition | NotCondition,
+    | TriggerCondition | AndCondition | OrCondition | NotCondition,
     Field(discriminator="condition"),
 ]  # fmt: skip
 
@@ -397,7 +408,7 @@ def _invalid(exc: ValidationError, data: Any, where: str) -> InvalidDefinition:
 
 _TAGS = {
     "state", "event", "availability", "time", "cron", "sun", "mqtt", "webhook", "start",
-    "numeric", "available", "and", "or", "not", "set", "call", "scene", "delay", "wait",
+    "numeric", "available", "trigger", "and", "or", "not", "set", "call", "scene", "delay", "wait",
     "publish", "enable", "disable", "notify", "choose", "repeat", "stop",
 }  # fmt: skip
 

@@ -92,3 +92,26 @@ def test_device_conditions_record_what_they_saw() -> None:
     registry.set_availability("lamp", True)
     assert checker.check(available, trace) is True
     registry.close()
+
+
+@pytest.mark.parametrize(
+    ("data", "passes"),
+    [
+        ({"path": "payload_json.value", "state": 1}, True),
+        ({"path": "payload_json.value", "state": [2, 3]}, False),
+        ({"path": "payload_json.value", "state": True}, False),  # 1 is not true
+        ({"path": "payload_json.value", "above": 0, "below": 2}, True),
+        ({"path": "payload_json.value", "below": 1}, False),
+        ({"path": "payload_json.missing"}, False),
+        ({"path": "topic"}, True),
+        ({"path": "topic", "above": 1}, False),
+    ],
+)
+def test_trigger_conditions_look_into_the_trigger_data(data: dict[str, Any], passes: bool) -> None:
+    registry, _ = build_home(EventBus())
+    checker = ConditionChecker(registry, AMSTERDAM, lambda: at(12))
+    trigger = {"platform": "mqtt", "topic": "t", "payload_json": {"value": 1}}
+    trace: list[dict[str, Any]] = []
+    assert checker.all([condition({"condition": "trigger", **data})], trace, trigger) is passes
+    assert trace[0]["path"] == data["path"]
+    registry.close()

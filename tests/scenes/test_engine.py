@@ -606,3 +606,25 @@ async def test_a_stored_automation_that_no_longer_validates_is_skipped(tmp_path:
         finally:
             await engine.stop()
             registry.close()
+
+
+async def test_a_condition_on_the_payload_and_a_choice_on_the_button(rig: Rig) -> None:
+    await add(rig, mode="parallel", trigger=[{"platform": "mqtt", "topic": "in"},
+                                             {"platform": "event", "device": "button",
+                                              "event": "action"}],
+              condition=[{"condition": "or", "conditions": [
+                  {"condition": "trigger", "path": "payload_json.value", "above": 0},
+                  {"condition": "trigger", "path": "platform", "state": "event"}]}],
+              action=[{"action": "choose", "choices": [
+                  {"conditions": [{"condition": "trigger", "path": "data.value",
+                                   "state": "double"}],
+                   "sequence": [{"action": "publish", "topic": "out", "payload": "double"}]}],
+                  "default": [{"action": "publish", "topic": "out",
+                               "payload": "{trigger.payload}"}]}])  # fmt: skip
+    rig.bus.publish(MqttMessage("in", b'{"value": 0}'))
+    rig.bus.publish(MqttMessage("in", b'{"value": 5}'))
+    rig.bus.publish(DeviceEvent("button", "action", {"value": "double"}))
+    assert rig.published.messages == [("out", b'{"value": 5}'), ("out", b"double")]
+    failed = rig.engine.traces("a1")[-1]
+    assert failed["result"] == "conditions_failed"
+    assert failed["conditions"][0]["conditions"][0]["saw"] == 0

@@ -42,7 +42,8 @@ def test_the_example_file_has_every_kind_and_validates() -> None:
     actions = kinds([x for a in automations for x in a.action], "action")
     assert triggers == {"state", "event", "availability", "time", "cron", "sun", "mqtt",
                         "webhook", "start"}  # fmt: skip
-    assert conditions == {"state", "numeric", "time", "sun", "available", "or", "not"}
+    assert conditions == {"state", "numeric", "time", "sun", "available", "trigger", "or",
+                          "not"}  # fmt: skip
     assert actions == {"set", "call", "scene", "delay", "wait", "publish", "disable",
                        "notify", "choose", "repeat", "stop"}  # fmt: skip
     assert {a.mode for a in automations} == {"single", "restart", "queued", "parallel"}
@@ -62,7 +63,8 @@ def test_yaml_scalars_keep_their_types() -> None:
     mqtt = parse_automation(yaml.safe_load(EXAMPLES.read_text())["automations"][3])
     trigger = mqtt.trigger[0]
     assert isinstance(trigger, MqttTrigger)
-    assert trigger.payload == 1
+    assert trigger.payload == "probe"
+    assert mqtt.condition[0].state == 1  # type: ignore[union-attr]
 
 
 def bad(**changes: Any) -> dict[str, Any]:
