@@ -109,7 +109,7 @@ class MiioAdapter:
             return False
         if not link.pushing:
             session.add_reboot_listener(lambda _: self._resubscribe(device_id, expire))
-        link.pushing = True
+        link.subscribed(expire)
         return True
 
     def _resubscribe(self, device_id: str, expire: int) -> None:
@@ -127,11 +127,9 @@ class MiioAdapter:
         task.add_done_callback(self._tasks.discard)
 
     def _on_push(self, session: MiioSession, payload: dict[str, Any]) -> None:
+        """A push, already acknowledged and de-duplicated by the session."""
         link = self.links.get(f"miio-{session.device_id}")
-        msg_id = payload.get("id")
-        if isinstance(msg_id, int):
-            session.reply(msg_id, ["ok"])  # ack first: a resend would only repeat it
-        if link is not None and link.fresh_push(msg_id):
+        if link is not None:
             link.handle_push(payload)
 
     async def stop(self) -> None:

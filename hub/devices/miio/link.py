@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
+import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -32,6 +32,8 @@ class MiotClient(Protocol):
     async def set_properties(self, props: list[tuple[int, int, Any]]) -> list[dict[str, Any]]: ...
 
     async def action(self, siid: int, aiid: int, args: list[Any]) -> dict[str, Any]: ...
+
+    async def send(self, method: str, params: Any = None) -> Any: ...
 
 
 class MiioLink:
@@ -58,7 +60,8 @@ class MiioLink:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._auth_reported = False
-        self._push_ids: deque[Any] = deque(maxlen=64)
+        self.expire = 0.0
+        self.renew_at = 0.0
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._poll_loop(), name=f"miio-poll-{self.device.id}")
@@ -109,12 +112,20 @@ class MiioLink:
         data = {"arguments": {str(a.get("piid")): a.get("value") for a in arguments}}
         self.registry.bus.publish(DeviceEvent(self.device.id, feature_id, data))
 
-    def fresh_push(self, msg_id: Any) -> bool:
-        """False for a push already handled (the device resends until it sees our ack)."""
-        if msg_id in self._push_ids:
-            return False
-        self._push_ids.append(msg_id)
-        return True
+    def subscribed(self, expire: float) -> None:
+        """The device accepted ``miIO.sub`` for ``expire`` seconds: renew at a third of it."""
+        self.pushing = True
+        self.expire = expire
+        self.renew_at = time.monotonic() + expire / 3
+
+    async def _renew(self) -> None:
+        try:
+            await self.client.send("miIO.sub", {"expire": int(self.expire)})
+        except DeviceError as exc:
+            _LOGGER.info("%s: renewing the push subscription failed: %s", self.device.id, exc)
+            self.renew_at = time.monotonic() + min(30.0, self.expire / 6)
+            return
+        self.renew_at = time.monotonic() + self.expire / 3
 
     def handle_push(self, payload: dict[str, Any]) -> None:
         method, params = payload.get("method"), payload.get("params")
@@ -176,6 +187,8 @@ class MiioLink:
             except DeviceError as exc:
                 _LOGGER.debug("%s: poll failed: %s", self.device.id, exc)
                 changed = 0
+            if self.pushing and time.monotonic() >= self.renew_at:
+                await self._renew()
             if changed:
                 self.interval = self.fast
             else:

@@ -177,3 +177,18 @@ async def test_after_a_reboot_pushes_flow_again(rig: Rig) -> None:
             break
     assert events, "motion after the reboot never arrived"
     assert rig.adapter.links[device.id].client.reboots >= 1  # type: ignore[attr-defined]
+
+
+async def test_the_push_subscription_is_renewed_before_it_lapses(rig: Rig) -> None:
+    sim = rig.fleet.devices[2]
+    device = await rig.adapter.onboard(sim.host, sim.token)
+    assert await rig.adapter.subscribe(device.id, expire=2)
+    events: list[DeviceEvent] = []
+    rig.bus.subscribe(DeviceEvent, events.append)
+    await asyncio.sleep(3.5)  # past the first expiry: only a renewal keeps pushes coming
+    assert sim.use_cases.motion()
+    for _ in range(40):
+        if events:
+            break
+        await asyncio.sleep(0.05)
+    assert [e.event for e in events] == ["motion"]
