@@ -18,7 +18,6 @@ from hub.config import Config, MqttSection
 from hub.devices.miio.runtime import MiioRuntime
 from hub.devices.registry import DeviceRegistry
 from hub.scenes.engine import AutomationEngine
-from hub.scenes.model import parse_scene
 from hub.scenes.scenes import SceneManager
 from hub.scenes.schedule import Location
 from hub.store import Store
@@ -96,9 +95,7 @@ class Hub:
         )
         self.engine.on_topics = self._watch_topics
         await self.scenes.load()
-        for number, data in enumerate(self.config.scenes):
-            scene = parse_scene(data, f"scenes[{number}]")
-            self.scenes.scenes[scene.id] = scene
+        self.scenes.add_configured(self.config.scenes)
         await self.engine.start(self.config.automations)
         self._stack.push_async_callback(self.engine.stop)
 
