@@ -1,7 +1,7 @@
 """``mihub demo``: a simulated home on loopback plus the hub, nothing else to install.
 
 The simulated devices run in this process on 127.0.0.x; Zigbee sensors and buttons run on a
-private Mosquitto when it is installed (else the demo has miIO devices only, and says so);
+private broker on 127.0.0.1 (Mosquitto when it is installed, else the embedded amqtt broker);
 the hub binds loopback only, so the demo never sends a packet beyond this machine.
 """
 
@@ -10,12 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import shutil
 import signal
-import socket
 import tempfile
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ from firmware_sim.fleet import DeviceConfig, Fleet
 from firmware_sim.mqtt import MqttSimulation
 from hub.app import Hub
 from hub.config import Config
+from hub.demo_broker import PrivateBroker, private_broker
 
 _LOGGER = logging.getLogger("mihub.demo")
 
@@ -98,51 +97,34 @@ def demo_config(fleet: Fleet, data_dir: Path, mqtt_url: str | None, port: int) -
     })  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True)
+class DemoHome:
+    fleet: Fleet
+    broker: PrivateBroker
+    zigbee: MqttSimulation
+    hub: Hub
+
+
 @contextlib.asynccontextmanager
-async def private_broker(workdir: Path) -> AsyncIterator[str | None]:
-    """A Mosquitto of our own on a free loopback port; None when it is not installed."""
-    binary = shutil.which("mosquitto", path=f"{os.environ.get('PATH', '')}:/usr/sbin")
-    if binary is None:
-        yield None
-        return
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    conf = workdir / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    process = await asyncio.create_subprocess_exec(
-        binary, "-c", str(conf), stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        for _ in range(50):
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.1):
-                break
-            await asyncio.sleep(0.05)
-        yield f"mqtt://127.0.0.1:{port}"
-    finally:
-        with contextlib.suppress(ProcessLookupError):  # Ctrl-C reaches it too
-            process.terminate()
-        await process.wait()
+async def demo_home(data_dir: Path, port: int = 8321) -> AsyncIterator[DemoHome]:
+    """The simulated home, its private broker and the hub on it, all stopped on exit."""
+    async with contextlib.AsyncExitStack() as stack:
+        fleet = await stack.enter_async_context(demo_fleet())
+        broker = await stack.enter_async_context(private_broker(data_dir))
+        zigbee = await stack.enter_async_context(MqttSimulation(broker.url))
+        hub = await stack.enter_async_context(Hub(demo_config(fleet, data_dir, broker.url, port)))
+        yield DemoHome(fleet, broker, zigbee, hub)
 
 
 async def run_demo_async(stop: asyncio.Event, port: int = 8321) -> None:
     with tempfile.TemporaryDirectory(prefix="mihub-demo-") as tmp:
-        async with contextlib.AsyncExitStack() as stack:
-            fleet = await stack.enter_async_context(demo_fleet())
-            mqtt_url = await stack.enter_async_context(private_broker(Path(tmp)))
-            if mqtt_url:
-                await stack.enter_async_context(MqttSimulation(mqtt_url))
-            else:
-                print("Mosquitto is not installed: the demo runs without Zigbee devices")
-            hub = await stack.enter_async_context(
-                Hub(demo_config(fleet, Path(tmp), mqtt_url, port))
-            )
+        async with demo_home(Path(tmp), port) as home:
+            hub = home.hub
             token = await hub.auth.issue("demo", ["read", "control", "admin"])
             code = await hub.auth.create_pairing_code()
             print(
-                f"\nmihub demo: {len(fleet.devices)} miIO devices on 127.0.0.100+"
-                f"{', Zigbee sensors and a button on ' + mqtt_url if mqtt_url else ''}.\n"
+                f"\nmihub demo: {len(home.fleet.devices)} miIO devices on 127.0.0.100+, "
+                f"Zigbee sensors and a button on {home.broker.name} at {home.broker.url}.\n"
                 f"Open {hub.api_url}#pair={code} to pair this browser (code {code}),\n"
                 f"or use this ready token:\n"
                 f"  token: {token}\n"

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 import signal
 import sys
+from pathlib import Path
 
 import aiohttp
+import pytest
+
+from hub.demo import demo_home
+from tests.mqtt_broker import until
+
+CLIMATE = "zigbee-0x00158d0000000001"  # climate_living of the simulated Zigbee2MQTT bridge
+ZIGBEE = {f"zigbee-0x00158d00{i:08x}" for i in range(1, 6)}
+HALL_LIGHT = 7  # in hub.demo.HOME; the demo's button toggles it
 
 
 async def test_the_demo_serves_the_home_and_stops_cleanly() -> None:
@@ -23,6 +33,11 @@ async def test_the_demo_serves_the_home_and_stops_cleanly() -> None:
             assert line, "the demo exited early"
             lines.append(line)
         text = "".join(lines)
+        assert re.search(
+            r"Zigbee sensors and a button on (Mosquitto|the embedded amqtt broker) "
+            r"at mqtt://127\.0\.0\.1:\d+\.",
+            text,
+        )
         url = re.search(r"Open (http://127\.0\.0\.1:\d+/)", text)
         token = re.search(r"token: (\S+)", text)
         assert url is not None
@@ -43,3 +58,51 @@ async def test_the_demo_serves_the_home_and_stops_cleanly() -> None:
         stdout, _ = await asyncio.wait_for(proc.communicate(), 20)
     assert proc.returncode == 0
     assert b"demo stopped" in stdout
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses of this machine's IPv4 and IPv6 TCP listeners on ``port``."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for row in Path(table).read_text().splitlines()[1:]:
+            local, state = row.split()[1], row.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                found.add(address)
+    return found
+
+
+async def test_without_mosquitto_the_zigbee_devices_run_on_the_embedded_amqtt_broker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    which = shutil.which
+    monkeypatch.setattr(
+        shutil, "which", lambda cmd, *a, **kw: None if cmd == "mosquitto" else which(cmd, *a, **kw)
+    )
+    async with demo_home(tmp_path, port=0) as home:
+        assert home.broker.name == "the embedded amqtt broker"
+        port = int(home.broker.url.removeprefix("mqtt://127.0.0.1:"))
+        assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1 only
+        registry = home.hub.registry
+        await until(lambda: ZIGBEE.issubset(registry.devices), 10)
+        climate = registry.get(CLIMATE)
+        await until(lambda: climate.value("temperature") == 21.5)
+        home.zigbee.bridge.set_temperature("climate_living", 23.4, humidity=51.0)
+        await until(lambda: climate.value("temperature") == 23.4)
+        assert climate.value("humidity") == 51.0
+
+        # The demo's automation: the Zigbee button, through amqtt, toggles a miIO light.
+        await until(lambda: len(home.hub.miio.adapter.links) == len(home.fleet.devices), 10)
+        light = home.fleet.devices[HALL_LIGHT]
+        was_on = light.get_property(2, 1)
+        home.zigbee.bridge.press("button_1", "single")
+        await until(lambda: light.get_property(2, 1) is (not was_on), 5)
+
+
+async def test_the_hub_and_the_demo_do_not_load_amqtt_until_it_is_the_broker() -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "import sys, hub.app, hub.demo; print('amqtt' in sys.modules)",
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, _ = await asyncio.wait_for(proc.communicate(), 30)
+    assert stdout.strip() == b"False"
