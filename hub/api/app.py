@@ -11,6 +11,7 @@ from aiohttp import web
 
 from hub.api import automations, devices, events, openapi, pairing, scenes, system
 from hub.api.context import CONTEXT, STATE, ApiContext, ApiState, SnapshotProvider
+from hub.api.device_cache import DeviceJsonCache
 from hub.api.limits import Lockout
 from hub.api.middleware import add_headers, errors, guard, origin_guard
 from hub.api.routes import ACCESS, Route, RouteAccess
@@ -45,7 +46,9 @@ def document(version: str) -> dict[str, Any]:
 def create_app(ctx: ApiContext) -> web.Application:
     app = web.Application(middlewares=[origin_guard, errors, guard], client_max_size=MAX_BODY)
     app[CONTEXT] = ctx
-    app[STATE] = ApiState(Lockout(ctx.auth_failures, ctx.auth_window))
+    app[STATE] = ApiState(
+        Lockout(ctx.auth_failures, ctx.auth_window), DeviceJsonCache(ctx.registry)
+    )
     app[openapi.DOCUMENT] = document(ctx.version)
     access = {}
     for route in ROUTES:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from hub.api.auth import Caller, TokenAuth
+from hub.api.device_cache import DeviceJsonCache
 from hub.api.limits import IdempotencyCache, Lockout
 from hub.api.wire import EncodedEvents
 from hub.bus import EventBus, EventStream
@@ -78,6 +79,7 @@ class LiveClient:
 @dataclass
 class ApiState:
     lockout: Lockout
+    devices: DeviceJsonCache
     idempotency: IdempotencyCache = field(default_factory=IdempotencyCache)
     events: EventRate = field(default_factory=EventRate)
     ws_clients: dict[web.WebSocketResponse, LiveClient] = field(default_factory=dict)

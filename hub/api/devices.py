@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from aiohttp import web
@@ -13,13 +14,15 @@ from hub.api.context import CALLER, ApiContext, api_state, context
 from hub.api.errors import ApiError, from_hub_error
 from hub.api.jsonio import dumps, json_response, parse_body, read_json, validate
 from hub.api.routes import Param, Route, Scope
-from hub.devices.model import CommandStatus, Device, Feature, FeatureKind
+from hub.devices.model import CommandStatus, Device, FeatureKind
 from hub.errors import HubError, NotFound
 
 Scalar = bool | int | float | str
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 Room = Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)]
 KINDS = [str(kind) for kind in FeatureKind]
+PLAIN_JSON = {"Content-Type": "application/json"}
+GZIPPED_JSON = {**PLAIN_JSON, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
 
 
 class DevicePatch(BaseModel):
@@ -46,56 +49,25 @@ class ActionCommand(BaseModel):
     args: dict[str, Scalar] = Field(default_factory=dict, max_length=32)
 
 
-def feature_json(f: Feature) -> dict[str, Any]:
-    data: dict[str, Any] = {"id": f.id, "kind": f.kind, "name": f.name or f.id}
-    if f.unit:
-        data["unit"] = f.unit
-    if f.minimum is not None:
-        data["min"] = f.minimum
-    if f.maximum is not None:
-        data["max"] = f.maximum
-    if f.step is not None:
-        data["step"] = f.step
-    if f.choices:
-        data["choices"] = f.choices
-    data["readable"] = f.readable
-    data["writable"] = f.writable
-    return data
-
-
-def device_json(d: Device) -> dict[str, Any]:
-    """``Device.as_dict()``'s shape, built for orjson (enums and tuples as they are)."""
-    return {
-        "id": d.id,
-        "name": d.name,
-        "model": d.model,
-        "manufacturer": d.manufacturer,
-        "protocol": d.protocol,
-        "room": d.room,
-        "availability": d.availability,
-        "features": [feature_json(f) for f in d.features.values()],
-        "state": {
-            k: {"value": s.value, "changed_at": s.changed_at, "stale": s.stale}
-            for k, s in d.state.items()
-        },
-    }
-
-
 async def list_devices(request: web.Request) -> web.Response:
     registry = context(request).registry
     query = request.query
     room = query.get("room")
     kind = query.get("kind")
-    devices = registry.devices.values()
+    cache = api_state(request).devices
+    if room is None and kind is None:
+        if "gzip" in request.headers.get("Accept-Encoding", ""):
+            return web.Response(body=cache.listing_gzipped(), headers=GZIPPED_JSON)
+        return web.Response(body=cache.listing(), headers=PLAIN_JSON)
+    devices: Iterable[Device] = registry.devices.values()
     if room is not None:
-        devices = [d for d in devices if d.room == room]  # type: ignore[assignment]
+        devices = [d for d in devices if d.room == room]
     if kind is not None:
         if kind not in KINDS:
             raise ApiError(422, "invalid_value", f"kind is one of: {', '.join(KINDS)}", "kind")
         wanted = FeatureKind(kind)
-        devices = [d for d in devices if any(f.kind is wanted for f in d.features.values())]  # type: ignore[assignment]
-    body = dumps({"devices": [device_json(d) for d in devices]})
-    return web.Response(body=body, content_type="application/json")
+        devices = [d for d in devices if any(f.kind is wanted for f in d.features.values())]
+    return web.Response(body=cache.listing(devices), headers=PLAIN_JSON)
 
 
 def _device(ctx: ApiContext, request: web.Request) -> Device:
@@ -106,7 +78,8 @@ def _device(ctx: ApiContext, request: web.Request) -> Device:
 
 
 async def get_device(request: web.Request) -> web.Response:
-    return json_response(device_json(_device(context(request), request)))
+    device = _device(context(request), request)
+    return web.Response(body=api_state(request).devices.device(device), headers=PLAIN_JSON)
 
 
 async def patch_device(request: web.Request) -> web.Response:
@@ -117,7 +90,7 @@ async def patch_device(request: web.Request) -> web.Response:
     if "room" in body.model_fields_set and room is None:
         room = ""  # null: out of any room
     ctx.registry.rename(device.id, body.name, room)
-    return json_response(device_json(device))
+    return web.Response(body=api_state(request).devices.device(device), headers=PLAIN_JSON)
 
 
 async def command(request: web.Request) -> web.Response:

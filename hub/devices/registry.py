@@ -66,6 +66,17 @@ class DeviceRegistry:
         self.adapters: dict[DeviceProtocol, DeviceAdapter] = {}
         self._offline_timers: dict[str, asyncio.TimerHandle] = {}
         self._waiters: dict[tuple[str, str], list[tuple[Value, asyncio.Future[None]]]] = {}
+        self.generation = 0
+        """Bumps on every change a reader of ``devices`` could see; readers cache by it."""
+        self._generations: dict[str, int] = {}
+
+    def _touch(self, device_id: str) -> None:
+        self.generation += 1
+        self._generations[device_id] = self.generation
+
+    def generation_of(self, device_id: str) -> int:
+        """The ``generation`` at which this device last changed (name, state, anything)."""
+        return self._generations.get(device_id, 0)
 
     # ---- persistence ----------------------------------------------------------------------
 
@@ -89,6 +100,7 @@ class DeviceRegistry:
             for feature_id, (value, changed_at) in states.get(device_id, {}).items():
                 device.state[feature_id] = FeatureState(value, changed_at, stale=True)
             self.devices[device_id] = device
+            self._touch(device_id)
         return len(docs)
 
     def _save_device(self, device: Device) -> None:
@@ -144,9 +156,11 @@ class DeviceRegistry:
             known.model = device.model
             known.manufacturer = device.manufacturer or known.manufacturer
             known.endpoint = device.endpoint
+            self._touch(known.id)
             self._save_device(known)
             return known
         self.devices[device.id] = device
+        self._touch(device.id)
         self._save_device(device)
         self.bus.publish(DeviceAdded(device.id))
         return device
@@ -156,6 +170,8 @@ class DeviceRegistry:
         device = self.devices.pop(device_id, None)
         if device is None:
             return None
+        self._touch(device_id)
+        del self._generations[device_id]
         timer = self._offline_timers.pop(device_id, None)
         if timer is not None:
             timer.cancel()
@@ -171,6 +187,7 @@ class DeviceRegistry:
             device.name = name
         if room is not None:
             device.room = room or None
+        self._touch(device_id)
         self._save_device(device)
         return device
 
@@ -192,7 +209,9 @@ class DeviceRegistry:
             if current is None:
                 state[feature_id] = FeatureState(value, now)
             elif current.value == value and type(current.value) is type(value):
-                current.stale = False
+                if current.stale:
+                    current.stale = False
+                    self._touch(device_id)
                 continue
             else:
                 old = current.value
@@ -205,6 +224,7 @@ class DeviceRegistry:
         if self._waiters:
             self._resolve_waiters(device_id, values)
         if changed:
+            self._touch(device_id)
             self._save_state(device)
         return changed
 
@@ -234,6 +254,7 @@ class DeviceRegistry:
                 timer.cancel()
             if device.availability is not Availability.ONLINE:
                 device.availability = Availability.ONLINE
+                self._touch(device_id)
                 self.bus.publish(DeviceOnline(device_id, time.time()))
             return
         if device.availability is Availability.OFFLINE:
@@ -255,6 +276,7 @@ class DeviceRegistry:
         if device is None or device.availability is Availability.OFFLINE:
             return
         device.availability = Availability.OFFLINE
+        self._touch(device_id)
         self.bus.publish(DeviceOffline(device_id, reason, time.time()))
 
     def close(self) -> None:

@@ -40,6 +40,41 @@ async def test_the_list_filters_by_room_and_kind_and_one_device_has_the_same_sha
     assert (await bad.json())["error"]["field"] == "kind"
 
 
+async def test_the_list_is_encoded_once_yet_never_stale(api: Api) -> None:
+    """The list is kept as bytes between changes; every kind of change shows at once, in the
+    gzipped answer (what browsers ask for) and the plain one alike."""
+
+    async def listing(encoding: str) -> list[dict[str, Any]]:
+        headers = {**api.auth(), "Accept-Encoding": encoding}
+        async with api.client.get("/api/devices", headers=headers) as response:
+            assert response.headers.get("Content-Encoding") == (
+                "gzip" if encoding == "gzip" else None
+            )
+            devices: list[dict[str, Any]] = (await response.json())["devices"]
+            return devices
+
+    async def shows_the_registry() -> None:
+        expected = [d.as_dict() for d in api.registry.devices.values()]
+        assert await listing("gzip") == expected
+        assert await listing("identity") == expected
+
+    api.registry.update("thermo", {"temperature": 19.5})
+    api.registry.get("thermo").state["temperature"].stale = True  # as if loaded at start-up
+    await shows_the_registry()
+    api.registry.update("thermo", {"temperature": 19.5})  # the same value, fresh again
+    assert api.registry.get("thermo").state["temperature"].stale is False
+    await shows_the_registry()
+    api.registry.update("thermo", {"temperature": 20.0})
+    await shows_the_registry()
+    api.registry.set_availability("lamp", online=True)
+    api.registry.rename("lamp", "Desk lamp", "Study")
+    await shows_the_registry()
+    api.registry.remove("button")
+    api.registry.add(Device("plug", "Plug", "test.plug", Protocol.MQTT))
+    await shows_the_registry()
+    assert [d["id"] for d in await listing("gzip")] == ["lamp", "thermo", "camera", "plug"]
+
+
 async def test_rooms_come_from_the_configuration_and_from_the_devices(api: Api) -> None:
     api.registry.rename("lamp", room="Study")
     rooms = await (await api.client.get("/api/rooms", headers=api.auth())).json()
