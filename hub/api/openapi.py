@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -15,7 +16,8 @@ from hub.api.jsonio import json_response
 from hub.api.models import ErrorBody
 from hub.api.routes import Route, Scope
 
-DOCUMENT: web.AppKey[dict[str, Any]] = web.AppKey("openapi", dict)
+DOCUMENT: web.AppKey[Callable[[], dict[str, Any]]] = web.AppKey("openapi")
+"""The app's OpenAPI document, built when first asked for."""
 _PATH_PARAM = re.compile(r"\{([A-Za-z_]+)\}")
 _REF = "#/components/schemas/{model}"
 _REASONS = {
@@ -118,11 +120,11 @@ def _responses(route: Route, refs: dict[Any, Any], error_ref: Any) -> dict[str, 
 
 
 async def openapi_json(request: web.Request) -> web.Response:
-    return json_response(request.app[DOCUMENT])
+    return json_response(request.app[DOCUMENT]())
 
 
 async def docs(request: web.Request) -> web.Response:
-    return web.Response(text=docs_page(request.app[DOCUMENT]), content_type="text/html",
+    return web.Response(text=docs_page(request.app[DOCUMENT]()), content_type="text/html",
                         headers={"Cache-Control": "no-cache"})  # fmt: skip
 
 

@@ -75,7 +75,7 @@ class MiioAdapter:
             protocol=Protocol.MIIO,
             manufacturer=MANUFACTURERS.get(model.split(".")[0], model.split(".")[0]),
             room=room if room is not None else (known.room if known else None),
-            features=derived.features,
+            features=dict(derived.features),
             endpoint={
                 "host": host,
                 "port": port,

@@ -8,6 +8,7 @@ Nothing else is model-specific: a new model is a new spec file.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from hub.devices.miio.spec import MiotAction, MiotEvent, MiotProperty, MiotSpec
@@ -165,7 +166,10 @@ def _property_feature(feature_id: str, prop: MiotProperty) -> Feature:
     )
 
 
+@cache
 def derive_features(spec: MiotSpec) -> DeviceFeatures:
+    """The features of a model, built once and shared by its devices: read them, never change
+    them (a device takes its own copy of ``features``)."""
     names = FAMILY_NAMES.get(spec.device_type, {})
     features: dict[str, Feature] = {}
     properties: dict[str, PropertyBinding] = {}
