@@ -15,6 +15,7 @@ from typing import Any
 
 from hub.devices.miio.features import derive_features
 from hub.devices.miio.link import MiioLink
+from hub.devices.miio.poller import PollScheduler
 from hub.devices.miio.spec import load_spec
 from hub.devices.miio.transport import MiioSession, MiioTransport
 from hub.devices.model import Device, Feature, Protocol, Value
@@ -45,6 +46,7 @@ class MiioAdapter:
         self.poll_fast = poll_fast
         self.poll_slow = poll_slow
         self.links: dict[str, MiioLink] = {}
+        self.scheduler = PollScheduler()
         self._tasks: set[asyncio.Task[bool]] = set()
         registry.adapters[Protocol.MIIO] = self
 
@@ -89,7 +91,8 @@ class MiioAdapter:
         old = self.links.pop(device_id, None)
         if old is not None:
             await old.stop()
-        link = MiioLink(device, derived, session, self.registry, self.poll_fast, self.poll_slow)
+        link = MiioLink(device, derived, session, self.registry, self.scheduler, self.poll_fast,
+                        self.poll_slow)  # fmt: skip
         self.links[device_id] = link
         await link.poll()
         link.start()
@@ -136,8 +139,7 @@ class MiioAdapter:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        for link in self.links.values():
-            await link.stop()
+        await self.scheduler.stop()
         self.links.clear()
 
     def _link(self, device: Device) -> MiioLink:

@@ -1,15 +1,13 @@
 """One miIO device seen through Features: polling, push, commands and availability.
 
-A link owns the device's background work (one named task). It polls adaptively: every
-``fast`` seconds just after a command or a change, backing off towards ``slow`` while the
-device stays still; a device that accepted ``miIO.sub`` pushes its changes and is polled only
-as a safety net.
+It polls adaptively: every ``fast`` seconds just after a command or a change, backing off
+towards ``slow`` while the device stays still; a device that accepted ``miIO.sub`` pushes its
+changes and is polled only as a safety net. When to poll is the link's; the polling itself
+runs on the adapter's one :class:`PollScheduler` for all devices.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Mapping
@@ -17,6 +15,7 @@ from typing import Any, Protocol
 
 from hub.bus import DeviceEvent
 from hub.devices.miio.features import DeviceFeatures
+from hub.devices.miio.poller import PollScheduler
 from hub.devices.model import Device, Feature, Value
 from hub.devices.registry import DeviceRegistry
 from hub.errors import DeviceAuthError, DeviceError, DeviceTimeout, InvalidValue
@@ -43,9 +42,12 @@ class MiioLink:
         features: DeviceFeatures,
         client: MiotClient,
         registry: DeviceRegistry,
+        scheduler: PollScheduler,
         fast: float = 2.0,
         slow: float = 30.0,
     ) -> None:
+        self.name = f"miio-poll-{device.id}"
+        self.scheduler = scheduler
         self.device = device
         self.features = features
         self.client = client
@@ -57,25 +59,20 @@ class MiioLink:
         self._readable = [
             (b.prop.siid, b.prop.piid) for b in features.properties.values() if b.prop.readable
         ]
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._auth_reported = False
         self.expire = 0.0
         self.renew_at = 0.0
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._poll_loop(), name=f"miio-poll-{self.device.id}")
+        self.scheduler.add(self, self.interval)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self.scheduler.remove(self)
 
     def hurry(self) -> None:
         """Poll soon and often again (after a command or a reported change)."""
         self.interval = self.fast
-        self._wake.set()
+        self.scheduler.hurry(self)
 
     async def poll(self, props: list[tuple[int, int]] | None = None) -> int:
         """Read properties and report them; returns how many values changed."""
@@ -180,22 +177,20 @@ class MiioLink:
             raise DeviceError(f"{self.device.name} refused {feature.id}", result.get("code"))
         return {"out": result.get("out", [])}
 
-    async def _poll_loop(self) -> None:
-        while True:
-            try:
-                changed = await self.poll()
-            except DeviceError as exc:
-                _LOGGER.debug("%s: poll failed: %s", self.device.id, exc)
-                changed = 0
-            if self.pushing and time.monotonic() >= self.renew_at:
-                await self._renew()
-            if changed:
-                self.interval = self.fast
-            else:
-                # A pushing device is still read now and then: a keepalive that also
-                # notices a reboot (its clock restarts) and any push that went missing.
-                ceiling = self.slow * (2 if self.pushing else 1)
-                self.interval = min(self.interval * 2, ceiling)
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.interval)
+    async def cycle(self) -> float:
+        """One scheduled poll (and push renewal when due); the seconds until the next."""
+        try:
+            changed = await self.poll()
+        except DeviceError as exc:
+            _LOGGER.debug("%s: poll failed: %s", self.device.id, exc)
+            changed = 0
+        if self.pushing and time.monotonic() >= self.renew_at:
+            await self._renew()
+        if changed:
+            self.interval = self.fast
+        else:
+            # A pushing device is still read now and then: a keepalive that also
+            # notices a reboot (its clock restarts) and any push that went missing.
+            ceiling = self.slow * (2 if self.pushing else 1)
+            self.interval = min(self.interval * 2, ceiling)
+        return self.interval

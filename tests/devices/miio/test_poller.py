@@ -1,0 +1,108 @@
+"""The poll scheduler: one timer, each device at its own rhythm, polls due together batched."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from hub.devices.miio.poller import PollScheduler
+
+
+class Device:
+    """Something polled: it notes when each poll began and answers its next interval."""
+
+    def __init__(self, name: str, interval: float, busy: float = 0.0) -> None:
+        self.name = name
+        self.interval = interval
+        self.busy = busy
+        self.polls: list[float] = []
+        self.fail = False
+
+    async def cycle(self) -> float:
+        self.polls.append(asyncio.get_running_loop().time())
+        if self.busy:
+            await asyncio.sleep(self.busy)
+        if self.fail:
+            raise RuntimeError("a bug in a link")
+        return self.interval
+
+
+@pytest.fixture
+async def scheduler() -> AsyncIterator[PollScheduler]:
+    scheduler = PollScheduler(batch=0.1, retry=0.2)
+    yield scheduler
+    await scheduler.stop()
+
+
+async def test_each_device_keeps_its_own_rhythm(scheduler: PollScheduler) -> None:
+    quick, slow = Device("quick", 0.1), Device("slow", 0.4)
+    scheduler.add(quick, 0.0)
+    scheduler.add(slow, 0.0)
+    await asyncio.sleep(0.85)
+    assert 4 <= len(quick.polls) <= 9
+    assert 2 <= len(slow.polls) <= 3
+    for device in (quick, slow):
+        gaps = [b - a for a, b in zip(device.polls, device.polls[1:], strict=False)]
+        assert all(device.interval - 0.003 <= gap <= device.interval + 0.1 + 0.05 for gap in gaps)
+
+
+async def test_devices_due_close_together_are_polled_in_one_wake(
+    scheduler: PollScheduler,
+) -> None:
+    loop = asyncio.get_running_loop()
+    devices = [Device(f"d{i}", 10.0) for i in range(5)]
+    added = loop.time()
+    for i, device in enumerate(devices):
+        scheduler.add(device, 0.2 + i * 0.02)  # due within 0.08 s: one wake, or two at a slot edge
+    await asyncio.sleep(0.45)
+    assert all(len(d.polls) == 1 for d in devices)
+    assert len({round(d.polls[0], 3) for d in devices}) <= 2
+    for i, device in enumerate(devices):
+        due = added + 0.2 + i * 0.02
+        assert due - 0.003 <= device.polls[0] <= due + 0.1 + 0.05  # never early, late < a slot
+
+
+async def test_a_hurried_device_is_polled_now_and_again_after_a_running_poll(
+    scheduler: PollScheduler,
+) -> None:
+    loop = asyncio.get_running_loop()
+    device = Device("lamp", 10.0, busy=0.1)
+    scheduler.add(device, 5.0)
+    await asyncio.sleep(0.05)
+    hurried = loop.time()
+    scheduler.hurry(device)
+    await asyncio.sleep(0.05)
+    assert len(device.polls) == 1
+    assert device.polls[0] - hurried < 0.02
+    scheduler.hurry(device)  # while that poll runs: another one right after it
+    await asyncio.sleep(0.2)
+    assert len(device.polls) == 2
+    assert device.polls[1] - device.polls[0] < 0.13
+
+
+async def test_a_failing_poll_is_logged_retried_and_does_not_stop_the_others(
+    scheduler: PollScheduler, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken, fine = Device("broken", 0.05), Device("fine", 0.05)
+    broken.fail = True
+    scheduler.add(broken, 0.0)
+    scheduler.add(fine, 0.0)
+    await asyncio.sleep(0.35)
+    assert "broken: polling failed" in caplog.text
+    assert len(broken.polls) == 2  # at once, then after `retry` (0.2 s)
+    assert len(fine.polls) >= 3  # every 0.05 s, on slots of 0.1 s
+
+
+async def test_a_removed_device_is_no_longer_polled_and_its_poll_is_cancelled(
+    scheduler: PollScheduler,
+) -> None:
+    device = Device("gone", 0.05, busy=1.0)
+    scheduler.add(device, 0.0)
+    await asyncio.sleep(0.05)
+    assert len(device.polls) == 1
+    await scheduler.remove(device)
+    scheduler.hurry(device)  # a late push for a removed device changes nothing
+    await asyncio.sleep(0.2)
+    assert len(device.polls) == 1
