@@ -240,17 +240,22 @@ class AutomationEngine:
         return automation
 
     async def delete(self, automation_id: str) -> None:
+        """Remove it; its running runs are cancelled."""
         self._editable(automation_id)
         self._uninstall(automation_id)
+        self.runs.cancel(automation_id)
         self.trace_log.forget(automation_id)
         if self.store is not None:
             await self.store.delete(COLLECTION, automation_id)
 
     async def set_enabled(self, automation_id: str, enabled: bool) -> Automation:
-        """Enable or disable (remembered across restarts, for config.yaml ones too)."""
+        """Enable or disable (remembered across restarts, for config.yaml ones too); disabling
+        cancels its running runs, as Home Assistant's ``automation.turn_off`` does."""
         automation = self.get(automation_id)
         if automation.enabled is enabled:
             return automation
+        if not enabled:
+            self.runs.cancel(automation_id)
         automation = automation.model_copy(update={"enabled": enabled})
         if automation_id not in self.configured:
             return await self.save(automation)

@@ -148,6 +148,14 @@ class Runs:
         self._launch(automation, run)
         return trace_id
 
+    def cancel(self, automation_id: str) -> None:
+        """Cancel one automation's runs (disabled or deleted); its queued runs never start."""
+        for run in self._queued.pop(automation_id, ()):
+            self.finish(run.trace, "cancelled", None)
+        for run in self._running.get(automation_id, ()):
+            if run.task is not None:
+                run.task.cancel()
+
     async def stop(self) -> None:
         """Cancel every run (their traces say "interrupted"); queued ones never start."""
         self.stopping = True

@@ -321,6 +321,23 @@ async def test_run_modes(rig: Rig, mode: str, results: list[str], published: int
     assert len(rig.published.messages) == published
 
 
+@pytest.mark.parametrize("how", ["disable", "delete"])
+async def test_disabling_or_deleting_an_automation_cancels_its_runs(rig: Rig, how: str) -> None:
+    await add(rig, mode="queued", max=3, trigger=[{"platform": "webhook", "webhook_id": "go"}],
+              action=SLOW)  # fmt: skip
+    rig.engine.fire_webhook("go")
+    rig.engine.fire_webhook("go")  # queued behind the first
+    await asyncio.sleep(0.05)
+    traces = rig.engine.trace_log.of("a1")
+    if how == "disable":
+        await rig.engine.set_enabled("a1", False)
+    else:
+        await rig.engine.delete("a1")
+    await asyncio.sleep(0.3)  # long enough for the delay to have ended
+    assert rig.published.messages == []  # the step after the delay never ran
+    assert sorted(t["result"] for t in traces) == ["cancelled", "cancelled"]
+
+
 async def test_runs_are_announced_and_traces_are_bounded(rig: Rig) -> None:
     ran: list[AutomationRan] = []
     rig.bus.subscribe(AutomationRan, ran.append)
