@@ -379,6 +379,7 @@ class AutomationEngine:
         if automation is None or not automation.enabled:
             return
         self.evaluations += 1
+        data = {**data, "id": listener.trigger.id or str(listener.index)}
         trace = self.trace_log.new(automation.id, data)
         conditions = automation.condition
         if conditions and not self.checker.all(conditions, trace["conditions"], data):

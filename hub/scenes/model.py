@@ -58,7 +58,12 @@ class _Data(BaseModel):
 # ---- triggers -------------------------------------------------------------------------------
 
 
-class StateTrigger(_Data):
+class _Trigger(_Data):
+    id: str | None = Field(None, min_length=1, max_length=64)
+    """Names the trigger for conditions and templates (``trigger.id``); else its position."""
+
+
+class StateTrigger(_Trigger):
     platform: Literal["state"]
     device: str
     feature: str
@@ -69,25 +74,25 @@ class StateTrigger(_Data):
     for_: Duration | None = Field(None, alias="for", ge=0, description="how long it holds")
 
 
-class EventTrigger(_Data):
+class EventTrigger(_Trigger):
     platform: Literal["event"]
     device: str
     event: str
     data: dict[str, Scalar] = {}
 
 
-class AvailabilityTrigger(_Data):
+class AvailabilityTrigger(_Trigger):
     platform: Literal["availability"]
     device: str
     to: Literal["online", "offline"]
 
 
-class TimeTrigger(_Data):
+class TimeTrigger(_Trigger):
     platform: Literal["time"]
     at: clock_time
 
 
-class CronTrigger(_Data):
+class CronTrigger(_Trigger):
     platform: Literal["cron"]
     cron: str
 
@@ -100,13 +105,13 @@ class CronTrigger(_Data):
         return value
 
 
-class SunTrigger(_Data):
+class SunTrigger(_Trigger):
     platform: Literal["sun"]
     event: Literal["sunrise", "sunset"]
     offset: Duration = Field(0, description="seconds; negative is before")
 
 
-class MqttTrigger(_Data):
+class MqttTrigger(_Trigger):
     platform: Literal["mqtt"]
     topic: str = Field(min_length=1)
     payload: Scalar | None = None
@@ -114,12 +119,12 @@ class MqttTrigger(_Data):
     value_path: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
 
 
-class WebhookTrigger(_Data):
+class WebhookTrigger(_Trigger):
     platform: Literal["webhook"]
     webhook_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
 
 
-class StartTrigger(_Data):
+class StartTrigger(_Trigger):
     platform: Literal["start"]
 
 

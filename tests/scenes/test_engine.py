@@ -193,6 +193,24 @@ async def test_conditions_gate_the_actions_and_leave_a_trace(
     assert rig.registry.get("lamp").value("power") is passes
 
 
+async def test_a_trigger_id_says_which_trigger_started_the_run(rig: Rig) -> None:
+    """Like Home Assistant's ``trigger.id``: named, or the trigger's position when unnamed."""
+    await add(rig, mode="queued", max=5, trigger=[
+        {"platform": "webhook", "webhook_id": "on", "id": "lamp-on"},
+        {"platform": "webhook", "webhook_id": "other"}],
+        action=[{"action": "choose", "choices": [
+            {"conditions": [{"condition": "trigger", "path": "id", "state": "lamp-on"}],
+             "sequence": [{"action": "set", "device": "lamp", "feature": "power", "value": True}]}],
+            "default": [{"action": "publish", "topic": "other/{trigger.id}"}]}])  # fmt: skip
+    rig.engine.fire_webhook("other")
+    await until(lambda: rig.published.messages)
+    assert rig.published.messages[0][0] == "other/1"
+    assert rig.registry.get("lamp").value("power") is False
+    rig.engine.fire_webhook("on")
+    await until(lambda: rig.registry.get("lamp").value("power") is True)
+    assert [t["trigger"]["id"] for t in rig.engine.traces("a1")] == ["lamp-on", "1"]
+
+
 async def test_the_trace_shows_what_a_condition_saw(rig: Rig) -> None:
     await add(rig, trigger=[{"platform": "webhook", "webhook_id": "go"}],
               condition=[{"condition": "numeric", "device": "thermo", "feature": "temperature",

@@ -83,7 +83,7 @@ async def test_a_cron_trigger_fires_once_at_its_minute() -> None:
     minute = dt.datetime(2026, 11, 23, 8, 15, tzinfo=zone.zone)
     fired = await fired_after({"platform": "cron", "cron": "15 8 * * 1"},
                               clock_before(minute, 0.3), zone)  # fmt: skip
-    assert fired == [{"platform": "cron", "at": minute.isoformat()}]
+    assert fired == [{"platform": "cron", "at": minute.isoformat(), "id": "0"}]
 
 
 async def test_a_sun_trigger_fires_at_sunset_with_its_offset() -> None:
