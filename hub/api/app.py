@@ -14,7 +14,7 @@ from hub.api import automations, devices, events, openapi, pairing, scenes, syst
 from hub.api.context import CONTEXT, STATE, ApiContext, ApiState, SnapshotProvider
 from hub.api.device_cache import DeviceJsonCache
 from hub.api.limits import Lockout
-from hub.api.middleware import add_headers, errors, guard, origin_guard
+from hub.api.middleware import add_headers, errors, guard, origin_guard, redact_raw_requests
 from hub.api.routes import ACCESS, Route, RouteAccess
 
 __all__ = ["ROUTES", "ApiContext", "SnapshotProvider", "create_app"]
@@ -46,6 +46,7 @@ def document(version: str) -> dict[str, Any]:
 
 
 def create_app(ctx: ApiContext) -> web.Application:
+    redact_raw_requests()
     app = web.Application(middlewares=[origin_guard, errors, guard], client_max_size=MAX_BODY)
     app[CONTEXT] = ctx
     app[STATE] = ApiState(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 from pydantic import ValidationError
 
@@ -121,3 +122,25 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
                        "Authorization")  # fmt: skip
     request[CALLER] = caller
     return await handler(request)
+
+
+class RawRequestRedactor(logging.Filter):
+    """aiohttp logs a request it cannot parse with the offending bytes in the exception, and
+    those may be an Authorization header: keep the client and the kind of error, drop the rest.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            client = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+            record.msg = "malformed HTTP request from %s (%s %s); answered 400"
+            record.args = (client, type(error).__name__, error.code)
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def redact_raw_requests() -> None:
+    """Install the redactor on aiohttp's server logger (once)."""
+    server = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, RawRequestRedactor) for f in server.filters):
+        server.addFilter(RawRequestRedactor())
