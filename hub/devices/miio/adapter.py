@@ -46,7 +46,7 @@ class MiioAdapter:
         self.poll_fast = poll_fast
         self.poll_slow = poll_slow
         self.links: dict[str, MiioLink] = {}
-        self.scheduler = PollScheduler()
+        self.scheduler = PollScheduler(batch=min(0.5, poll_fast / 4))  # finer than `fast`
         self._tasks: set[asyncio.Task[bool]] = set()
         registry.adapters[Protocol.MIIO] = self
 
