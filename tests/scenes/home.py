@@ -6,13 +6,17 @@ new value back, as a device's state report would.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from hub.bus import EventBus, MqttMessage
 from hub.devices.model import Device, Feature, FeatureKind, Protocol, Value
 from hub.devices.registry import DeviceRegistry
 from hub.errors import DeviceError, DeviceTimeout
+from hub.scenes.engine import AutomationEngine
 from hub.store import Store
 
 
@@ -66,6 +70,37 @@ def build_home(bus: EventBus, store: Store | None = None) -> tuple[DeviceRegistr
     registry.adapters[Protocol.MIIO] = adapter
     registry.adapters[Protocol.ZIGBEE2MQTT] = adapter
     return registry, adapter
+
+
+@dataclass
+class Life:
+    """One run of the hub's automation side on a store file: what a restart test needs."""
+
+    engine: AutomationEngine
+    registry: DeviceRegistry
+    store: Store
+
+
+@contextlib.asynccontextmanager
+async def hub_life(
+    path: Path,
+    flush_interval: float = 1.0,
+    reported: Mapping[str, Mapping[str, Value]] | None = None,
+) -> AsyncIterator[Life]:
+    """Open the store, build the home, start the engine; stop all of it on exit, as a hub
+    restart does. ``reported``: values the devices report before the engine starts."""
+    async with Store(path, flush_interval=flush_interval) as store:
+        bus = EventBus()
+        registry, _ = build_home(bus, store)
+        for device, values in (reported or {}).items():
+            registry.update(device, values)
+        engine = AutomationEngine(registry, bus, store)
+        await engine.start()
+        try:
+            yield Life(engine, registry, store)
+        finally:
+            await engine.stop()
+            registry.close()
 
 
 class Published:

@@ -7,11 +7,8 @@ import functools
 import time
 from pathlib import Path
 
-from hub.bus import EventBus
-from hub.scenes.engine import AutomationEngine
 from hub.scenes.model import parse_automation
-from hub.store import Store
-from tests.scenes.home import build_home
+from tests.scenes.home import hub_life
 
 DELAYED = {
     "id": "later",
@@ -41,137 +38,73 @@ async def wait_power(registry_lamp_value: object, seconds: float) -> float | Non
 
 async def test_a_pending_delay_resumes_after_a_restart_and_fires_on_time(tmp_path: Path) -> None:
     path = tmp_path / "hub.db"
-    async with Store(path, flush_interval=0.05) as store:
-        bus = EventBus()
-        registry, _ = build_home(bus, store)
-        engine = AutomationEngine(registry, bus, store)
-        await engine.start()
-        await engine.save(parse_automation(DELAYED))
-        engine.fire_webhook("go")
+    async with hub_life(path, flush_interval=0.05) as life:
+        await life.engine.save(parse_automation(DELAYED))
+        life.engine.fire_webhook("go")
         await asyncio.sleep(0.2)
-        assert registry.get("lamp").value("brightness") == 80
-        await engine.stop()  # the hub stops in the middle of the delay
-        registry.close()
-    assert registry.get("lamp").value("power") is False
+        assert life.registry.get("lamp").value("brightness") == 80
+    # the hub stopped in the middle of the delay
+    assert life.registry.get("lamp").value("power") is False
     stopped_at = time.monotonic()
 
-    async with Store(path, flush_interval=0.05) as store:
-        bus = EventBus()
-        registry, _ = build_home(bus, store)
-        engine = AutomationEngine(registry, bus, store)
-        await engine.start()
-        try:
-            waited = await wait_power(lambda: registry.get("lamp").value("power"), 2)
-            assert waited is not None, "the delay never resumed"
-            elapsed = time.monotonic() - stopped_at + 0.2
-            assert 0.45 <= elapsed <= 1.2, f"fired {elapsed:.2f}s after the trigger, not ~0.6s"
-            trace = engine.traces("later")[0]
-            assert trace["trigger"]["resumed"] is True
-            assert [a["action"] for a in trace["actions"]] == ["set"]
-        finally:
-            await engine.stop()
-            registry.close()
+    async with hub_life(path, flush_interval=0.05) as life:
+        waited = await wait_power(lambda: life.registry.get("lamp").value("power"), 2)
+        assert waited is not None, "the delay never resumed"
+        elapsed = time.monotonic() - stopped_at + 0.2
+        assert 0.45 <= elapsed <= 1.2, f"fired {elapsed:.2f}s after the trigger, not ~0.6s"
+        trace = life.engine.traces("later")[0]
+        assert trace["trigger"]["resumed"] is True
+        assert [a["action"] for a in trace["actions"]] == ["set"]
 
 
 async def test_a_delay_whose_time_passed_while_stopped_fires_at_once(tmp_path: Path) -> None:
     path = tmp_path / "hub.db"
-    async with Store(path) as store:
-        bus = EventBus()
-        registry, _ = build_home(bus, store)
-        engine = AutomationEngine(registry, bus, store)
-        await engine.start()
-        await engine.save(parse_automation(DELAYED))
-        engine.fire_webhook("go")
+    async with hub_life(path) as life:
+        await life.engine.save(parse_automation(DELAYED))
+        life.engine.fire_webhook("go")
         await asyncio.sleep(0.1)
-        await engine.stop()
-        registry.close()
     await asyncio.sleep(0.7)
-    async with Store(path) as store:
-        bus = EventBus()
-        registry, _ = build_home(bus, store)
-        engine = AutomationEngine(registry, bus, store)
-        await engine.start()
-        try:
-            assert await wait_power(lambda: registry.get("lamp").value("power"), 0.3) is not None
-        finally:
-            await engine.stop()
-            registry.close()
+    async with hub_life(path) as life:
+        assert await wait_power(lambda: life.registry.get("lamp").value("power"), 0.3) is not None
 
 
 async def test_a_for_timer_survives_a_restart_while_the_state_still_holds(tmp_path: Path) -> None:
     path = tmp_path / "hub.db"
-    async with Store(path, flush_interval=0.05) as store:
-        bus = EventBus()
-        registry, _ = build_home(bus, store)
-        engine = AutomationEngine(registry, bus, store)
-        await engine.start()
-        await engine.save(parse_automation(HELD))
-        registry.update("thermo", {"temperature": 26.0})
+    warm = {"thermo": {"temperature": 26.0}}
+    async with hub_life(path, flush_interval=0.05) as life:
+        await life.engine.save(parse_automation(HELD))
+        life.registry.update("thermo", warm["thermo"])
         await asyncio.sleep(0.2)
-        await engine.stop()
-        registry.close()
-    async with Store(path) as store:
-        bus = EventBus()
-        registry, _ = build_home(bus, store)
-        registry.update("thermo", {"temperature": 26.0})  # still warm after the restart
-        engine = AutomationEngine(registry, bus, store)
-        await engine.start()
-        try:
-            waited = await wait_power(lambda: registry.get("lamp").value("power"), 2)
-            assert waited is not None
-            assert waited < 0.6, "it resumed the remaining time, not a fresh 0.6 s"
-        finally:
-            await engine.stop()
-            registry.close()
+    async with hub_life(path, reported=warm) as life:  # still warm after the restart
+        waited = await wait_power(lambda: life.registry.get("lamp").value("power"), 2)
+        assert waited is not None
+        assert waited < 0.6, "it resumed the remaining time, not a fresh 0.6 s"
 
 
 async def test_a_delay_survives_two_restarts_in_a_row(tmp_path: Path) -> None:
     path = tmp_path / "hub.db"
     began = time.monotonic()
     for restart in range(3):
-        async with Store(path) as store:
-            bus = EventBus()
-            registry, _ = build_home(bus, store)
-            engine = AutomationEngine(registry, bus, store)
-            await engine.start()
-            try:
-                if restart == 0:
-                    await engine.save(parse_automation(DELAYED))
-                    engine.fire_webhook("go")
-                if restart < 2:
-                    await asyncio.sleep(0.15)  # stop again before the delay is over
-                    assert registry.get("lamp").value("power") is False
-                    continue
-                power = functools.partial(registry.get("lamp").value, "power")
-                assert await wait_power(power, 2) is not None
-                assert 0.5 <= time.monotonic() - began <= 1.3
-            finally:
-                await engine.stop()
-                registry.close()
+        async with hub_life(path) as life:
+            if restart == 0:
+                await life.engine.save(parse_automation(DELAYED))
+                life.engine.fire_webhook("go")
+            if restart < 2:
+                await asyncio.sleep(0.15)  # stop again before the delay is over
+                assert life.registry.get("lamp").value("power") is False
+                continue
+            power = functools.partial(life.registry.get("lamp").value, "power")
+            assert await wait_power(power, 2) is not None
+            assert 0.5 <= time.monotonic() - began <= 1.3
 
 
 async def test_a_for_timer_is_dropped_when_the_state_no_longer_holds(tmp_path: Path) -> None:
     path = tmp_path / "hub.db"
-    async with Store(path, flush_interval=0.05) as store:
-        bus = EventBus()
-        registry, _ = build_home(bus, store)
-        engine = AutomationEngine(registry, bus, store)
-        await engine.start()
-        await engine.save(parse_automation(HELD))
-        registry.update("thermo", {"temperature": 26.0})
+    async with hub_life(path, flush_interval=0.05) as life:
+        await life.engine.save(parse_automation(HELD))
+        life.registry.update("thermo", {"temperature": 26.0})
         await asyncio.sleep(0.1)
-        await engine.stop()
-        registry.close()
-    async with Store(path) as store:
-        bus = EventBus()
-        registry, _ = build_home(bus, store)
-        registry.update("thermo", {"temperature": 19.0})  # it cooled down meanwhile
-        engine = AutomationEngine(registry, bus, store)
-        await engine.start()
-        try:
-            assert await wait_power(lambda: registry.get("lamp").value("power"), 0.8) is None
-            await store.flush()
-            assert await store.all("timers") == {}
-        finally:
-            await engine.stop()
-            registry.close()
+    async with hub_life(path, reported={"thermo": {"temperature": 19.0}}) as life:  # cooled
+        assert await wait_power(lambda: life.registry.get("lamp").value("power"), 0.8) is None
+        await life.store.flush()
+        assert await life.store.all("timers") == {}

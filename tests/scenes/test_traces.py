@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from hub.bus import EventBus
-from hub.scenes.engine import AutomationEngine
 from hub.scenes.model import parse_automation
 from hub.scenes.traces import TraceLog
 from hub.store import Store
-from tests.scenes.home import build_home
+from tests.scenes.home import hub_life
 
 SLOW = {"id": "slow", "trigger": [{"platform": "webhook", "webhook_id": "go"}],
         "condition": [{"condition": "numeric", "device": "thermo", "feature": "temperature",
@@ -23,37 +21,22 @@ async def test_traces_survive_a_restart_and_a_run_cut_short_says_interrupted(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "hub.db"
-    async with Store(path) as store:
-        bus = EventBus()
-        registry, _ = build_home(bus, store)
-        engine = AutomationEngine(registry, bus, store)
-        await engine.start()
-        await engine.save(parse_automation(SLOW))
-        engine.fire_webhook("go")
+    async with hub_life(path) as life:
+        await life.engine.save(parse_automation(SLOW))
+        life.engine.fire_webhook("go")
         await asyncio.sleep(0.05)
-        assert engine.traces("slow")[0]["result"] == "running"
-        await engine.stop()
-        registry.close()
-    async with Store(path) as store:
-        bus = EventBus()
-        registry, _ = build_home(bus, store)
-        registry.update("thermo", {"temperature": 35.0})
-        engine = AutomationEngine(registry, bus, store)
-        await engine.start()
-        try:
-            resumed, old = engine.traces("slow")  # the delay resumed in a new trace
-            assert resumed["trigger"]["resumed"] is True
-            assert old["result"] == "interrupted"
-            assert old["conditions"][0]["saw"] == 20.0
-            assert [a["action"] for a in old["actions"]] == ["set", "delay"]
-            assert old["actions"][0]["result"] == "confirmed"
-            engine.fire_webhook("go")  # too warm now: a conditions_failed trace
-            newest = engine.traces("slow")[0]
-            assert newest["result"] == "conditions_failed"
-            assert newest["id"] != old["id"]
-        finally:
-            await engine.stop()
-            registry.close()
+        assert life.engine.traces("slow")[0]["result"] == "running"
+    async with hub_life(path, reported={"thermo": {"temperature": 35.0}}) as life:
+        resumed, old = life.engine.traces("slow")  # the delay resumed in a new trace
+        assert resumed["trigger"]["resumed"] is True
+        assert old["result"] == "interrupted"
+        assert old["conditions"][0]["saw"] == 20.0
+        assert [a["action"] for a in old["actions"]] == ["set", "delay"]
+        assert old["actions"][0]["result"] == "confirmed"
+        life.engine.fire_webhook("go")  # too warm now: a conditions_failed trace
+        newest = life.engine.traces("slow")[0]
+        assert newest["result"] == "conditions_failed"
+        assert newest["id"] != old["id"]
 
 
 async def test_the_log_keeps_the_last_n_per_automation() -> None:
