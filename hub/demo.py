@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import signal
 import tempfile
 from collections.abc import AsyncIterator
@@ -22,8 +21,6 @@ from firmware_sim.mqtt import MqttSimulation
 from hub.app import Hub
 from hub.config import Config
 from hub.demo_broker import PrivateBroker, private_broker
-
-_LOGGER = logging.getLogger("mihub.demo")
 
 HOME: list[tuple[str, str, str]] = [
     ("zhimi.airpurifier.mb3", "Living room purifier", "Living room"),

@@ -2,8 +2,8 @@
 
 Either one listens on a free port of 127.0.0.1 only, lets anyone in (nothing but this machine can
 reach it) and keeps nothing on disk. amqtt is imported only when it is needed, so a hub that
-never runs the demo never pays for it; it is fine for a demo, not for a home that runs for months
-(Home Assistant dropped its embedded broker for memory leaks).
+never runs the demo never pays for it; it is fine for a demo, and Mosquitto is the broker for a
+home that runs for months.
 """
 
 from __future__ import annotations

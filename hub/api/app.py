@@ -40,7 +40,7 @@ MAX_BODY = 256 * 1024
 
 @functools.lru_cache(maxsize=4)
 def document(version: str) -> dict[str, Any]:
-    """The OpenAPI document of ``ROUTES``, built on first request (~50 ms and ~1 MB that a hub
+    """The OpenAPI document of ``ROUTES``, built on first request (~0.1 s and ~1 MB that a hub
     nobody asks for its document never spends)."""
     return openapi.build_document(ROUTES, version)
 

@@ -170,7 +170,7 @@ class DeviceRegistry:
         device = self.devices.pop(device_id, None)
         if device is None:
             return None
-        self._touch(device_id)
+        self.generation += 1
         del self._generations[device_id]
         timer = self._offline_timers.pop(device_id, None)
         if timer is not None:

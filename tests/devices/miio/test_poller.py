@@ -10,7 +10,7 @@ import pytest
 from hub.devices.miio.poller import PollScheduler
 
 
-class Device:
+class Polled:
     """Something polled: it notes when each poll began and answers its next interval."""
 
     def __init__(self, name: str, interval: float, busy: float = 0.0) -> None:
@@ -37,7 +37,7 @@ async def scheduler() -> AsyncIterator[PollScheduler]:
 
 
 async def test_each_device_keeps_its_own_rhythm(scheduler: PollScheduler) -> None:
-    quick, slow = Device("quick", 0.1), Device("slow", 0.4)
+    quick, slow = Polled("quick", 0.1), Polled("slow", 0.4)
     scheduler.add(quick, 0.0)
     scheduler.add(slow, 0.0)
     await asyncio.sleep(0.85)
@@ -52,7 +52,7 @@ async def test_devices_due_close_together_are_polled_in_one_wake(
     scheduler: PollScheduler,
 ) -> None:
     loop = asyncio.get_running_loop()
-    devices = [Device(f"d{i}", 10.0) for i in range(5)]
+    devices = [Polled(f"d{i}", 10.0) for i in range(5)]
     added = loop.time()
     for i, device in enumerate(devices):
         scheduler.add(device, 0.2 + i * 0.02)  # due within 0.08 s: one wake, or two at a slot edge
@@ -68,7 +68,7 @@ async def test_a_hurried_device_is_polled_now_and_again_after_a_running_poll(
     scheduler: PollScheduler,
 ) -> None:
     loop = asyncio.get_running_loop()
-    device = Device("lamp", 10.0, busy=0.1)
+    device = Polled("lamp", 10.0, busy=0.1)
     scheduler.add(device, 5.0)
     await asyncio.sleep(0.05)
     hurried = loop.time()
@@ -85,7 +85,7 @@ async def test_a_hurried_device_is_polled_now_and_again_after_a_running_poll(
 async def test_a_failing_poll_is_logged_retried_and_does_not_stop_the_others(
     scheduler: PollScheduler, caplog: pytest.LogCaptureFixture
 ) -> None:
-    broken, fine = Device("broken", 0.05), Device("fine", 0.05)
+    broken, fine = Polled("broken", 0.05), Polled("fine", 0.05)
     broken.fail = True
     scheduler.add(broken, 0.0)
     scheduler.add(fine, 0.0)
@@ -98,7 +98,7 @@ async def test_a_failing_poll_is_logged_retried_and_does_not_stop_the_others(
 async def test_a_removed_device_is_no_longer_polled_and_its_poll_is_cancelled(
     scheduler: PollScheduler,
 ) -> None:
-    device = Device("gone", 0.05, busy=1.0)
+    device = Polled("gone", 0.05, busy=1.0)
     scheduler.add(device, 0.0)
     await asyncio.sleep(0.05)
     assert len(device.polls) == 1
