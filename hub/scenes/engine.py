@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -41,6 +42,7 @@ from hub.devices.registry import DeviceRegistry
 from hub.errors import HubError, InvalidValue, NotFound
 from hub.scenes.actions import ActionRunner, Publish, StopRun, eager_safe
 from hub.scenes.conditions import ConditionChecker
+from hub.scenes.guard import LoopGuard
 from hub.scenes.model import (
     Automation,
     AutomationStatus,
@@ -51,8 +53,8 @@ from hub.scenes.model import (
     MqttTrigger,
     StateTrigger,
     Trigger,
-    new_id,
     parse_automation,
+    slug_id,
 )
 from hub.scenes.runs import Run, Runs
 from hub.scenes.scenes import SceneManager
@@ -113,6 +115,9 @@ class AutomationEngine:
         self._resuming: set[asyncio.Task[None]] = set()
         self._unsubscribe: list[Callable[[], None]] = []
         self._loading = False
+        self._writing = asyncio.Lock()
+        self.guard = LoopGuard(self._tripped)
+        self._guarding: set[asyncio.Task[Automation]] = set()
         self.on_topics: Callable[[set[str]], None] | None = None
         """Told the MQTT topic filters the automations need, whenever they change."""
 
@@ -181,6 +186,9 @@ class AutomationEngine:
         self._unsubscribe = []
         self.holds.close()
         await self.clocks.stop()
+        for guarding in self._guarding:
+            guarding.cancel()
+        await asyncio.gather(*self._guarding, return_exceptions=True)
         for task in self._resuming:
             task.cancel()
         await asyncio.gather(*self._resuming, return_exceptions=True)
@@ -212,15 +220,18 @@ class AutomationEngine:
         )  # fmt: skip
 
     async def create(self, data: Mapping[str, Any] | Automation) -> Automation:
-        """A new automation (validated; errors name it and the field). Raises DuplicateId."""
+        """A new automation (validated; errors name it and the field). Without an id, the
+        id is made from the alias; raises DuplicateId (naming the existing one) when that id
+        is taken, never saving a silent ``-2`` copy of an automation posted twice."""
         if not isinstance(data, Automation):
             body = dict(data)
             if not body.get("id"):
-                body["id"] = new_id(str(body.get("alias") or ""), self.automations, "automation")
+                body["id"] = slug_id(str(body.get("alias") or ""), "automation")
             data = parse_automation(body)
-        if data.id in self.automations:
-            raise DuplicateId(f"an automation '{data.id}' exists already")
-        return await self.save(data)
+        async with self._writing:
+            if data.id in self.automations:
+                raise DuplicateId(f"an automation '{data.id}' exists already", data.id)
+            return await self._save(data)
 
     async def update(self, automation_id: str, data: Mapping[str, Any] | Automation) -> Automation:
         """Replace an automation's definition (the id stays); its pending timers are dropped."""
@@ -229,45 +240,70 @@ class AutomationEngine:
             data = parse_automation({**data, "id": automation_id})
         elif data.id != automation_id:
             raise InvalidValue(f"automation id '{data.id}' does not match '{automation_id}'")
-        return await self.save(data)
+        async with self._writing:
+            self._editable(automation_id)
+            return await self._save(data)
 
     async def save(self, automation: Automation) -> Automation:
         """Create or replace (persisted)."""
-        self._install(automation)
+        async with self._writing:
+            return await self._save(automation)
+
+    async def _save(self, automation: Automation) -> Automation:
+        """The one write path: the automation is valid (a model), so store it, and only once
+        the store has it, put it in memory; a failed write leaves both as they were."""
         if self.store is not None:
             doc = automation.model_dump(mode="json", by_alias=True, exclude_none=True)
             await self.store.put(COLLECTION, automation.id, doc)
+        self._install(automation)
         return automation
 
     async def delete(self, automation_id: str) -> None:
         """Remove it; its running runs are cancelled."""
-        self._editable(automation_id)
-        self._uninstall(automation_id)
-        self.runs.cancel(automation_id)
-        self.trace_log.forget(automation_id)
-        if self.store is not None:
-            await self.store.delete(COLLECTION, automation_id)
+        async with self._writing:
+            self._editable(automation_id)
+            if self.store is not None:
+                await self.store.delete(COLLECTION, automation_id)
+            self._uninstall(automation_id)
+            self.runs.cancel(automation_id)
+            self.trace_log.forget(automation_id)
 
     async def set_enabled(self, automation_id: str, enabled: bool) -> Automation:
         """Enable or disable (remembered across restarts, for config.yaml ones too); disabling
-        cancels its running runs, as Home Assistant's ``automation.turn_off`` does."""
+        cancels its running runs at once, as Home Assistant's ``automation.turn_off`` does."""
         automation = self.get(automation_id)
-        if automation.enabled is enabled:
-            return automation
         if not enabled:
+            self.guard.hold(automation_id)  # takes effect now, before the store answers
             self.runs.cancel(automation_id)
-        automation = automation.model_copy(update={"enabled": enabled})
-        if automation_id not in self.configured:
-            return await self.save(automation)
-        self._install(automation)
-        if self.store is not None:
-            await self.store.put(STATE_COLLECTION, automation_id, {"enabled": enabled})
-        return automation
+        try:
+            async with self._writing:
+                automation = self.get(automation_id)
+                if automation.enabled is enabled:
+                    return automation
+                automation = automation.model_copy(update={"enabled": enabled})
+                if automation_id not in self.configured:
+                    return await self._save(automation)
+                if self.store is not None:
+                    await self.store.put(STATE_COLLECTION, automation_id, {"enabled": enabled})
+                self._install(automation)
+                return automation
+        finally:
+            self.guard.release(automation_id)
 
     def traces(self, automation_id: str) -> list[dict[str, Any]]:
         """The last runs (newest first), with conditions-failed and skipped ones."""
         self.get(automation_id)
         return self.trace_log.of(automation_id)
+
+    async def trace(self, automation_id: str, trace_id: str, wait: float = 0) -> dict[str, Any]:
+        """One trace; with ``wait`` (seconds), once its run has finished, or as it is then."""
+        self.get(automation_id)
+        trace = self.trace_log.find(automation_id, trace_id)
+        if trace is None:
+            raise NotFound(f"no trace '{trace_id}' of automation '{automation_id}'")
+        if wait > 0:
+            await self.trace_log.finished(trace, wait)
+        return trace
 
     def topic_filters(self) -> set[str]:
         """The MQTT topic filters the automations listen on (the app subscribes to them)."""
@@ -300,8 +336,13 @@ class AutomationEngine:
         self._topics_changed()
 
     def _topics_changed(self) -> None:
+        """Tell the MQTT side the filters to subscribe to. A failure there (the broker down)
+        must not undo a stored automation: the connection subscribes again when it is back."""
         if self.on_topics is not None and not self._loading:
-            self.on_topics(self.index.topic_filters())
+            try:
+                self.on_topics(self.index.topic_filters())
+            except Exception:
+                _LOGGER.exception("could not subscribe to the automations' MQTT topics")
 
     # ---- triggering -----------------------------------------------------------------------
 
@@ -376,16 +417,43 @@ class AutomationEngine:
 
     def _matched(self, listener: Listener, data: dict[str, Any]) -> None:
         automation = self.automations.get(listener.automation_id)
-        if automation is None or not automation.enabled:
+        if automation is None or not automation.enabled or not self.guard.allow(automation):
             return
         self.evaluations += 1
         data = {**data, "id": listener.trigger.id or str(listener.index)}
         trace = self.trace_log.new(automation.id, data)
         conditions = automation.condition
-        if conditions and not self.checker.all(conditions, trace["conditions"], data):
-            self._finish(trace, "conditions_failed")
+        try:
+            if conditions and not self.checker.all(conditions, trace["conditions"], data):
+                self._finish(trace, "conditions_failed")
+                return
+        except Exception as exc:  # a trace never stays "running"
+            _LOGGER.exception("automation %s: checking its conditions failed", automation.id)
+            self._finish(trace, "error", f"{type(exc).__name__}: {exc}")
             return
         self.runs.start(automation, trace)
+
+    def _tripped(self, automation: Automation, count: int) -> None:
+        """The loop guard stopped ``automation``: trace it, say so, and disable it."""
+        message = (
+            f"loop guard: {count} runs in {self.guard.window:g} s, more than "
+            f"{automation.max_rate:g} a second; disabled (is it triggering itself?)"
+        )
+        _LOGGER.warning("automation %s: %s", automation.id, message)
+        self._finish(self.trace_log.new(automation.id, {"platform": "loop_guard"}),
+                     "loop_guard", message)  # fmt: skip
+        task = asyncio.get_running_loop().create_task(
+            self.set_enabled(automation.id, False), name=f"guard-{automation.id}"
+        )
+        self._guarding.add(task)
+        task.add_done_callback(functools.partial(self._guarded, automation.id))
+
+    def _guarded(self, automation_id: str, task: asyncio.Task[Automation]) -> None:
+        self._guarding.discard(task)
+        self.guard.release(automation_id)
+        if not task.cancelled() and task.exception() is not None:
+            _LOGGER.error("automation %s: disabling it failed: %s", automation_id,
+                          task.exception())  # fmt: skip
 
     def _finish(self, trace: dict[str, Any], result: str, error: str | None = None) -> None:
         self.trace_log.finish(trace, result, error)
@@ -465,7 +533,11 @@ class AutomationEngine:
         self, automation: Automation, key: str, trace: dict[str, Any], step: int,
         doc: dict[str, Any],
     ) -> None:  # fmt: skip
-        await asyncio.sleep(max(0.0, float(doc["at"]) - time.time()))
+        try:
+            await asyncio.sleep(max(0.0, float(doc["at"]) - time.time()))
+        except asyncio.CancelledError:
+            self._finish(trace, "interrupted" if self.runs.stopping else "cancelled")
+            raise
         self.durable.forget(key)  # from here the run is an ordinary one
         if self.automations.get(automation.id) is not automation:
             self._finish(trace, "cancelled", "the automation changed while the delay was due")

@@ -20,14 +20,14 @@ from pydantic import BaseModel
 from hub.devices.model import Availability, CommandStatus, FeatureKind
 from hub.devices.registry import DeviceRegistry
 from hub.errors import HubError, InvalidValue, NotFound
+from hub.scenes.fields import Scalar
 from hub.scenes.model import (
     DuplicateId,
-    Scalar,
     Scene,
     SceneSnapshot,
     SceneTarget,
-    new_id,
     parse_scene,
+    slug_id,
 )
 from hub.store import Store
 
@@ -101,10 +101,10 @@ class SceneManager:
         if not isinstance(data, Scene):
             body = dict(data)
             if not body.get("id"):
-                body["id"] = new_id(str(body.get("name") or ""), self.scenes, "scene")
+                body["id"] = slug_id(str(body.get("name") or ""), "scene")
             data = parse_scene(body)
         if data.id in self.scenes:
-            raise DuplicateId(f"a scene '{data.id}' exists already")
+            raise DuplicateId(f"a scene '{data.id}' exists already", data.id)
         return await self.save(data)
 
     async def update(self, scene_id: str, data: Mapping[str, Any] | Scene) -> Scene:
@@ -138,7 +138,7 @@ class SceneManager:
                     targets.append(SceneTarget(device=device_id, feature=feature.id, value=value))
         if not targets:
             raise InvalidValue(f"the devices {request.devices} have no settable values to keep")
-        scene_id = request.id or new_id(request.name, self.scenes, "scene")
+        scene_id = request.id or slug_id(request.name, "scene")
         return await self.create(Scene(id=scene_id, name=request.name, targets=targets))
 
     async def activate(self, scene_id: str) -> SceneResult:
