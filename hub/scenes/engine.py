@@ -230,7 +230,10 @@ class AutomationEngine:
             data = parse_automation(body)
         async with self._writing:
             if data.id in self.automations:
-                raise DuplicateId(f"an automation '{data.id}' exists already", data.id)
+                raise DuplicateId(
+                    f"an automation '{data.id}' exists already; give this one another id or alias",
+                    data.id,
+                )
             return await self._save(data)
 
     async def update(self, automation_id: str, data: Mapping[str, Any] | Automation) -> Automation:

@@ -1,7 +1,8 @@
 """Scenes: named target values across devices, tapped to run.
 
-Activating a scene sets its devices in parallel; each device's targets go in the order the
-scene lists them (a lamp's power before its brightness), and each device reports one result:
+Activating a scene sets its devices in parallel (16 at a time); each device's targets go in
+the order the scene lists them (a lamp's power before its brightness), and each device
+reports one result:
 confirmed (the device's own report agreed), acknowledged (it accepted, no report yet),
 failed (with the reason), or offline (its remaining targets are not sent).
 
@@ -32,6 +33,8 @@ from hub.scenes.model import (
 from hub.store import Store
 
 COLLECTION = "scenes"
+CONCURRENCY = 16
+"""Devices of one scene being set at the same time."""
 Status = Literal["confirmed", "acknowledged", "failed", "offline"]
 
 
@@ -147,9 +150,9 @@ class SceneManager:
         per_device: dict[str, list[SceneTarget]] = {}
         for target in scene.targets:
             per_device.setdefault(target.device, []).append(target)
-        devices = await asyncio.gather(*(self._apply(d, t) for d, t in per_device.items()))
+        devices = await self._apply_all(list(per_device.items()))
         ok = all(d.status in ("confirmed", "acknowledged") for d in devices)
-        return SceneResult(scene=scene_id, ok=ok, devices=list(devices))
+        return SceneResult(scene=scene_id, ok=ok, devices=devices)
 
     # ---- inside ---------------------------------------------------------------------------
 
@@ -164,6 +167,21 @@ class SceneManager:
         self.get(scene_id)
         if scene_id in self.configured:
             raise InvalidValue(f"scene '{scene_id}' is defined in config.yaml; edit it there")
+
+    async def _apply_all(self, work: list[tuple[str, list[SceneTarget]]]) -> list[DeviceResult]:
+        """Devices in parallel, at most :data:`CONCURRENCY` at a time, each worker giving the
+        loop a turn between devices (a command may finish without ever waiting)."""
+        results: list[DeviceResult | None] = [None] * len(work)
+        queue = iter(enumerate(work))
+
+        async def worker() -> None:
+            for number, (device_id, targets) in queue:
+                results[number] = await self._apply(device_id, targets)
+                await asyncio.sleep(0)
+
+        workers = min(CONCURRENCY, len(work))
+        await asyncio.gather(*(worker() for _ in range(workers)))
+        return [result for result in results if result is not None]
 
     async def _apply(self, device_id: str, targets: list[SceneTarget]) -> DeviceResult:
         results: list[TargetResult] = []
