@@ -16,14 +16,8 @@ from hub.errors import ConfigError, HubError
 
 
 def _check_config(args: argparse.Namespace) -> int:
-    from hub.scenes.model import parse_automation, parse_scene
-
     try:
-        config = load_config(args.config)
-        for number, data in enumerate(config.scenes):
-            parse_scene(data, f"{args.config}: scenes[{number}]")
-        for number, data in enumerate(config.automations):
-            parse_automation(data, f"{args.config}: automations[{number}]")
+        config = load_config(args.config)  # scenes and automations too, with their lines
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -6,15 +6,20 @@ the config, ``!env NAME`` reads an environment variable.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
+import zoneinfo
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hub.errors import ConfigError
+from hub.scenes.model import Automation, Scene, field_parts
 
 
 class _Section(BaseModel):
@@ -25,6 +30,18 @@ class Location(_Section):
     latitude: float = Field(0.0, ge=-90, le=90)
     longitude: float = Field(0.0, ge=-180, le=180)
     timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        """A misspelt zone is an error here, never a failed time condition later."""
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            close = difflib.get_close_matches(value, zoneinfo.available_timezones(), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "an IANA name: 'Europe/Amsterdam'"
+            raise ValueError(f"unknown time zone '{value}' ({hint})") from None
+        return value
 
 
 class HubSection(_Section):
@@ -110,8 +127,8 @@ class Config(_Section):
     miio: MiioSection = MiioSection()
     mqtt: MqttSection | None = None
     rooms: list[str] = []
-    scenes: list[dict[str, Any]] = []
-    automations: list[dict[str, Any]] = []
+    scenes: list[Scene] = []
+    automations: list[Automation] = []
 
     @property
     def mqtt_prefix(self) -> str:
@@ -144,15 +161,37 @@ def parse_config(text: str, path: Path) -> Config:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: the config must be a mapping of sections (hub, miio, ...)")
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, node, path)) from exc
+    _unique_ids(config, node, path)
+    return config
+
+
+def _unique_ids(config: Config, root: yaml.Node | None, path: Path) -> None:
+    """Two scenes or two automations with one id: an error naming both lines."""
+    lines = []
+    sections: list[tuple[str, Sequence[Scene | Automation]]] = [
+        ("scenes", config.scenes), ("automations", config.automations)
+    ]  # fmt: skip
+    for section, items in sections:
+        first: dict[str, int] = {}
+        for number, item in enumerate(items):
+            if item.id in first:
+                earlier = line_of(root, [section, first[item.id], "id"])
+                line = line_of(root, [section, number, "id"])
+                lines.append(f"{path}:{line}: {section}.{number}.id: '{item.id}' is already "
+                             f"the id of {section}.{first[item.id]} (line {earlier})")  # fmt: skip
+            else:
+                first[item.id] = number
+    if lines:
+        raise ConfigError("\n".join(lines))
 
 
 def _describe(exc: ValidationError, root: yaml.Node | None, path: Path) -> str:
     lines = []
     for error in exc.errors():
-        loc = [part for part in error["loc"] if not isinstance(part, str) or "[" not in part]
+        loc = field_parts(error["loc"])
         key = ".".join(str(part) for part in loc) or "(top level)"
         line = line_of(root, loc)
         lines.append(f"{path}:{line}: {key}: {error['msg']}")

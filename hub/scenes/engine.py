@@ -26,7 +26,7 @@ import datetime as dt
 import functools
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from hub.bus import (
@@ -56,6 +56,7 @@ from hub.scenes.model import (
     parse_automation,
     slug_id,
 )
+from hub.scenes.references import automation_problems
 from hub.scenes.runs import Run, Runs
 from hub.scenes.scenes import SceneManager
 from hub.scenes.schedule import Clocks, Location
@@ -132,7 +133,7 @@ class AutomationEngine:
 
     # ---- lifecycle ------------------------------------------------------------------------
 
-    async def start(self, configured: list[dict[str, Any]] | None = None) -> None:
+    async def start(self, configured: Sequence[Automation | Mapping[str, Any]] = ()) -> None:
         """Load stored automations, then config.yaml's (they win on the same id), resume
         durable timers, and fire the ``start`` triggers.
 
@@ -141,7 +142,7 @@ class AutomationEngine:
         """
         from_config = [
             parse_automation(data, f"automations[{number}]")
-            for number, data in enumerate(configured or [])
+            for number, data in enumerate(configured)
         ]
         self._loading = True
         try:
@@ -167,6 +168,7 @@ class AutomationEngine:
         finally:
             self._loading = False
         self._topics_changed()
+        self._warn_about_references()
         subscribe = self.bus.subscribe
         self._unsubscribe = [
             subscribe(StateChanged, self._on_state),
@@ -178,6 +180,13 @@ class AutomationEngine:
         await self._resume_timers()
         for listener in list(self.index.start):
             self._matched(listener, {"platform": "start"})
+
+    def _warn_about_references(self) -> None:
+        """A device not seen yet, or a feature or value it cannot take: a WARNING, not a
+        reason to refuse to start (the API refuses them, hub/scenes/references.py)."""
+        for automation in self.automations.values():
+            for problem in automation_problems(automation, self.registry):
+                _LOGGER.warning("automation %s: %s", automation.id, problem)
 
     async def stop(self) -> None:
         self.runs.stopping = True

@@ -469,20 +469,25 @@ def _shown(value: Any) -> str:
     return text + ("..." if len(str(value)) > 80 else "")
 
 
-def field_path(loc: Sequence[int | str]) -> str:
-    """pydantic's error location as a user wrote the field: ``action.0.value``.
+def field_parts(loc: Sequence[int | str]) -> list[int | str]:
+    """pydantic's error location as a user wrote the field: ``action, 0, value``.
 
-    pydantic names the union member after a list index (``action.0.set.value``); the tag
-    and its validator names go.
+    pydantic names the union member after a list index (``action.0.set.value``) and may
+    add a validator's name (``function-after[...]``); both go.
     """
-    parts: list[str] = []
+    parts: list[int | str] = []
     previous: object = None
     for part in loc:
         tagged = isinstance(previous, int) and part in _TAGS
         if not tagged and not (isinstance(part, str) and "[" in part):
-            parts.append(str(part))
+            parts.append(part)
         previous = part
-    return ".".join(parts)
+    return parts
+
+
+def field_path(loc: Sequence[int | str]) -> str:
+    """:func:`field_parts`, dotted: ``action.0.value``."""
+    return ".".join(str(part) for part in field_parts(loc))
 
 
 _TAGS = {

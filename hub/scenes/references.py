@@ -44,6 +44,9 @@ class Problem:
     unknown_device: bool = False
     """The device is not known (yet): at start-up only a warning."""
 
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}{' (not seen yet)' * self.unknown_device}"
+
 
 def scene_problems(scene: Scene, registry: DeviceRegistry) -> list[Problem]:
     problems: list[Problem] = []

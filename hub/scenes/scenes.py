@@ -13,7 +13,8 @@ the others live in the store's "scenes" collection.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import logging
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -24,14 +25,17 @@ from hub.errors import HubError, InvalidValue, NotFound
 from hub.scenes.fields import Scalar
 from hub.scenes.model import (
     DuplicateId,
+    InvalidDefinition,
     Scene,
     SceneSnapshot,
     SceneTarget,
     parse_scene,
     slug_id,
 )
+from hub.scenes.references import scene_problems
 from hub.store import Store
 
+_LOGGER = logging.getLogger(__name__)
 COLLECTION = "scenes"
 CONCURRENCY = 16
 """Devices of one scene being set at the same time."""
@@ -78,15 +82,23 @@ class SceneManager:
         self._loaded = True
         if self.store is not None:
             for key, doc in (await self.store.all(COLLECTION)).items():
-                if key not in self.configured:
+                if key in self.configured:
+                    continue
+                try:
                     self.scenes[key] = parse_scene(doc, "stored scene")
+                except InvalidDefinition as exc:  # never a reason not to start
+                    _LOGGER.error("skipping stored scene %s: %s", key, exc)
 
-    def add_configured(self, scenes: list[dict[str, Any]], where: str = "scenes") -> None:
+    def add_configured(
+        self, scenes: Sequence[Scene | Mapping[str, Any]], where: str = "scenes"
+    ) -> None:
         """The scenes of config.yaml: validated (errors name the scene and the field)."""
         for number, data in enumerate(scenes):
             scene = parse_scene(data, f"{where}[{number}]")
             self.scenes[scene.id] = scene
             self.configured.add(scene.id)
+            for problem in scene_problems(scene, self.registry):
+                _LOGGER.warning("scene %s: %s", scene.id, problem)
 
     # ---- the API's calls -----------------------------------------------------------------
 
