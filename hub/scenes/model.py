@@ -476,12 +476,15 @@ def field_parts(loc: Sequence[int | str]) -> list[int | str]:
     add a validator's name (``function-after[...]``); both go.
     """
     parts: list[int | str] = []
-    previous: object = None
-    for part in loc:
-        tagged = isinstance(previous, int) and part in _TAGS
-        if not tagged and not (isinstance(part, str) and "[" in part):
-            parts.append(part)
-        previous = part
+    for number, part in enumerate(loc):
+        if isinstance(part, str) and "[" in part:
+            continue
+        if number and isinstance(loc[number - 1], int) and part in _TAGS:
+            after = loc[number + 1] if number + 1 < len(loc) else None
+            # a tag is followed by its member's field; "trigger" is also a list's name
+            if isinstance(after, str) or (after is None and part != "trigger"):
+                continue
+        parts.append(part)
     return parts
 
 
