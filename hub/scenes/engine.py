@@ -13,10 +13,10 @@ Run modes, as Home Assistant has them: ``single`` ignores a trigger while a run 
 "skipped" trace), ``restart`` cancels the running one, ``queued`` runs one after another,
 ``parallel`` runs side by side; ``max`` bounds the last two.
 
-Durable timers (hub/scenes/timers.py): a pending top-level ``delay`` and a pending ``for``
-survive a restart. A delay resumes the rest of the action list from the step after it, when
-it would have ended (at once if that moment passed); a ``for`` fires the automation when it
-would have, if the state still holds.
+A pending top-level ``delay`` and a pending ``for`` survive a restart (stored by
+hub/scenes/timers.py, resumed by hub/scenes/resume.py). Runs yield to the loop and have a
+step budget (hub/scenes/runs.py); the loop guard (hub/scenes/guard.py) stops an automation
+that runs too often, as one that triggers itself does.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ from hub.scenes.model import (
     slug_id,
 )
 from hub.scenes.references import automation_problems
+from hub.scenes.resume import TimerResumer
 from hub.scenes.runs import Run, Runs
 from hub.scenes.scenes import SceneManager
 from hub.scenes.schedule import Clocks, Location
@@ -68,7 +69,6 @@ from hub.scenes.triggers import (
     Waiters,
     WebhookCall,
     crossed,
-    holds,
     mqtt_data,
     same,
 )
@@ -109,11 +109,11 @@ class AutomationEngine:
         self.durable = DurableTimers(store)
         self.holds = HoldTimers(self.durable, self._matched)
         self.clocks = Clocks(self.location, self.now, self._matched)
-        self.runs = Runs(self._execute, self._finish, self.durable.forget)
+        self.runs = Runs(self._execute, self.finish_trace, self.durable.forget)
         self.waiters = Waiters()
         self.evaluations = 0
         """Trigger matches evaluated (conditions checked): the trigger index's test counter."""
-        self._resuming: set[asyncio.Task[None]] = set()
+        self.resumer = TimerResumer(self)
         self._unsubscribe: list[Callable[[], None]] = []
         self._loading = False
         self._writing = asyncio.Lock()
@@ -168,7 +168,9 @@ class AutomationEngine:
         finally:
             self._loading = False
         self._topics_changed()
-        self._warn_about_references()
+        for automation in self.automations.values():  # WARNINGs, never a refusal to start
+            for problem in automation_problems(automation, self.registry):
+                _LOGGER.warning("automation %s: %s", automation.id, problem)
         subscribe = self.bus.subscribe
         self._unsubscribe = [
             subscribe(StateChanged, self._on_state),
@@ -177,16 +179,9 @@ class AutomationEngine:
             subscribe(DeviceOffline, self._on_availability),
             subscribe(MqttMessage, self._on_mqtt),
         ]
-        await self._resume_timers()
+        await self.resumer.start()
         for listener in list(self.index.start):
             self._matched(listener, {"platform": "start"})
-
-    def _warn_about_references(self) -> None:
-        """A device not seen yet, or a feature or value it cannot take: a WARNING, not a
-        reason to refuse to start (the API refuses them, hub/scenes/references.py)."""
-        for automation in self.automations.values():
-            for problem in automation_problems(automation, self.registry):
-                _LOGGER.warning("automation %s: %s", automation.id, problem)
 
     async def stop(self) -> None:
         self.runs.stopping = True
@@ -198,9 +193,7 @@ class AutomationEngine:
         for guarding in self._guarding:
             guarding.cancel()
         await asyncio.gather(*self._guarding, return_exceptions=True)
-        for task in self._resuming:
-            task.cancel()
-        await asyncio.gather(*self._resuming, return_exceptions=True)
+        await self.resumer.stop()
         await self.runs.stop()
         self.waiters.cancel()
         await self.trace_log.stop()
@@ -437,11 +430,11 @@ class AutomationEngine:
         conditions = automation.condition
         try:
             if conditions and not self.checker.all(conditions, trace["conditions"], data):
-                self._finish(trace, "conditions_failed")
+                self.finish_trace(trace, "conditions_failed")
                 return
         except Exception as exc:  # a trace never stays "running"
             _LOGGER.exception("automation %s: checking its conditions failed", automation.id)
-            self._finish(trace, "error", f"{type(exc).__name__}: {exc}")
+            self.finish_trace(trace, "error", f"{type(exc).__name__}: {exc}")
             return
         self.runs.start(automation, trace)
 
@@ -452,7 +445,7 @@ class AutomationEngine:
             f"{automation.max_rate:g} a second; disabled (is it triggering itself?)"
         )
         _LOGGER.warning("automation %s: %s", automation.id, message)
-        self._finish(self.trace_log.new(automation.id, {"platform": "loop_guard"}),
+        self.finish_trace(self.trace_log.new(automation.id, {"platform": "loop_guard"}),
                      "loop_guard", message)  # fmt: skip
         task = asyncio.get_running_loop().create_task(
             self.set_enabled(automation.id, False), name=f"guard-{automation.id}"
@@ -467,7 +460,7 @@ class AutomationEngine:
             _LOGGER.error("automation %s: disabling it failed: %s", automation_id,
                           task.exception())  # fmt: skip
 
-    def _finish(self, trace: dict[str, Any], result: str, error: str | None = None) -> None:
+    def finish_trace(self, trace: dict[str, Any], result: str, error: str | None = None) -> None:
         self.trace_log.finish(trace, result, error)
         self.bus.publish(AutomationRan(trace["automation"], trace["id"], result))
 
@@ -507,53 +500,3 @@ class AutomationEngine:
     async def wait_for(self, triggers: list[Trigger], seconds: float) -> dict[str, Any] | None:
         """A ``wait`` action: the data of the first event matching one of ``triggers``."""
         return await self.waiters.wait(triggers, seconds)
-
-    # ---- durable timers after a restart ---------------------------------------------------
-
-    async def _resume_timers(self) -> None:
-        for key, doc in (await self.durable.all()).items():
-            automation = self.automations.get(str(doc.get("automation", "")))
-            kind = doc.get("kind")
-            if automation is None or not automation.enabled:
-                self.durable.forget(key)
-            elif kind == "delay":
-                trigger = {**doc.get("trigger", {}), "resumed": True}
-                trace = self.trace_log.new(automation.id, trigger)
-                trace["result"] = "queued"
-                resume = self._resume_delay(automation, key, trace, int(doc["step"]) + 1, doc)
-                task = asyncio.get_running_loop().create_task(resume, name=f"resume-{key}")
-                self._resuming.add(task)
-                task.add_done_callback(self._resuming.discard)
-            elif kind == "for":
-                self._resume_for(automation, key, doc)
-            else:
-                self.durable.forget(key)
-
-    def _resume_for(self, automation: Automation, key: str, doc: dict[str, Any]) -> None:
-        index = int(doc.get("index", -1))
-        triggers = automation.trigger
-        trigger = triggers[index] if 0 <= index < len(triggers) else None
-        if isinstance(trigger, StateTrigger):
-            device = self.registry.devices.get(trigger.device)
-            if device is not None and holds(trigger, device.value(trigger.feature)):
-                listener = Listener(automation.id, index, trigger)
-                self.holds.arm(listener, float(doc["at"]), doc.get("trigger", {}))
-                return
-        self.durable.forget(key)
-
-    async def _resume_delay(
-        self, automation: Automation, key: str, trace: dict[str, Any], step: int,
-        doc: dict[str, Any],
-    ) -> None:  # fmt: skip
-        try:
-            await asyncio.sleep(max(0.0, float(doc["at"]) - time.time()))
-        except asyncio.CancelledError:
-            self._finish(trace, "interrupted" if self.runs.stopping else "cancelled")
-            raise
-        self.durable.forget(key)  # from here the run is an ordinary one
-        if self.automations.get(automation.id) is not automation:
-            self._finish(trace, "cancelled", "the automation changed while the delay was due")
-        elif step < len(automation.action):
-            self.runs.start(automation, trace, step=step)
-        else:
-            self._finish(trace, "done")

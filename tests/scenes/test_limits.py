@@ -253,3 +253,18 @@ async def test_a_big_scene_sends_at_most_16_devices_at_a_time() -> None:
     assert result.ok
     assert len(result.devices) == 200
     assert adapter.most == CONCURRENCY
+
+
+async def test_a_configured_automation_naming_an_unseen_device_is_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue 11.6 at start-up: a device not seen yet must not stop the hub, but is said."""
+    bus = EventBus()
+    registry, _ = build_home(bus)
+    engine = AutomationEngine(registry, bus)
+    action = {"action": "set", "device": "toaster", "feature": "power", "value": True}
+    with caplog.at_level(logging.WARNING):
+        await engine.start([webhook(action=[action])])
+    await engine.stop()
+    registry.close()
+    assert "automation a1: action.0.device: no device 'toaster' (not seen yet)" in caplog.text
