@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from hub.bus import Notification
 from hub.devices.model import CommandStatus
 from hub.errors import HubError
+from hub.scenes.fields import publish_topic
 from hub.scenes.model import (
     Action,
     CallAction,
@@ -167,6 +168,10 @@ class ActionRunner:
         if missing:
             entry["missing"] = missing
         entry["topic"] = topic
+        try:
+            publish_topic(topic)  # a placeholder may have filled in a wildcard or nothing
+        except ValueError as exc:
+            raise HubError(f"cannot publish: {exc}") from None
         await publish(topic, payload.encode(), action.qos, action.retain)
 
     async def _enable(self, run: Run, action: EnableAction, entry: Entry, top: bool) -> None:

@@ -268,3 +268,13 @@ async def test_a_configured_automation_naming_an_unseen_device_is_a_warning(
     await engine.stop()
     registry.close()
     assert "automation a1: action.0.device: no device 'toaster' (not seen yet)" in caplog.text
+
+
+async def test_a_placeholder_that_makes_a_wildcard_topic_is_a_clear_error(rig: Rig) -> None:
+    await rig.engine.save(parse_automation(webhook(action=[
+        {"action": "publish", "topic": "home/{trigger.data.room}"}])))  # fmt: skip
+    rig.engine.fire_webhook("go", {"room": "#"})
+    trace = await finished(rig.engine)
+    assert trace["result"] == "error"
+    assert "no wildcards" in trace["error"]
+    assert rig.broker.sent == 0
