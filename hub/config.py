@@ -1,19 +1,23 @@
 """The configuration file, as pydantic models; every error names the file, line and key.
 
 Secrets can stay out of the file: ``!secret name`` reads ``name`` from ``secrets.yaml`` next to
-the config, ``!env NAME`` reads an environment variable.
+the config (``secrets.example.yaml`` for a config named ``*.example.yaml``), ``!env NAME`` reads
+an environment variable. A relative ``data_dir`` is relative to the config file's directory.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import types
+import typing
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from hub.config_messages import field_problem, yaml_problem
 from hub.errors import ConfigError
 
 
@@ -134,19 +138,46 @@ def parse_config(text: str, path: Path) -> Config:
     loader = _loader(path)
     try:
         node = yaml.compose(text, Loader=loader)
+        _refuse_duplicate_keys(node, path)
         data = yaml.load(text, Loader=loader) if node is not None else {}  # noqa: S506
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}{line}: {exc.problem or exc.context}") from exc
+        raise ConfigError(f"{path}:{yaml_problem(exc)}") from exc
     except _TagError as exc:
         raise ConfigError(f"{path}:{exc.line}: {exc}") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: the config must be a mapping of sections (hub, miio, ...)")
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, node, path)) from exc
+    if not config.hub.data_dir.is_absolute():
+        config.hub.data_dir = path.parent.absolute() / config.hub.data_dir
+    return config
+
+
+def _refuse_duplicate_keys(
+    node: yaml.Node | None, path: Path, done: set[int] | None = None
+) -> None:
+    """A key given twice in one mapping: YAML would silently keep the last one."""
+    done = set() if done is None else done
+    if id(node) in done:
+        return  # an alias of a node already checked
+    done.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                line = key_node.start_mark.line + 1
+                if key_node.value in seen:
+                    raise ConfigError(
+                        f"{path}:{line}: key '{key_node.value}' is given twice in one mapping "
+                        f"(first on line {seen[key_node.value]}); YAML would keep only the last"
+                    )
+                seen[key_node.value] = line
+            _refuse_duplicate_keys(value_node, path, done)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _refuse_duplicate_keys(item, path, done)
 
 
 def _describe(exc: ValidationError, root: yaml.Node | None, path: Path) -> str:
@@ -155,8 +186,34 @@ def _describe(exc: ValidationError, root: yaml.Node | None, path: Path) -> str:
         loc = [part for part in error["loc"] if not isinstance(part, str) or "[" not in part]
         key = ".".join(str(part) for part in loc) or "(top level)"
         line = line_of(root, loc)
-        lines.append(f"{path}:{line}: {key}: {error['msg']}")
+        lines.append(f"{path}:{line}: {key}: {field_problem(error, _allowed_keys(loc))}")
     return "\n".join(lines)
+
+
+def _allowed_keys(loc: list[Any]) -> list[str] | None:
+    """The keys the mapping holding ``loc``'s last part accepts (None: not a config section)."""
+    model: type[BaseModel] = Config
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        inner = _section_in(field.annotation) if field is not None else None
+        if inner is None:
+            return None
+        model = inner
+    return list(model.model_fields)
+
+
+def _section_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside ``X``, ``X | None`` or ``list[X]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is not None:
+        for arg in typing.get_args(annotation):
+            found = _section_in(arg)
+            if found is not None:
+                return found
+    return None
 
 
 def line_of(root: yaml.Node | None, loc: list[Any] | tuple[Any, ...]) -> int:
@@ -190,8 +247,14 @@ class _TagError(ValueError):
         self.line = line
 
 
+def secrets_file(path: Path) -> Path:
+    """Where ``!secret`` looks: secrets.yaml beside the config (the example: its own)."""
+    example = path.name.endswith(".example.yaml")
+    return path.parent / ("secrets.example.yaml" if example else "secrets.yaml")
+
+
 def _loader(path: Path) -> type[yaml.SafeLoader]:
-    secrets_path = path.parent / "secrets.yaml"
+    secrets_path = secrets_file(path)
     secrets: dict[str, Any] | None = None
 
     def secret(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
@@ -202,6 +265,10 @@ def _loader(path: Path) -> type[yaml.SafeLoader]:
                 secrets = yaml.safe_load(secrets_path.read_text(encoding="utf-8")) or {}
             except OSError:
                 secrets = {}
+            except yaml.MarkedYAMLError as exc:
+                where = f"{secrets_path}:{yaml_problem(exc)}"
+                line = node.start_mark.line + 1
+                raise _TagError(f"cannot read secret '{name}': {where}", line) from exc
         if not isinstance(secrets, dict) or name not in secrets:
             raise _TagError(f"secret '{name}' is not in {secrets_path}", node.start_mark.line + 1)
         return secrets[name]

@@ -306,9 +306,9 @@ class AutomationEngine:
     # ---- triggering -----------------------------------------------------------------------
 
     def _on_state(self, event: StateChanged) -> None:
-        listeners = self.index.state.get((event.device_id, event.feature))
-        if listeners:
-            for listener in listeners:
+        table = self.index.state
+        for key in self.registry.keys_of(event.device_id) if table else ():
+            for listener in table.get((key, event.feature), ()):
                 trigger = listener.trigger
                 if not isinstance(trigger, StateTrigger):
                     continue
@@ -323,9 +323,9 @@ class AutomationEngine:
             self.waiters.offer(event)
 
     def _on_device_event(self, event: DeviceEvent) -> None:
-        listeners = self.index.event.get((event.device_id, event.event))
-        if listeners:
-            for listener in listeners:
+        table = self.index.event
+        for key in self.registry.keys_of(event.device_id) if table else ():
+            for listener in table.get((key, event.event), ()):
                 trigger = listener.trigger
                 if isinstance(trigger, EventTrigger) and all(
                     same(event.data.get(k), v) for k, v in trigger.data.items()
@@ -337,10 +337,13 @@ class AutomationEngine:
 
     def _on_availability(self, event: DeviceOnline | DeviceOffline) -> None:
         state = "online" if isinstance(event, DeviceOnline) else "offline"
-        for listener in self.index.availability.get(event.device_id, ()):
-            if isinstance(listener.trigger, AvailabilityTrigger) and listener.trigger.to == state:
-                self._matched(listener, {"platform": "availability",
-                                         "device": event.device_id, "to": state})  # fmt: skip
+        table = self.index.availability
+        for key in self.registry.keys_of(event.device_id) if table else ():
+            for listener in table.get(key, ()):
+                trigger = listener.trigger
+                if isinstance(trigger, AvailabilityTrigger) and trigger.to == state:
+                    self._matched(listener, {"platform": "availability",
+                                             "device": event.device_id, "to": state})  # fmt: skip
         if self.waiters.entries:
             self.waiters.offer(event)
 
@@ -454,7 +457,7 @@ class AutomationEngine:
         triggers = automation.trigger
         trigger = triggers[index] if 0 <= index < len(triggers) else None
         if isinstance(trigger, StateTrigger):
-            device = self.registry.devices.get(trigger.device)
+            device = self.registry.find(trigger.device)
             if device is not None and holds(trigger, device.value(trigger.feature)):
                 listener = Listener(automation.id, index, trigger)
                 self.holds.arm(listener, float(doc["at"]), doc.get("trigger", {}))

@@ -12,6 +12,7 @@ the others live in the store's "scenes" collection.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -31,6 +32,7 @@ from hub.scenes.model import (
 )
 from hub.store import Store
 
+_LOGGER = logging.getLogger(__name__)
 COLLECTION = "scenes"
 Status = Literal["confirmed", "acknowledged", "failed", "offline"]
 
@@ -148,8 +150,12 @@ class SceneManager:
         for target in scene.targets:
             per_device.setdefault(target.device, []).append(target)
         devices = await asyncio.gather(*(self._apply(d, t) for d, t in per_device.items()))
-        ok = all(d.status in ("confirmed", "acknowledged") for d in devices)
-        return SceneResult(scene=scene_id, ok=ok, devices=list(devices))
+        failed = [d for d in devices if d.status not in ("confirmed", "acknowledged")]
+        if failed:
+            reasons = "; ".join(f"{d.device}: {d.error or d.status}" for d in failed)
+            _LOGGER.warning("scene '%s' failed for %d of %d devices: %s",
+                            scene_id, len(failed), len(devices), reasons)  # fmt: skip
+        return SceneResult(scene=scene_id, ok=not failed, devices=list(devices))
 
     # ---- inside ---------------------------------------------------------------------------
 
@@ -165,7 +171,14 @@ class SceneManager:
         if scene_id in self.configured:
             raise InvalidValue(f"scene '{scene_id}' is defined in config.yaml; edit it there")
 
-    async def _apply(self, device_id: str, targets: list[SceneTarget]) -> DeviceResult:
+    async def _apply(self, reference: str, targets: list[SceneTarget]) -> DeviceResult:
+        """``reference`` names the device (id, 'Room/Name' or a unique name)."""
+        try:
+            device_id = self.registry.resolve(reference).id
+        except NotFound as exc:
+            features = [self._result(t, "failed", str(exc)) for t in targets]
+            return DeviceResult(device=reference, status="failed", error=str(exc),
+                                features=features)  # fmt: skip
         results: list[TargetResult] = []
         offline: str | None = None
         for target in targets:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.bus import DeviceEvent, DeviceOffline, DeviceOnline, MqttMessage, StateChanged
+from hub.devices.references import reference_key
 from hub.scenes.model import (
     AvailabilityTrigger,
     EventTrigger,
@@ -62,11 +63,11 @@ class TriggerIndex:
             table: Table | None = None
             key: Any = None
             if isinstance(trigger, StateTrigger):
-                table, key = self.state, (trigger.device, trigger.feature)
+                table, key = self.state, (reference_key(trigger.device), trigger.feature)
             elif isinstance(trigger, EventTrigger):
-                table, key = self.event, (trigger.device, trigger.event)
+                table, key = self.event, (reference_key(trigger.device), trigger.event)
             elif isinstance(trigger, AvailabilityTrigger):
-                table, key = self.availability, trigger.device
+                table, key = self.availability, reference_key(trigger.device)
             elif isinstance(trigger, WebhookTrigger):
                 table, key = self.webhook, trigger.webhook_id
             elif isinstance(trigger, MqttTrigger):
