@@ -220,7 +220,7 @@ def _address(text: str) -> str:
 CONFIG_HELP = "the config file (default: config.yaml); its data_dir holds the store"
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mihub", description=__doc__)
     parser.add_argument("--version", action="version", version=f"mihub {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
@@ -297,8 +297,11 @@ def main(argv: list[str] | None = None) -> int:
 
     demo = sub.add_parser("demo", help="simulated devices plus the hub, on loopback")
     demo.add_argument("--port", type=int, default=8321, help="the API and phone page port")
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
