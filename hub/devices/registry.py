@@ -70,7 +70,8 @@ class DeviceRegistry:
         self.generation = 0
         """Bumps on every change a reader of ``devices`` could see; readers cache by it."""
         self._generations: dict[str, int] = {}
-        self._keys: dict[str, tuple[int, tuple[str, ...]]] = {}
+        self._keys: dict[str, tuple[str, str | None, tuple[str, ...]]] = {}
+        """Per device: the name and room its reference keys were made from, and the keys."""
 
     def _touch(self, device_id: str) -> None:
         self.generation += 1
@@ -169,13 +170,14 @@ class DeviceRegistry:
 
     def keys_of(self, device_id: str) -> tuple[str, ...]:
         """The reference keys (see hub.devices.references) that name this device."""
-        cached = self._keys.get(device_id)
-        generation = self._generations.get(device_id, 0)
-        if cached is not None and cached[0] == generation:
-            return cached[1]
         device = self.devices.get(device_id)
-        keys = keys_of(device) if device is not None else (device_id,)
-        self._keys[device_id] = (generation, keys)
+        if device is None:
+            return (device_id,)
+        cached = self._keys.get(device_id)
+        if cached is not None and cached[0] == device.name and cached[1] == device.room:
+            return cached[2]
+        keys = keys_of(device)
+        self._keys[device_id] = (device.name, device.room, keys)
         return keys
 
     def add(self, device: Device) -> Device:
