@@ -107,7 +107,7 @@ class AutomationEngine:
         self.holds = HoldTimers(self.durable, self._matched)
         self.clocks = Clocks(self.location, self.now, self._matched)
         self.runs = Runs(self._execute, self._finish, self.durable.forget)
-        self.waiters = Waiters()
+        self.waiters = Waiters(registry.keys_of)
         self.evaluations = 0
         """Trigger matches evaluated (conditions checked): the trigger index's test counter."""
         self._resuming: set[asyncio.Task[None]] = set()

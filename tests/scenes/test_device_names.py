@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from hub.bus import EventBus
+from hub.bus import DeviceEvent, EventBus
 from hub.devices.model import Device, Feature, FeatureKind, Protocol
 from hub.scenes.engine import AutomationEngine
 from hub.scenes.model import parse_automation
@@ -74,5 +74,27 @@ async def test_an_automation_by_names_fires_for_devices_known_or_renamed_later()
     await until(lambda: registry.get("lamp").value("power") is True)
     [trace] = engine.traces("warm")
     assert trace["trigger"]["device"] == "zigbee-0x9"
+    await engine.stop()
+    registry.close()
+
+
+async def test_a_wait_for_a_device_named_by_room_and_name() -> None:
+    bus = EventBus()
+    registry, _ = build_home(bus)
+    registry.rename("button", "Hall button", "Hall")
+    engine = AutomationEngine(registry, bus)
+    await engine.start()
+    await engine.save(parse_automation({
+        "id": "w", "trigger": [{"platform": "webhook", "webhook_id": "go"}],
+        "action": [
+            {"action": "wait", "timeout": 5, "continue_on_timeout": False, "trigger": [
+                {"platform": "event", "device": "Hall/Hall button", "event": "action"}]},
+            {"action": "set", "device": "Lamp", "feature": "brightness", "value": 77},
+        ],
+    }))  # fmt: skip
+    engine.fire_webhook("go")
+    await until(lambda: bool(engine.waiters.entries))
+    bus.publish(DeviceEvent("button", "action", {"value": "single"}))
+    await until(lambda: registry.get("lamp").value("brightness") == 77)
     await engine.stop()
     registry.close()
