@@ -110,7 +110,7 @@ class AutomationEngine:
         self.holds = HoldTimers(self.durable, self._matched)
         self.clocks = Clocks(self.location, self.now, self._matched)
         self.runs = Runs(self._execute, self.finish_trace, self.durable.forget)
-        self.waiters = Waiters()
+        self.waiters = Waiters(registry.keys_of)
         self.evaluations = 0
         """Trigger matches evaluated (conditions checked): the trigger index's test counter."""
         self.resumer = TimerResumer(self)
@@ -352,9 +352,9 @@ class AutomationEngine:
     # ---- triggering -----------------------------------------------------------------------
 
     def _on_state(self, event: StateChanged) -> None:
-        listeners = self.index.state.get((event.device_id, event.feature))
-        if listeners:
-            for listener in listeners:
+        table = self.index.state
+        for key in self.registry.keys_of(event.device_id) if table else ():
+            for listener in table.get((key, event.feature), ()):
                 trigger = listener.trigger
                 if not isinstance(trigger, StateTrigger):
                     continue
@@ -369,9 +369,9 @@ class AutomationEngine:
             self.waiters.offer(event)
 
     def _on_device_event(self, event: DeviceEvent) -> None:
-        listeners = self.index.event.get((event.device_id, event.event))
-        if listeners:
-            for listener in listeners:
+        table = self.index.event
+        for key in self.registry.keys_of(event.device_id) if table else ():
+            for listener in table.get((key, event.event), ()):
                 trigger = listener.trigger
                 if isinstance(trigger, EventTrigger) and all(
                     same(event.data.get(k), v) for k, v in trigger.data.items()
@@ -383,10 +383,13 @@ class AutomationEngine:
 
     def _on_availability(self, event: DeviceOnline | DeviceOffline) -> None:
         state = "online" if isinstance(event, DeviceOnline) else "offline"
-        for listener in self.index.availability.get(event.device_id, ()):
-            if isinstance(listener.trigger, AvailabilityTrigger) and listener.trigger.to == state:
-                self._matched(listener, {"platform": "availability",
-                                         "device": event.device_id, "to": state})  # fmt: skip
+        table = self.index.availability
+        for key in self.registry.keys_of(event.device_id) if table else ():
+            for listener in table.get(key, ()):
+                trigger = listener.trigger
+                if isinstance(trigger, AvailabilityTrigger) and trigger.to == state:
+                    self._matched(listener, {"platform": "availability",
+                                             "device": event.device_id, "to": state})  # fmt: skip
         if self.waiters.entries:
             self.waiters.offer(event)
 

@@ -66,7 +66,7 @@ def automation_problems(automation: Automation, registry: DeviceRegistry) -> lis
 
 
 def _device(registry: DeviceRegistry, where: str, device_id: str) -> Device | Problem:
-    device = registry.devices.get(device_id)
+    device = registry.find(device_id)
     if device is None:
         return Problem(f"{where}.device", f"no device '{device_id}'", unknown_device=True)
     return device

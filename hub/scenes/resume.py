@@ -51,7 +51,7 @@ class TimerResumer:
         triggers = automation.trigger
         trigger = triggers[index] if 0 <= index < len(triggers) else None
         if isinstance(trigger, StateTrigger):
-            device = self.engine.registry.devices.get(trigger.device)
+            device = self.engine.registry.find(trigger.device)
             if device is not None and holds(trigger, device.value(trigger.feature)):
                 listener = Listener(automation.id, index, trigger)
                 self.engine.holds.arm(listener, float(doc["at"]), doc.get("trigger", {}))

@@ -163,8 +163,12 @@ class SceneManager:
         for target in scene.targets:
             per_device.setdefault(target.device, []).append(target)
         devices = await self._apply_all(list(per_device.items()))
-        ok = all(d.status in ("confirmed", "acknowledged") for d in devices)
-        return SceneResult(scene=scene_id, ok=ok, devices=devices)
+        failed = [d for d in devices if d.status not in ("confirmed", "acknowledged")]
+        if failed:
+            reasons = "; ".join(f"{d.device}: {d.error or d.status}" for d in failed)
+            _LOGGER.warning("scene '%s' failed for %d of %d devices: %s",
+                            scene_id, len(failed), len(devices), reasons)  # fmt: skip
+        return SceneResult(scene=scene_id, ok=not failed, devices=devices)
 
     # ---- inside ---------------------------------------------------------------------------
 
@@ -195,7 +199,14 @@ class SceneManager:
         await asyncio.gather(*(worker() for _ in range(workers)))
         return [result for result in results if result is not None]
 
-    async def _apply(self, device_id: str, targets: list[SceneTarget]) -> DeviceResult:
+    async def _apply(self, reference: str, targets: list[SceneTarget]) -> DeviceResult:
+        """``reference`` names the device (id, 'Room/Name' or a unique name)."""
+        try:
+            device_id = self.registry.resolve(reference).id
+        except NotFound as exc:
+            features = [self._result(t, "failed", str(exc)) for t in targets]
+            return DeviceResult(device=reference, status="failed", error=str(exc),
+                                features=features)  # fmt: skip
         results: list[TargetResult] = []
         offline: str | None = None
         for target in targets:
