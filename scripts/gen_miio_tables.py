@@ -157,11 +157,13 @@ def setter_of(device: Any, recorder: Recorder, name: str, p: P) -> tuple[dict[st
     if len(methods) != 1:
         raise RuntimeError(f"{name}: setter sends several methods {methods}")
     setter: dict[str, Any] = {"method": methods.pop()}
-    if p.set_args is not None:
+    if p.set_args is not None:  # several values in one call: the template is hand-written
         setter["args"] = list(p.set_args)
-        if p.set_pairs is not None:
+        slot = p.set_args.index("$value")
+        sent = [[c[1][slot], sample] for sample, c in calls]
+        if p.codec == "choice" and sent != choices:
             setter["codec"] = "choice"
-            setter["choices"] = [list(pair) for pair in p.set_pairs]
+            setter["choices"] = sent
         return setter, rng
     params = [c[1] for _, c in calls]
     if p.codec == "rgb" and all(isinstance(a, list) and len(a) == 3 for a in params):

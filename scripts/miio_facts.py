@@ -98,8 +98,6 @@ class P:
     """Where to look for the setter's accepted numbers."""
     set_args: tuple[Any, ...] | None = None
     """Hand-written args template when the setter takes more than the value."""
-    set_pairs: tuple[tuple[Any, Any], ...] | None = None
-    """When the setter encodes choices differently from the read (AirDog's set_wind)."""
 
 
 @dataclass(frozen=True)
@@ -248,12 +246,11 @@ T2017: dict[str, P] = {
     "filter_day": sensor(None, "Filter days", 96, "d", attr="dust_filter_life_remaining_days"),
 }
 
-AIRDOG_MODE_SET = (("auto", 0), ("manual", 1), ("sleep", 2))
 AIR_DOG: dict[str, P] = {
     "power": power(),
     "mode": P("mode", "choice", CONTROL, "Mode", "choice", "auto", "mode", enum=AirDogMode,
               setter=lambda d, v: d.set_mode_and_speed(member(AirDogMode, v)),
-              set_args=("$value", 1), set_pairs=AIRDOG_MODE_SET),
+              set_args=("$value", 1)),
     "speed": P("fan_level", "number", CONTROL, "Fan speed", "int", 1, "speed",
                setter=lambda d, v: d.set_mode_and_speed(AirDogMode.Manual, v),
                set_args=(1, "$value"), probe=(-2, 20)),
@@ -540,7 +537,9 @@ MIOT_PURIFIER: dict[str, M] = {
     "filter_hours_used": M("filter", "filter-used-time", "uint16", "hours", (0, 10000, 1)),
     "filter_left_time": M("filter", "filter-left-time", "uint16", "days", (0, 3650, 1)),
     "buzzer": M("alarm", "alarm", "bool", setter=switch("set_buzzer")),
-    "buzzer_volume": M("alarm", "volume", "uint8", setter=number("set_volume")),
+    # python-miio's set_volume looks for "volume" in a mapping that calls it "buzzer_volume",
+    # so it refuses every model: the range is the mb3 spec's.
+    "buzzer_volume": M("alarm", "volume", "uint8", None, (0, 100, 1), setter=number("set_volume")),
     "led_brightness": M("indicator-light", "brightness", "uint8", enum=MiotLed,
                         setter=choose("set_led_brightness", MiotLed)),
     "led_brightness_level": M("indicator-light", "brightness-level", "uint8",
