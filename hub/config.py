@@ -42,6 +42,7 @@ class ApiSection(_Section):
 
 class MiioDeviceConfig(_Section):
     host: str
+    port: int = Field(54321, ge=1, le=65535)
     token: str | None = Field(None, pattern=r"^[0-9a-fA-F]{32}$")
     name: str | None = None
     room: str | None = None

@@ -20,7 +20,7 @@ from hub.devices.miio.discovery import hello_scan, mdns_scan
 from hub.devices.miio.transport import MiioTransport
 from hub.devices.model import Protocol
 from hub.devices.registry import DeviceRegistry
-from hub.errors import DeviceAuthError, DeviceError, HubError
+from hub.errors import DeviceAuthError, DeviceError, HubError, ProtocolError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class MiioRuntime:
 
     async def _targets(self) -> list[Target]:
         targets = {
-            d.host: Target(d.host, d.token, 54321, d.name, d.room, d.model, d.snapshot_port)
+            d.host: Target(d.host, d.token, d.port, d.name, d.room, d.model, d.snapshot_port)
             for d in self.config.devices
             if d.token
         }
@@ -95,6 +95,8 @@ class MiioRuntime:
             except DeviceAuthError as exc:
                 _LOGGER.warning("%s: %s", target.host, exc)
                 delay = 300.0
+            except ProtocolError as exc:  # it answers, in words the hub cannot use
+                _LOGGER.warning("%s answers, in replies the hub cannot use: %s", target.host, exc)
             except HubError as exc:
                 _LOGGER.info(
                     "%s not reachable yet (%s); retrying in %.0f s", target.host, exc, delay

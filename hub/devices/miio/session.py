@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hub.devices.miio import codec
-from hub.devices.miio.miot import RETRY_CODES, MiotCalls, reply_error
+from hub.devices.miio.miot import RETRY_CODES, MiotCalls, reply_error, reply_result
 from hub.devices.miio.push import PushInbox
 from hub.errors import DeviceAuthError, DeviceError, DeviceTimeout, ProtocolError
 
@@ -147,7 +147,7 @@ class MiioSession(MiotCalls):
                 continue
             error = reply_error(self.host, method, reply)
             if error is None:
-                return reply.get("result")
+                return reply_result(reply)
             if error.code not in RETRY_CODES:
                 raise error
         if error is not None:

@@ -115,7 +115,7 @@ async def test_an_action_runs_on_the_device(transport: MiioTransport, fleet: Fle
     [
         ({"not": "a list"}, "get"),
         ([1, 2], "get"),
-        ("ok", "action"),
+        ("teapot", "action"),
         (["ok"], "info"),
     ],
 )
