@@ -44,10 +44,11 @@ sys.path.insert(0, str(ROOT))
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # noqa: E402
 
-from hub.devices.miio import codec  # noqa: E402
+from hub.devices.miio.dialects.miot import get_properties  # noqa: E402
 from hub.devices.miio.poller import PollScheduler  # noqa: E402
 from hub.devices.miio.spec import load_spec  # noqa: E402
-from hub.devices.miio.transport import MiioSession, MiioTransport, RetryPolicy  # noqa: E402
+from hub.devices.miio.wire import codec  # noqa: E402
+from hub.devices.miio.wire.transport import MiioSession, MiioTransport, RetryPolicy  # noqa: E402
 
 MODEL = "zhimi.airpurifier.mb3"
 SIM_HOSTS = "127.0.200.1"  # away from the addresses the test suites use
@@ -330,11 +331,11 @@ async def run(counts: list[int], rounds: int, window: float, period: float) -> N
 
             async def hub_calls(manifest: list[dict[str, Any]]) -> list[Call]:
                 sessions = [transport.session(d["host"], d["token"], d["port"]) for d in manifest]
-                await asyncio.gather(*(s.get_properties(props) for s in sessions))  # hello, warm
+                await asyncio.gather(*(get_properties(s, props) for s in sessions))  # hello, warm
 
                 def call_for(session: MiioSession) -> Call:
                     async def call(lane: int) -> None:
-                        await session.get_properties(props)
+                        await get_properties(session, props)
 
                     return call
 
@@ -396,7 +397,7 @@ def _address(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _packet_sizes(session: MiioSession, props: list[tuple[int, int]]) -> tuple[int, int]:
-    result = await session.get_properties(props)
+    result = await get_properties(session, props)
     did, stamp = session.device_id, session.stamp
     items = [{"did": str(did), "siid": s, "piid": p} for s, p in props]
     request = {"id": 9999, "method": "get_properties", "params": items}

@@ -48,8 +48,11 @@ def demo_fleet(host_base: int = 100) -> Fleet:
 
 def demo_config(fleet: Fleet, data_dir: Path, mqtt_url: str | None, port: int) -> Config:
     ids = [f"miio-{sim.did}" for sim in fleet.devices]
+    # Stock camera firmware serves no picture on the LAN: the demo's cameras stand for ones
+    # with a picture URL (custom firmware, an RTSP-to-JPEG bridge), the simulator's HTTP picture.
     devices = [
         {"host": sim.host, "token": sim.token, "name": name, "room": room}
+        | ({"snapshot_url": sim.snapshot_url} if sim.snapshot_url else {})
         for sim, (_, name, room) in zip(fleet.devices, HOME, strict=True)
     ]
     lights = [i for i, (model, _, _) in zip(ids, HOME, strict=True) if "light" in model]

@@ -41,10 +41,10 @@ def test_light_range_comes_from_the_spec() -> None:
     assert features["toggle"].kind is FeatureKind.ACTION
 
 
-def test_camera_has_motion_events_and_a_snapshot() -> None:
+def test_camera_has_motion_events_and_no_snapshot_of_its_own() -> None:
     derived = derive_features(load_spec("chuangmi.camera.ipc019"))
     assert derived.events[(5, 1)][0] == "motion"
-    assert derived.features["snapshot"].kind is FeatureKind.IMAGE
+    assert "snapshot" not in derived.features  # only where the user configures a picture URL
 
 
 def test_device_information_is_not_a_feature() -> None:

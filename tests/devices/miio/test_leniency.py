@@ -10,8 +10,9 @@ import pytest
 
 from hub.bus import EventBus
 from hub.config import MiioSection
+from hub.devices.miio.dialects.miot import action, set_properties
 from hub.devices.miio.runtime import MiioRuntime
-from hub.devices.miio.transport import MiioTransport, RetryPolicy
+from hub.devices.miio.wire.transport import MiioTransport, RetryPolicy
 from hub.devices.registry import DeviceRegistry
 from hub.errors import DeviceError, ProtocolError
 from tests.devices.miio.scripted import Reply, ScriptedDevice
@@ -46,10 +47,10 @@ async def test_a_set_answered_with_a_plain_success_succeeded(
 
     async with ScriptedDevice("127.0.0.1", TOKEN, plain) as device:
         session = transport.session(device.host, TOKEN, device.port)
-        result = await session.set_properties([(2, 1, True), (2, 4, 2)])
-        action = await session.action(2, 1)
+        result = await set_properties(session, [(2, 1, True), (2, 4, 2)])
+        acted = await action(session, 2, 1)
     assert [(r["siid"], r["piid"], r["code"]) for r in result] == [(2, 1, 0), (2, 4, 0)]
-    assert action["code"] == 0
+    assert acted["code"] == 0
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,17 @@ from typing import Any
 import pytest
 
 from firmware_sim.fleet import DeviceConfig, Fleet
-from hub.devices.miio.miot import MAX_PROPERTIES
-from hub.devices.miio.transport import MiioSession, MiioTransport, RetryPolicy
+from hub.devices.miio.dialects.dialect import Pushed
+from hub.devices.miio.dialects.miot import (
+    MAX_PROPERTIES,
+    MiotDialect,
+    action,
+    get_properties,
+    set_properties,
+)
+from hub.devices.miio.features import derive_features
+from hub.devices.miio.spec import load_spec
+from hub.devices.miio.wire.transport import MiioSession, MiioTransport, RetryPolicy
 from hub.errors import ProtocolError
 from tests.devices.miio.scripted import Reply, ScriptedDevice
 
@@ -49,7 +58,7 @@ async def test_get_properties_reads_the_firmware_state(
     purifier, _ = sessions(transport, fleet)
     sim = fleet.devices[0]
     sim.set_property(2, 4, 3)
-    result = await purifier.get_properties([(2, 2), (2, 4), (3, 6)])
+    result = await get_properties(purifier, [(2, 2), (2, 4), (3, 6)])
     assert [(r["siid"], r["piid"], r["code"]) for r in result] == [(2, 2, 0), (2, 4, 0), (3, 6, 0)]
     assert result[0]["value"] is False
     assert result[1]["value"] == 3
@@ -65,7 +74,7 @@ async def test_more_than_15_properties_go_in_batches_with_codes_kept(
     unknown = [(99, p) for p in range(1, 13)]
     props = known + unknown  # 22: two requests
     before = sim.server.requests
-    result = await purifier.get_properties(props)
+    result = await get_properties(purifier, props)
     assert sim.server.requests - before == 2
     assert [(r["siid"], r["piid"]) for r in result] == props
     assert all(r["code"] == 0 for r in result[: len(known)])
@@ -80,7 +89,7 @@ async def test_set_properties_changes_the_device_and_reports_refusals(
 ) -> None:
     _, light = sessions(transport, fleet)
     sim = fleet.devices[1]
-    result = await light.set_properties([(2, 1, True), (2, 3, 42), (2, 3, 1000), (9, 9, 1)])
+    result = await set_properties(light, [(2, 1, True), (2, 3, 42), (2, 3, 1000), (9, 9, 1)])
     codes = [r["code"] for r in result]
     assert codes[:2] == [0, 0]
     assert codes[2] == -4005  # out of range
@@ -93,7 +102,7 @@ async def test_set_properties_batches_too(transport: MiioTransport, fleet: Fleet
     _, light = sessions(transport, fleet)
     sim = fleet.devices[1]
     before = sim.server.requests
-    result = await light.set_properties([(2, 3, b) for b in range(1, 32)])
+    result = await set_properties(light, [(2, 3, b) for b in range(1, 32)])
     assert len(result) == 31
     assert sim.server.requests - before == 3
     assert sim.get_property(2, 3) == 31
@@ -103,11 +112,11 @@ async def test_an_action_runs_on_the_device(transport: MiioTransport, fleet: Fle
     _, light = sessions(transport, fleet)
     sim = fleet.devices[1]
     assert sim.get_property(2, 1) is False
-    result = await light.action(2, 1)
+    result = await action(light, 2, 1)
     assert result["code"] == 0
     assert result["out"] == []
     assert sim.get_property(2, 1) is True
-    assert (await light.action(2, 99, [1]))["code"] < 0
+    assert (await action(light, 2, 99, [1]))["code"] < 0
 
 
 @pytest.mark.parametrize(
@@ -128,8 +137,8 @@ async def test_a_reply_of_the_wrong_shape_is_a_protocol_error(
     async with ScriptedDevice("127.0.0.82", TOKEN, answer) as device:
         session = transport.session(device.host, TOKEN, port=device.port)
         calls = {
-            "get": lambda: session.get_properties([(2, 1)]),
-            "action": lambda: session.action(2, 1),
+            "get": lambda: get_properties(session, [(2, 1)]),
+            "action": lambda: action(session, 2, 1),
             "info": session.info,
         }
         with pytest.raises(ProtocolError, match="returned"):
@@ -140,13 +149,27 @@ async def test_requests_carry_the_did_and_mihome_shapes(transport: MiioTransport
     async with ScriptedDevice("127.0.0.83", TOKEN, did=4242) as device:
         session = transport.session(device.host, TOKEN, port=device.port)
         device.script = lambda r: [{"id": r["id"], "result": [{"code": 0}]}]
-        await session.get_properties([(2, 1)])
-        await session.set_properties([(2, 1, True)])
+        await get_properties(session, [(2, 1)])
+        await set_properties(session, [(2, 1, True)])
         device.script = lambda r: [{"id": r["id"], "result": {"code": 0}}]
-        await session.action(3, 4, ["x"])
+        await action(session, 3, 4, ["x"])
     get, put, act = device.requests
     assert get["method"] == "get_properties"
     assert get["params"] == [{"did": "4242", "siid": 2, "piid": 1}]
     assert put["params"] == [{"did": "4242", "siid": 2, "piid": 1, "value": True}]
     assert act["method"] == "action"
     assert act["params"] == {"did": "4242", "siid": 3, "aiid": 4, "in": ["x"]}
+
+
+def test_pushes_become_feature_values_and_events_skipping_what_is_not_one() -> None:
+    light = MiotDialect(derive_features(load_spec("yeelink.light.color2")))
+    assert light.pushed({"method": "properties_changed", "params": "x"}) == Pushed()
+    assert light.pushed({"method": "props", "params": []}) == Pushed()
+    items = [{"siid": 2, "piid": 1, "value": True}, {"siid": "2"}, 5]
+    assert light.pushed({"method": "properties_changed", "params": items}).values == {"power": True}
+    camera = MiotDialect(derive_features(load_spec("chuangmi.camera.ipc019")))
+    event = {"did": "9", "siid": 5, "eiid": 1, "arguments": [{"piid": 1, "value": 2}, 3]}
+    assert camera.pushed({"method": "event_occured", "params": event}).events == [
+        ("motion", {"arguments": {"1": 2}})
+    ]
+    assert camera.pushed({"method": "event_occured", "params": {"siid": 5}}) == Pushed()
