@@ -36,6 +36,7 @@ HOME: list[tuple[str, str, str]] = [
     ("chuangmi.camera.ipc019", "Garden camera", "Garden"),
 ]
 BUTTON = "zigbee-0x00158d0000000004"  # the simulated bridge's WXKG11LM button
+MOTION = "zigbee-0x00158d0000000002"  # its RTCGQ11LM motion sensor
 
 
 def demo_fleet(host_base: int = 100) -> Fleet:
@@ -48,8 +49,11 @@ def demo_fleet(host_base: int = 100) -> Fleet:
 
 def demo_config(fleet: Fleet, data_dir: Path, mqtt_url: str | None, port: int) -> Config:
     ids = [f"miio-{sim.did}" for sim in fleet.devices]
+    # Stock camera firmware serves no picture on the LAN: the demo's cameras stand for ones
+    # with a picture URL (custom firmware, an RTSP-to-JPEG bridge), the simulator's HTTP picture.
     devices = [
         {"host": sim.host, "token": sim.token, "name": name, "room": room}
+        | ({"snapshot_url": sim.snapshot_url} if sim.snapshot_url else {})
         for sim, (_, name, room) in zip(fleet.devices, HOME, strict=True)
     ]
     lights = [i for i, (model, _, _) in zip(ids, HOME, strict=True) if "light" in model]
@@ -63,11 +67,6 @@ def demo_config(fleet: Fleet, data_dir: Path, mqtt_url: str | None, port: int) -
             {"device": light, "feature": "power", "value": False} for light in lights]},
     ]  # fmt: skip
     automations: list[dict[str, Any]] = [
-        {"id": "night-motion", "alias": "Motion in the hall at night: purifier to sleep",
-         "trigger": [{"platform": "event", "device": ids[9], "event": "motion"}],
-         "condition": [{"condition": "time", "after": "22:00", "before": "06:00"}],
-         "action": [{"action": "set", "device": purifiers[1], "feature": "mode",
-                     "value": "sleep"}]},
         {"id": "dirty-air", "alias": "PM2.5 above 75: purifier on, favourite level 12",
          "trigger": [{"platform": "state", "device": purifiers[0], "feature": "pm25",
                       "above": 75}],
@@ -77,6 +76,16 @@ def demo_config(fleet: Fleet, data_dir: Path, mqtt_url: str | None, port: int) -
                     {"action": "notify", "title": "Air", "message": "PM2.5 is high"}]},
     ]  # fmt: skip
     if mqtt_url:
+        # The cameras are legacy miIO models: their firmware reports no motion on the LAN,
+        # so motion at night comes from the Zigbee motion sensor in the hall.
+        automations.append(
+            {"id": "night-motion", "alias": "Motion in the hall at night: purifier to sleep",
+             "trigger": [{"platform": "state", "device": MOTION, "feature": "occupancy",
+                          "to": True}],
+             "condition": [{"condition": "time", "after": "22:00", "before": "06:00"}],
+             "action": [{"action": "set", "device": purifiers[1], "feature": "mode",
+                         "value": "sleep"}]}
+        )  # fmt: skip
         automations.append(
             {"id": "button-hall", "alias": "Button: toggle the hall light",
              "trigger": [{"platform": "event", "device": BUTTON, "event": "action",
@@ -122,6 +131,9 @@ async def run_demo_async(stop: asyncio.Event, port: int = 8321) -> None:
             print(
                 f"\nmihub demo: {len(home.fleet.devices)} miIO devices on 127.0.0.100+, "
                 f"Zigbee sensors and a button on {home.broker.name} at {home.broker.url}.\n"
+                "The lights and cameras speak legacy miIO, as their real counterparts do. Stock\n"
+                "camera firmware serves no picture on the LAN: the demo configures each camera's\n"
+                "snapshot_url to the simulator's HTTP picture, standing in for custom firmware.\n"
                 f"Open {hub.api_url}#pair={code} to pair this browser (code {code}),\n"
                 f"or use this ready token:\n"
                 f"  token: {token}\n"

@@ -46,7 +46,7 @@ async def test_a_restarted_hub_lists_every_device_at_once(tmp_path: Path) -> Non
     async with Fleet(configs) as fleet:
         config = config_for(fleet, tmp_path)
         async with Hub(config) as hub:
-            await wait_for(lambda: len(hub.miio.adapter.links) == 3)
+            await wait_for(lambda: len(hub.miio.online()) == 3)
             assert {d.name for d in hub.registry.devices.values()} == {"Lamp 0", "Lamp 1", "Lamp 2"}
             token = await hub.auth.issue("test", ["read"])
             async with (

@@ -92,7 +92,7 @@ async def test_without_mosquitto_the_zigbee_devices_run_on_the_embedded_amqtt_br
         assert climate.value("humidity") == 51.0
 
         # The demo's automation: the Zigbee button, through amqtt, toggles a miIO light.
-        await until(lambda: len(home.hub.miio.adapter.links) == len(home.fleet.devices), 10)
+        await until(lambda: len(home.hub.miio.online()) == len(home.fleet.devices), 10)
         light = home.fleet.devices[HALL_LIGHT]
         was_on = light.get_property(2, 1)
         home.zigbee.bridge.press("button_1", "single")

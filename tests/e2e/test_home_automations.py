@@ -75,9 +75,11 @@ async def house(tmp_path: Path, mosquitto: MosquittoBroker) -> AsyncIterator[Hou
             ],
         })  # fmt: skip
         async with Hub(config) as hub:
-            await until(lambda: len(hub.miio.adapter.links) == 3, 5)
+            await until(lambda: len(hub.miio.online()) == 3, 5)
             await until(lambda: BUTTON in hub.registry.devices, 5)
-            await until(lambda: all(link.pushing for link in hub.miio.adapter.links.values()), 5)
+            await until(
+                lambda: all(c.state == "online, pushing" for c in hub.miio.connections.values()), 5
+            )
             yield House(hub, fleet, mqtt)
 
 
