@@ -12,6 +12,7 @@ from firmware_sim.mqtt import MqttSimulation
 from hub.app import Hub
 from hub.config import Config
 from hub.devices.model import Availability, CommandStatus
+from tests.loopback import free_hosts
 from tests.mqtt_broker import MosquittoBroker, mosquitto, until
 
 __all__ = ["mosquitto"]  # the fixture
@@ -42,7 +43,7 @@ async def wait_for(predicate: object, seconds: float = 5.0) -> None:
 
 
 async def test_a_restarted_hub_lists_every_device_at_once(tmp_path: Path) -> None:
-    configs = [DeviceConfig("yeelink.light.color2", f"127.0.0.{80 + i}") for i in range(3)]
+    configs = [DeviceConfig("yeelink.light.color2", host) for host in free_hosts(3)]
     async with Fleet(configs) as fleet:
         config = config_for(fleet, tmp_path)
         async with Hub(config) as hub:

@@ -36,6 +36,7 @@ from hub.scenes.engine import AutomationEngine
 from hub.scenes.scenes import SceneManager
 from hub.store import Store
 from tests.api.home import build_home
+from tests.loopback import free_host
 from tests.mqtt_broker import until
 
 expect = playwright.expect
@@ -272,7 +273,7 @@ async def test_a_pairing_link_fills_the_code_and_a_bad_code_says_why(
 async def test_the_page_switches_a_simulated_light_over_miio(
     tmp_path: Path, browser: Browser
 ) -> None:
-    configs = [DeviceConfig("yeelink.light.color2", "127.0.0.170")]
+    configs = [DeviceConfig("yeelink.light.color2", free_host())]
     async with Fleet(configs) as fleet:
         sim = fleet.devices[0]
         light = f"miio-{sim.did}"

@@ -15,6 +15,7 @@ from hub.devices.miio.transport import MiioTransport
 from hub.devices.model import Availability, CommandStatus
 from hub.devices.registry import DeviceRegistry
 from hub.errors import DeviceAuthError, InvalidValue
+from tests.loopback import free_hosts
 
 
 @dataclass
@@ -27,10 +28,11 @@ class Rig:
 
 @pytest.fixture
 async def rig() -> AsyncIterator[Rig]:
+    purifier, light, camera = free_hosts(3)
     configs = [
-        DeviceConfig("zhimi.airpurifier.mb3", "127.0.0.40"),
-        DeviceConfig("yeelink.light.color2", "127.0.0.41"),
-        DeviceConfig("chuangmi.camera.ipc019", "127.0.0.42", snapshot_port=0),
+        DeviceConfig("zhimi.airpurifier.mb3", purifier),
+        DeviceConfig("yeelink.light.color2", light),
+        DeviceConfig("chuangmi.camera.ipc019", camera, snapshot_port=0),
     ]
     bus = EventBus()
     registry = DeviceRegistry(bus, offline_grace=0, confirm_timeout=1.0)
