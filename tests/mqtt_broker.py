@@ -20,11 +20,13 @@ import shutil
 import socket
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from types import TracebackType
 
 import pytest
+
+from tests.waiting import until as until  # re-exported: most tests take it from here
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 
@@ -35,15 +37,6 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
-
-
-async def until(predicate: Callable[[], object], seconds: float = 3.0) -> None:
-    """Wait until ``predicate()`` is true, polling; fail after ``seconds``."""
-    async with asyncio.timeout(seconds):
-        while True:
-            if predicate():
-                return
-            await asyncio.sleep(0.01)
 
 
 class MosquittoBroker:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from hub.scenes.engine import AutomationEngine
 from hub.scenes.model import DuplicateId, InvalidDefinition, parse_automation, parse_scene
 from hub.store import Store
 from tests.scenes.home import EchoAdapter, Published, build_home
+from tests.waiting import until
 
 
 @dataclass
@@ -47,14 +48,6 @@ async def add(rig: Rig, **data: Any) -> str:
     data.setdefault("id", "a1")
     await rig.engine.save(parse_automation(data))
     return str(data["id"])
-
-
-async def until(predicate: Callable[[], object], seconds: float = 2.0) -> None:
-    for _ in range(int(seconds / 0.01)):
-        if predicate():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("condition not reached in time")
 
 
 LAMP_ON = [{"action": "set", "device": "lamp", "feature": "power", "value": True}]
