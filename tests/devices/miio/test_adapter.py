@@ -16,6 +16,7 @@ from hub.devices.model import Availability, CommandStatus
 from hub.devices.registry import DeviceRegistry
 from hub.errors import DeviceAuthError, InvalidValue
 from tests.loopback import free_hosts
+from tests.waiting import until
 
 
 @dataclass
@@ -91,11 +92,7 @@ async def test_changes_on_the_device_reach_the_registry_by_polling(rig: Rig) -> 
     changes: list[StateChanged] = []
     rig.bus.subscribe(StateChanged, changes.append)
     sim.use_cases.pm25_spike(250)
-    for _ in range(40):
-        if device.value("pm25") == 250:
-            break
-        await asyncio.sleep(0.05)
-    assert device.value("pm25") == 250
+    await until(lambda: device.value("pm25") == 250, 2)
     assert any(c.feature == "pm25" and c.value == 250 for c in changes)
 
 
@@ -106,10 +103,7 @@ async def test_camera_motion_becomes_a_device_event(rig: Rig) -> None:
     rig.bus.subscribe(DeviceEvent, events.append)
     await rig.adapter.subscribe(device.id)
     assert sim.use_cases.motion()
-    for _ in range(40):
-        if events:
-            break
-        await asyncio.sleep(0.05)
+    await until(lambda: events, 2)
     assert [(e.device_id, e.event) for e in events] == [(device.id, "motion")]
 
 
@@ -125,10 +119,7 @@ async def test_an_unplugged_device_goes_offline(rig: Rig) -> None:
     offline: list[DeviceOffline] = []
     rig.bus.subscribe(DeviceOffline, offline.append)
     sim.faults.offline = True
-    for _ in range(60):
-        if offline:
-            break
-        await asyncio.sleep(0.1)
+    await until(lambda: offline, 6)
     assert device.availability is Availability.OFFLINE
     assert offline[0].reason == "no reply"
 
@@ -152,11 +143,7 @@ async def test_a_changed_token_is_reported_as_wrong_token_not_offline(
     offline: list[DeviceOffline] = []
     rig.bus.subscribe(DeviceOffline, offline.append)
     sim.change_token()
-    for _ in range(80):
-        if offline:
-            break
-        await asyncio.sleep(0.1)
-    assert offline, "the device was never reported"
+    await until(lambda: offline, 8)  # the device is reported
     assert offline[0].reason.startswith("wrong token")
     assert device.availability is Availability.OFFLINE
     warnings = [r for r in caplog.records if "wrong token" in r.getMessage()]
@@ -170,11 +157,11 @@ async def test_after_a_reboot_pushes_flow_again(rig: Rig) -> None:
     assert await rig.adapter.subscribe(device.id)
     events: list[DeviceEvent] = []
     rig.bus.subscribe(DeviceEvent, events.append)
-    await asyncio.sleep(4)  # the clock we last saw moves past 2 s, so a restart at 0 shows
+    await asyncio.sleep(4)  # the behaviour: the clock we saw moves past 2 s, so a restart shows
     sim.reboot()
     for _ in range(80):
         assert sim.use_cases.motion()
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.1)  # the behaviour: motion again every 0.1 s until one arrives
         if events:
             break
     assert events, "motion after the reboot never arrived"
@@ -187,10 +174,7 @@ async def test_the_push_subscription_is_renewed_before_it_lapses(rig: Rig) -> No
     assert await rig.adapter.subscribe(device.id, expire=2)
     events: list[DeviceEvent] = []
     rig.bus.subscribe(DeviceEvent, events.append)
-    await asyncio.sleep(3.5)  # past the first expiry: only a renewal keeps pushes coming
+    await asyncio.sleep(3.5)  # the behaviour: past the first expiry, only a renewal keeps pushes
     assert sim.use_cases.motion()
-    for _ in range(40):
-        if events:
-            break
-        await asyncio.sleep(0.05)
+    await until(lambda: events, 2)
     assert [e.event for e in events] == ["motion"]

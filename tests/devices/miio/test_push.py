@@ -20,6 +20,7 @@ from hub.devices.miio.push import (
 from hub.devices.miio.transport import MiioSession, MiioTransport, RetryPolicy
 from hub.errors import DeviceError, DeviceTimeout
 from tests.devices.miio.scripted import Reply, ScriptedDevice
+from tests.waiting import until
 
 FAST = RetryPolicy(timeout=0.1, retries=2, backoff=0.01)
 TOKEN = "00112233445566778899aabbccddeeff"
@@ -57,9 +58,8 @@ async def test_a_property_change_is_delivered_once_and_acked(
     async with Subscription(session_for(transport, sim)) as pushes:
         sim.set_property(2, 2, True)
         assert await next_push(pushes) == PropertyChanged(2, 2, True, str(sim.did))
-        await asyncio.sleep(0.01)
+        await until(lambda: sim.server.subscribers.acked == 1)
         assert sim.server.subscribers.pending == {}  # our ack reached it: no resends
-        assert sim.server.subscribers.acked == 1
         sim.set_property(2, 4, 3)
         assert await next_push(pushes) == PropertyChanged(2, 4, 3, str(sim.did))
     assert transport.stats.duplicate_pushes == 0
@@ -73,13 +73,10 @@ async def test_a_resent_push_is_acked_again_but_delivered_once(
         sim.faults.loss = 1.0  # the device does not hear our ack...
         sim.set_property(2, 2, True)
         assert await next_push(pushes) == PropertyChanged(2, 2, True, str(sim.did))
-        await asyncio.sleep(0.05)  # (the device reads, and loses, our ack)
+        await asyncio.sleep(0.05)  # absence: the device reads, and loses, our ack
         assert sim.server.subscribers.acked == 0
         sim.faults.loss = 0.0  # ...so it resends (after 1 s), and hears this ack
-        for _ in range(40):
-            if sim.server.subscribers.acked:
-                break
-            await asyncio.sleep(0.05)
+        await until(lambda: sim.server.subscribers.acked, 2)
         assert sim.server.subscribers.acked == 1
         assert transport.stats.duplicate_pushes == 1
         with pytest.raises(TimeoutError):
@@ -156,10 +153,7 @@ async def test_a_reboot_resubscribes_at_once(transport: MiioTransport, fleet: Fl
         assert sim.server.subscribers.expiry == {}
         await session.info()  # any request notices the reboot
         assert session.reboots == 1
-        for _ in range(20):
-            if sim.server.subscribers.expiry:
-                break
-            await asyncio.sleep(0.02)
+        await until(lambda: sim.server.subscribers.expiry)
         assert pushes.renewals == 2
         sim.set_property(2, 2, True)
         assert await next_push(pushes) == PropertyChanged(2, 2, True, str(sim.did))
@@ -188,7 +182,7 @@ async def test_device_requests_are_acked_even_without_a_subscriber(
         push = {"id": 77, "method": "properties_changed", "params": []}
         device.send(push)
         device.send(push)
-        await asyncio.sleep(0.05)
+        await until(lambda: len(device.acks) == 2)
     assert device.acks == [{"id": 77, "result": ["ok"]}] * 2
     assert (transport.stats.pushes, transport.stats.duplicate_pushes) == (1, 1)
 
@@ -218,7 +212,7 @@ async def test_a_failing_push_handler_leaves_the_socket_working(
         session.on_request = broken
         await session.send("ping")
         device.send({"id": 5, "method": "properties_changed", "params": []})
-        await asyncio.sleep(0.05)
+        await until(lambda: device.acks)
         assert await session.send("ping") == ["ok"]
     assert "the push handler failed" in caplog.text
     assert device.acks == [{"id": 5, "result": ["ok"]}]
