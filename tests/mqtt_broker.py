@@ -43,6 +43,7 @@ class MosquittoBroker:
     """One Mosquitto process on 127.0.0.1, started, stopped and restarted on demand."""
 
     def __init__(self, port: int | None = None, extra_config: str = "") -> None:
+        self._free_pick = port is None
         self.port = port or free_port()
         self.host = "127.0.0.1"
         self.extra_config = extra_config
@@ -134,8 +135,17 @@ class MosquittoBroker:
         return await asyncio.to_thread(path.read_text, errors="replace")
 
     async def __aenter__(self) -> MosquittoBroker:
-        await self.start()
-        return self
+        for attempt in range(3):
+            try:
+                await self.start()
+            except RuntimeError:
+                # the free port was taken between our probe and the broker's bind: pick again
+                if not self._free_pick or attempt == 2:
+                    raise
+                self.port = free_port()
+            else:
+                return self
+        raise AssertionError("unreachable")
 
     async def __aexit__(
         self,
