@@ -11,8 +11,8 @@ A scenario clock runs ``speed`` times faster than real time. On it:
   clears a minute later);
 - someone presses the wireless button now and then, and opens and closes the door.
 
-Every kind of event first happens within its first interval (within a minute at ``speed=1``),
-so a demo shows automations firing soon after it starts. Only firmware_sim's own scenario verbs
+Every kind of event first happens within 45 scenario seconds of the start, so a demo shows
+its automations firing within a minute. Only firmware_sim's own scenario verbs
 are used (``use_cases``, the bridge's ``press`` / ``motion`` ...): nothing here knows the hub.
 
 ::
@@ -24,6 +24,7 @@ are used (``use_cases``, the bridge's ``press`` / ``motion`` ...): nothing here 
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import random
 import time
@@ -34,11 +35,14 @@ from types import TracebackType
 from firmware_sim.fleet import Fleet, SimulatedDevice
 from firmware_sim.mqtt.bridge import Zigbee2MqttBridge
 
+_LOGGER = logging.getLogger(__name__)
+
 DAY_S = 86400.0
 TICK_S = 1.0
 """Real seconds between two looks at the clock (the climate is reported once a simulated
 five minutes, at most once a tick)."""
 CLIMATE_EVERY_S = 300.0
+FIRST_WITHIN_S = 60.0
 
 
 def day_temperature(hour: float) -> float:
@@ -61,7 +65,11 @@ class Habit:
     due: float = 0.0
 
     def schedule(self, now: float, rng: random.Random, first: bool = False) -> None:
-        gap = rng.uniform(0.05, 0.5) * self.mean_s if first else rng.expovariate(1 / self.mean_s)
+        """The next time it happens; the first time within FIRST_WITHIN_S of the start."""
+        if first:
+            gap = rng.uniform(0.1, 0.75) * min(self.mean_s, FIRST_WITHIN_S)
+        else:
+            gap = rng.expovariate(1 / self.mean_s)
         self.due = now + max(1.0, gap)
 
 
@@ -79,7 +87,8 @@ class HouseLife:
         self.speed = speed
         self.bridge = bridge
         self.rng = random.Random(seed)
-        hour = time.localtime().tm_hour + time.localtime().tm_min / 60
+        local = time.localtime()
+        hour = local.tm_hour + local.tm_min / 60
         self.start_s = (hour if start_hour is None else start_hour) * 3600.0
         self.purifiers = [d for d in fleet.devices if ".airpurifier." in d.model]
         self.cameras = [d for d in fleet.devices if ".camera." in d.model]
@@ -148,9 +157,13 @@ class HouseLife:
             self._each_zigbee("RTCGQ11LM", lambda name: self._bridge.motion(name, False))
         for habit in self.habits:
             if now >= habit.due:
-                habit.act()
-                self.happened[habit.name] = self.happened.get(habit.name, 0) + 1
                 habit.schedule(now, self.rng)
+                try:
+                    habit.act()
+                except Exception:  # a simulator gone away: the rest of the home goes on
+                    _LOGGER.exception("house life: %s failed", habit.name)
+                    continue
+                self.happened[habit.name] = self.happened.get(habit.name, 0) + 1
 
     # ---- what happens ---------------------------------------------------------------------
 
@@ -218,5 +231,5 @@ def _running(device: SimulatedDevice) -> bool:
     """Whether a purifier's power is on (MIoT siid 2 piid 2 on the bundled models)."""
     try:
         return bool(device.get_property(2, 2))
-    except (KeyError, LookupError, ValueError):
+    except (LookupError, ValueError):
         return False
