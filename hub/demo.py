@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import signal
 import tempfile
 from collections.abc import AsyncIterator
@@ -21,6 +22,7 @@ from firmware_sim.mqtt import MqttSimulation
 from hub.app import Hub
 from hub.config import Config
 from hub.demo_broker import PrivateBroker, private_broker
+from hub.demo_life import demo_life
 
 HOME: list[tuple[str, str, str]] = [
     ("zhimi.airpurifier.mb3", "Living room purifier", "Living room"),
@@ -37,11 +39,13 @@ HOME: list[tuple[str, str, str]] = [
 ]
 BUTTON = "zigbee-0x00158d0000000004"  # the simulated bridge's WXKG11LM button
 MOTION = "zigbee-0x00158d0000000002"  # its RTCGQ11LM motion sensor
+FIRST_HOST = "127.0.0.100"
 
 
-def demo_fleet(host_base: int = 100) -> Fleet:
+def demo_fleet(first_host: str = FIRST_HOST) -> Fleet:
+    first = ipaddress.IPv4Address(first_host)
     configs = [
-        DeviceConfig(model, f"127.0.0.{host_base + i}", snapshot_port=8080)
+        DeviceConfig(model, str(first + i), snapshot_port=8080)
         for i, (model, _, _) in enumerate(HOME)
     ]
     return Fleet(configs)
@@ -73,6 +77,8 @@ def demo_config(fleet: Fleet, data_dir: Path, mqtt_url: str | None, port: int) -
          "action": [{"action": "set", "device": purifiers[0], "feature": "power", "value": True},
                     {"action": "set", "device": purifiers[0], "feature": "mode",
                      "value": "favorite"},
+                    {"action": "set", "device": purifiers[0], "feature": "favorite_level",
+                     "value": 12},
                     {"action": "notify", "title": "Air", "message": "PM2.5 is high"}]},
     ]  # fmt: skip
     if mqtt_url:
@@ -112,13 +118,18 @@ class DemoHome:
 
 
 @contextlib.asynccontextmanager
-async def demo_home(data_dir: Path, port: int = 8321) -> AsyncIterator[DemoHome]:
-    """The simulated home, its private broker and the hub on it, all stopped on exit."""
+async def demo_home(
+    data_dir: Path, port: int = 8321, first_host: str = FIRST_HOST, speed: float = 1.0
+) -> AsyncIterator[DemoHome]:
+    """The simulated home, its private broker and the hub on it, all stopped on exit.
+
+    The home lives (hub.demo_life) with a scenario clock ``speed`` times real time."""
     async with contextlib.AsyncExitStack() as stack:
-        fleet = await stack.enter_async_context(demo_fleet())
+        fleet = await stack.enter_async_context(demo_fleet(first_host))
         broker = await stack.enter_async_context(private_broker(data_dir))
         zigbee = await stack.enter_async_context(MqttSimulation(broker.url))
         hub = await stack.enter_async_context(Hub(demo_config(fleet, data_dir, broker.url, port)))
+        await stack.enter_async_context(demo_life(hub.registry, fleet, zigbee, speed))
         yield DemoHome(fleet, broker, zigbee, hub)
 
 

@@ -20,7 +20,7 @@ from hub.devices.miio.wire import codec
 from hub.devices.miio.wire.transport import MiioSession, MiioTransport, RetryPolicy
 from hub.errors import DeviceAuthError, DeviceError, DeviceTimeout, InvalidValue, ProtocolError
 from tests.devices.miio.scripted import Reply, ScriptedDevice
-from tests.mqtt_broker import until
+from tests.waiting import until
 
 PURIFIER = "zhimi.airpurifier.mb3"
 LIGHT = "zhimi.airpurifier.ma4"  # any MIoT model
@@ -278,8 +278,7 @@ async def test_duplicate_and_late_replies_are_dropped(transport: MiioTransport) 
         session = transport.session(device.host, TOKEN, port=device.port)
         assert await session.send("echo", "one") == ["one"]
         assert await session.send("echo", "two") == ["two"]
-        await asyncio.sleep(0.01)
-    assert transport.stats.late_replies == 2
+        await until(lambda: transport.stats.late_replies == 2)
 
 
 async def test_a_slow_reply_to_the_first_attempt_answers_the_call(
@@ -298,8 +297,7 @@ async def test_strangers_are_counted_and_ignored(transport: MiioTransport) -> No
     async with ScriptedDevice("127.0.0.77", TOKEN) as device:
         device.client = transport.local_address
         device.send({"id": 1, "result": ["ok"]})
-        await asyncio.sleep(0.02)
-    assert transport.stats.unknown_sender == 1
+        await until(lambda: transport.stats.unknown_sender == 1)
 
 
 async def test_sessions_are_per_address_and_need_an_ip_and_a_token(
@@ -337,7 +335,7 @@ async def test_closing_the_transport_fails_calls_in_flight(purifier: SimulatedDe
         session = session_for(transport, purifier)
         await session.handshake()
         call = asyncio.create_task(session.info(), name="test-call")
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.02)  # the behaviour: the call is in flight (its reply due in 5 s)
     with pytest.raises(DeviceError, match="closed"):
         await call
 
