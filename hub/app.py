@@ -130,6 +130,10 @@ class Hub:
             self.registry, self.bus, self.auth, self.scenes, self.engine, snapshots,
             rooms=self.config.rooms, version=__version__, cors_origins=self.config.api.cors_origins,
         )  # fmt: skip
+        if self.history is not None:
+            from hub.history.queries import HistoryReader
+
+            context.history = HistoryReader(self.history.db)
         runner = web.AppRunner(create_app(context), access_log=None)
         await runner.setup()
         self._stack.push_async_callback(runner.cleanup)

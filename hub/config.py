@@ -110,7 +110,7 @@ class HistorySection(_Section):
     enabled: bool = True
     raw_days: float = Field(10.0, gt=0)
     statistics_days: float = Field(365.0, gt=0)
-    commit_interval: float = Field(30.0, gt=0, le=3600)
+    commit_interval: float = Field(60.0, gt=0, le=3600)
     """Seconds between history commits (fewer commits: fewer bytes written to an SD card)."""
     batch_rows: int = Field(1000, ge=1)
     """Commit early once this many rows wait."""

@@ -3,8 +3,9 @@ its origin; numeric changes also feed 5-minute statistics.
 
 Bus handlers only append a tuple to a list (no task, no queue, nothing dropped under load
 until ``max_pending`` rows wait). Rows are written in one transaction every
-``commit_interval`` seconds, or as soon as ``batch_rows`` wait, and never when there is
-nothing new: an idle home writes almost nothing, which spares an SD card.
+``commit_interval`` seconds (on the clock's minute when it is 60), or as soon as
+``batch_rows`` wait, and never when there is nothing new: an idle home writes almost
+nothing, which spares an SD card.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class HistoryRecorder:
         bus: EventBus,
         db: HistoryDatabase,
         *,
-        commit_interval: float = 30.0,
+        commit_interval: float = 60.0,
         batch_rows: int = 1000,
         retention: Retention | None = None,
         max_pending: int = 100_000,
@@ -167,6 +168,7 @@ class HistoryRecorder:
             return 0
         entities, self._new_entities = self._new_entities, []
         events, self._events = self._events, []
+        events.sort()  # in key order, rows append to full pages instead of splitting them
         buckets, self._buckets = self._buckets, []
         try:
             await self.db.write(entities, events, buckets)
@@ -181,8 +183,10 @@ class HistoryRecorder:
 
     async def _commit_loop(self) -> None:
         while True:
+            # on the interval's boundaries of the clock: a commit then holds whole raw blocks
+            delay = self.commit_interval - time.time() % self.commit_interval
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.commit_interval)
+                await asyncio.wait_for(self._wake.wait(), delay)
             self._wake.clear()
             try:
                 await self.flush()
