@@ -130,11 +130,24 @@ class MqttSection(_Section):
     homeassistant: HaDiscoveryConfig = HaDiscoveryConfig()
 
 
+class HistorySection(_Section):
+    """The recorder: raw changes and commands, plus 5-minute statistics of numbers."""
+
+    enabled: bool = True
+    raw_days: float = Field(10.0, gt=0)
+    statistics_days: float = Field(365.0, gt=0)
+    commit_interval: float = Field(60.0, gt=0, le=3600)
+    """Seconds between history commits (fewer commits: fewer bytes written to an SD card)."""
+    batch_rows: int = Field(1000, ge=1)
+    """Commit early once this many rows wait."""
+
+
 class Config(_Section):
     hub: HubSection = HubSection()
     api: ApiSection = ApiSection()
     miio: MiioSection = MiioSection()
     mqtt: MqttSection | None = None
+    history: HistorySection = HistorySection()
     rooms: list[str] = []
     scenes: list[Scene] = []
     automations: list[Automation] = []
