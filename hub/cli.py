@@ -16,6 +16,7 @@ from pathlib import Path
 from hub import __version__
 from hub.config import load_config
 from hub.errors import ConfigError, HubError
+from hub.service.commands import add_operator_commands
 
 
 def _check_config(args: argparse.Namespace) -> int:
@@ -291,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="simulated devices plus the hub, on loopback")
     demo.add_argument("--port", type=int, default=8321, help="the API and phone page port")
+    add_operator_commands(sub, CONFIG_HELP)
     return parser
 
 
@@ -313,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
             return _pair(args)
         if args.command == "demo":
             return _demo(args)
+        if hasattr(args, "handler"):  # the operator's commands (hub.service.commands)
+            return int(args.handler(args))
     except HubError as exc:
         print(f"mihub: {exc}", file=sys.stderr)
         return 1
