@@ -7,7 +7,6 @@ import asyncio
 import errno
 import ipaddress
 import json
-import logging
 import signal
 import socket
 import sys
@@ -17,6 +16,7 @@ from hub import __version__
 from hub.config import load_config
 from hub.errors import ConfigError, HubError
 from hub.service.commands import add_operator_commands
+from hub.service.journal import configure_logging
 
 
 def _check_config(args: argparse.Namespace) -> int:
@@ -298,10 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(args.verbose)  # no timestamps of its own in the journal
     try:
         if args.command == "check-config":
             return _check_config(args)

@@ -8,9 +8,11 @@ from __future__ import annotations
 import argparse
 
 from hub.onboarding import tokens
+from hub.service import systemd
 
 
 def add_operator_commands(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], config_help: str
 ) -> None:
     tokens.add_parser(sub, config_help)
+    systemd.add_parser(sub, config_help)
