@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 
 from hub.onboarding import tokens
-from hub.service import systemd
+from hub.service import backup, systemd
 
 
 def add_operator_commands(
@@ -16,3 +16,4 @@ def add_operator_commands(
 ) -> None:
     tokens.add_parser(sub, config_help)
     systemd.add_parser(sub, config_help)
+    backup.add_parsers(sub, config_help)
