@@ -167,7 +167,14 @@ def _discover(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from hub.demo import demo_fleet, run_demo
+    try:
+        from hub.demo import demo_fleet, run_demo
+    except ModuleNotFoundError as exc:  # the simulators speak through python-miio's codec
+        if exc.name not in ("miio", "construct"):
+            raise
+        print("mihub demo: the simulated devices need python-miio: pip install 'mihub[miio]'",
+              file=sys.stderr)  # fmt: skip
+        return 1
 
     try:
         return run_demo(args.port)

@@ -68,6 +68,7 @@ def read_token_file(path: Path) -> tuple[str, list[TokenEntry]]:
 def _read_app_database(path: Path) -> tuple[str, list[TokenEntry]]:
     import sqlite3
 
+    require_python_miio()
     from miio.extract_tokens import BackupDatabaseReader
 
     _quiet_python_miio()
@@ -101,6 +102,7 @@ def _read_app_database(path: Path) -> tuple[str, list[TokenEntry]]:
 def _read_yeelight(path: Path) -> list[TokenEntry]:
     from xml.etree.ElementTree import ParseError
 
+    require_python_miio()
     from miio.extract_tokens import read_android_yeelight
 
     _quiet_python_miio()
@@ -116,6 +118,18 @@ def _read_yeelight(path: Path) -> list[TokenEntry]:
         _entry(dev.token, dev.everything.get("did"), dev.name, dev.model, dev.ip, dev.mac)
         for dev in found
     ]
+
+
+def require_python_miio() -> None:
+    """A clear error when python-miio (the ``miio`` extra) is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("miio") is None:
+        raise BackupError(
+            "reading app backups needs python-miio: pip install 'mihub[miio]' (or convert "
+            "the backup to JSON elsewhere with `miiocli cloud list --raw`, which mihub reads "
+            "without it)"
+        )
 
 
 def _quiet_python_miio() -> None:
