@@ -1,4 +1,5 @@
-"""The `mihub` command line: run | demo | pair | discover | devices | check-config."""
+"""The `mihub` command line: run | demo | pair | discover | devices | check-config, plus the
+operator's import-tokens | service | backup | restore (hub.service.commands)."""
 
 from __future__ import annotations
 
