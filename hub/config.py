@@ -136,16 +136,19 @@ def load_config(path: str | Path) -> Config:
 
 
 def parse_config(text: str, path: Path) -> Config:
-    loader = _loader(path)
+    loader = _loader(path)(text)
     try:
-        node = yaml.compose(text, Loader=loader)
-        data = yaml.load(text, Loader=loader) if node is not None else {}  # noqa: S506
+        # One parse gives both the nodes (for the line of an error) and the data.
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else {}
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
         raise ConfigError(f"{path}{line}: {exc.problem or exc.context}") from exc
     except _TagError as exc:
         raise ConfigError(f"{path}:{exc.line}: {exc}") from exc
+    finally:
+        loader.dispose()
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: the config must be a mapping of sections (hub, miio, ...)")
     try:
@@ -195,6 +198,11 @@ class _TagError(ValueError):
         self.line = line
 
 
+# libyaml's parser when PyYAML was built with it (its wheels are): the pure-Python one spends
+# ~40 ms on a config with a dozen automations, a noticeable share of a Raspberry Pi's start.
+_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _loader(path: Path) -> type[yaml.SafeLoader]:
     secrets_path = path.parent / "secrets.yaml"
     secrets: dict[str, Any] | None = None
@@ -217,7 +225,7 @@ def _loader(path: Path) -> type[yaml.SafeLoader]:
             raise _TagError(f"environment variable '{name}' is not set", node.start_mark.line + 1)
         return os.environ[name]
 
-    class Loader(yaml.SafeLoader):
+    class Loader(_SAFE_LOADER):  # type: ignore[valid-type,misc]
         pass
 
     Loader.add_constructor("!secret", secret)
