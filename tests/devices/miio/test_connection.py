@@ -187,10 +187,11 @@ async def test_five_reboots_one_listener_one_subscription_each() -> None:
 
 
 async def test_the_push_subscription_is_renewed_before_it_lapses() -> None:
-    timing = Timing(fast=0.2, slow=10.0, expire=1, retry=0.1, retry_cap=0.5)
+    # expire 3 s, renewed every second: it lapses only if the loop stalls for 2 s (a busy CI)
+    timing = Timing(fast=0.2, slow=10.0, expire=3, retry=0.1, retry_cap=0.5)
     async with running([PURIFIER], timing) as rig:
         sim = rig.fleet.devices[0]
         connection = rig.connection(sim)
         await rig.online(sim)
-        await until(lambda: connection.subscriptions >= 4, 5)  # every third of a second
+        await until(lambda: connection.subscriptions >= 4, 10)  # every third of its expiry
         assert len(sim.server.subscribers.active()) == 1

@@ -62,8 +62,10 @@ async def test_requests_and_results(transport: MiioTransport, purifier: Simulate
     assert await session.send("get_properties", [{"did": "x", "siid": 2, "piid": 2}]) == [
         {"did": "x", "siid": 2, "piid": 2, "code": 0, "value": False}
     ]
-    assert (await session.info())["model"] == PURIFIER
-    assert transport.stats.hellos == 1  # one handshake, then requests only
+    for _ in range(5):
+        assert (await session.info())["model"] == PURIFIER
+    # one handshake, then requests only (a retry on a busy machine says hello again)
+    assert transport.stats.hellos == 1 + transport.stats.retries
 
 
 async def test_an_error_reply_is_a_device_error_with_its_code(
@@ -76,11 +78,16 @@ async def test_an_error_reply_is_a_device_error_with_its_code(
 
 
 async def test_one_request_in_flight_per_device_while_devices_run_in_parallel(
-    transport: MiioTransport, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     latency = 0.04
     configs = [DeviceConfig(LIGHT, f"127.0.0.{61 + i}", port=0) for i in range(10)]
-    async with Fleet(configs) as fleet:
+    # a patient policy: a retry (a second packet in flight) would only mean a busy machine
+    patient = RetryPolicy(timeout=2.0, retries=2, backoff=0.01)
+    async with (
+        MiioTransport(("127.0.0.1", 0), policy=patient) as transport,
+        Fleet(configs) as fleet,
+    ):
         arrivals: dict[int, list[float]] = {}
         for dev in fleet.devices:
             dev.faults.latency = latency
@@ -95,16 +102,16 @@ async def test_one_request_in_flight_per_device_while_devices_run_in_parallel(
             monkeypatch.setattr(dev.server, "datagram_received", record)
         sessions = [session_for(transport, dev) for dev in fleet.devices]
         await asyncio.gather(*(s.handshake() for s in sessions))
-        start = time.monotonic()
         calls = [get_properties(s, [(2, 2)]) for s in sessions for _ in range(4)]
         results = await asyncio.gather(*calls)
-        elapsed = time.monotonic() - start
     assert all(r[0]["code"] == 0 for r in results)
     for times in arrivals.values():
         assert len(times) == 4
         gaps = [b - a for a, b in itertools.pairwise(times)]
         assert min(gaps) >= latency * 0.9  # the next request waited for the reply
-    assert elapsed < 4 * latency * 10 / 2  # but devices did not wait for each other
+    # but devices did not wait for each other: every device had its first request before
+    # any device could have had its second
+    assert max(t[0] for t in arrivals.values()) < min(t[1] for t in arrivals.values())
 
 
 async def test_message_ids_are_monotonic_and_wrap_below_10000(transport: MiioTransport) -> None:
