@@ -181,7 +181,10 @@ class DeviceRegistry:
         self.bus.publish(DeviceRemoved(device_id))
         return device
 
-    def rename(self, device_id: str, name: str | None = None, room: str | None = None) -> Device:
+    async def rename(
+        self, device_id: str, name: str | None = None, room: str | None = None
+    ) -> Device:
+        """Rename a device or move it to a room; return once the change is committed."""
         device = self.get(device_id)
         if name is not None:
             device.name = name
@@ -189,6 +192,8 @@ class DeviceRegistry:
             device.room = room or None
         self._touch(device_id)
         self._save_device(device)
+        if self.store is not None:
+            await self.store.commit()
         return device
 
     def in_room(self, room: str) -> Iterable[Device]:
