@@ -135,9 +135,7 @@ async def check(http: aiohttp.ClientSession, hub: HubProcess, ledger: Ledger) ->
     async with http.get(f"{hub.url}/api/automations", headers=headers) as response:
         automations = {a["id"] for a in (await response.json())["automations"]}
     lost += [f"automation {a}" for a in ledger.automations - automations]
-    for token, expected in [(t, 200) for t in ledger.tokens] + [
-        (t, 401) for t in sorted(ledger.revoked)[:4]
-    ]:
+    for token, expected in [(t, 200) for t in ledger.tokens] + [(t, 401) for t in ledger.revoked]:
         async with http.get(f"{hub.url}/api/session", headers=hub.headers(token)) as response:
             if response.status != expected:
                 lost.append(f"token {token.split('.')[0]}: {response.status}, not {expected}")

@@ -94,7 +94,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The bearer token must cover the route's scope; failed tokens count to a lockout."""
+    """The bearer token must cover the route's scope; wrong tokens back off per token id."""
     access = request.app[ACCESS].get(request.match_info.route.handler)
     if access is None or access.scope is Scope.NONE:
         return await handler(request)
@@ -105,16 +105,15 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         raise ApiError(401, "no_token", "this needs a token: pair this device first and send "
                        "'Authorization: Bearer <token>'", "Authorization",
                        {"WWW-Authenticate": "Bearer"})  # fmt: skip
-    state = request.app[STATE]
-    client = request.remote or "?"
-    wait = state.lockout.retry_after(client)
-    if wait:
-        raise ApiError(429, "locked_out", f"too many failed attempts; try again in {wait} s",
-                       "Authorization", {"Retry-After": str(wait)})  # fmt: skip
     scheme, _, token = header.partition(" ")
-    caller = request.app[CONTEXT].auth.check(token.strip()) if scheme.lower() == "bearer" else None
+    token = token.strip()
+    auth = request.app[CONTEXT].auth
+    caller = auth.check(token) if scheme.lower() == "bearer" else None
     if caller is None:
-        state.lockout.failed(client)
+        wait = request.app[STATE].guesses.token_failed(token, auth.ids, request.remote or "?")
+        if wait:
+            message = f"too many wrong tokens for this token id; try again in {wait} s"
+            raise ApiError(429, "locked_out", message, "Authorization", {"Retry-After": str(wait)})
         raise ApiError(401, "bad_token", "this token is not valid (revoked, or never issued)",
                        "Authorization", {"WWW-Authenticate": "Bearer"})  # fmt: skip
     if not caller.allows(access.scope):
