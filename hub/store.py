@@ -22,6 +22,7 @@ import contextlib
 import functools
 import json
 import logging
+import sqlite3
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -59,6 +60,9 @@ class Store:
     async def open(self) -> None:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            # aiosqlite leaves its thread answering a closed loop when connect fails: find
+            # out first, with a plain connection, whether the file can be opened at all
+            await asyncio.to_thread(_probe, self.path)
         self._db = await aiosqlite.connect(self.path)
         try:
             await self._db.execute("PRAGMA journal_mode=WAL")
@@ -217,6 +221,11 @@ class Store:
                 await self.flush()
             except Exception:  # keep the hub running; the next flush retries what it can
                 _LOGGER.exception("store flush failed")
+
+
+def _probe(path: str) -> None:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA schema_version").fetchone()
 
 
 def _follow(target: asyncio.Future[None], source: asyncio.Future[None]) -> None:
