@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import signal
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 from hub import __version__
 from hub.config import load_config
 from hub.errors import ConfigError, HubError
+from hub.logs import configure_logging
 
 
 def _check_config(args: argparse.Namespace) -> int:
@@ -190,10 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--port", type=int, default=8321, help="the API and phone page port")
 
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(args.verbose)
     try:
         if args.command == "check-config":
             return _check_config(args)

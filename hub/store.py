@@ -30,6 +30,7 @@ from typing import Any
 import aiosqlite
 
 from hub.errors import StoreError
+from hub.logs import redact_sql_parameters
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class Store:
         self._wake = asyncio.Event()
 
     async def open(self) -> None:
+        redact_sql_parameters()  # aiosqlite's DEBUG lines carry the SQL parameters: secrets
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             # aiosqlite leaves its thread answering a closed loop when connect fails: find
