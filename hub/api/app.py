@@ -56,7 +56,10 @@ def create_app(ctx: ApiContext) -> web.Application:
     app[openapi.DOCUMENT] = build
     access = {}
     for route in ROUTES:
-        app.router.add_route(route.method, route.path, route.handler)
+        if route.method == "GET":  # and HEAD, answered like GET without the body
+            app.router.add_get(route.path, route.handler)
+        else:
+            app.router.add_route(route.method, route.path, route.handler)
         access[route.handler] = RouteAccess(route.scope, route.websocket)
     app[ACCESS] = access
     app.router.add_get("/", _static("index.html"))

@@ -3,7 +3,10 @@ and on every response, the security headers."""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import socket
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -41,7 +44,37 @@ _CROSS_ORIGIN: web.RequestKey[str] = web.RequestKey("cross_origin", str)
 
 
 def _same_origin(request: web.Request, origin: str) -> bool:
-    return origin == f"{request.scheme}://{request.host}"
+    """Whether ``origin`` is where this connection really arrived, not where it says it did.
+
+    The ``Host`` header is the client's to choose: a page of ``http://evil.example:8321``
+    whose name an attacker re-points at the hub (DNS rebinding) sends a matching ``Host``.
+    So the origin is compared with the socket's own address and port instead: its host must
+    be that address, ``localhost`` (when it arrived on loopback), or this machine's own name
+    (``name`` or ``name.local``, which no outside DNS can answer for). Any other name the hub
+    is reached by (a reverse proxy, a DNS name of the home's) goes in ``api.cors_origins``.
+    """
+    parts = urlsplit(origin)
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    if parts.scheme != request.scheme or not parts.hostname or not sockname:
+        return False
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return False
+    local = ipaddress.ip_address(str(sockname[0]).split("%")[0])
+    if isinstance(local, ipaddress.IPv6Address) and local.ipv4_mapped is not None:
+        local = local.ipv4_mapped  # a dual-stack socket reached over IPv4
+    if port != sockname[1]:
+        return False
+    host = parts.hostname.lower()
+    try:
+        return ipaddress.ip_address(host) == local
+    except ValueError:
+        pass
+    if host == "localhost":
+        return local.is_loopback
+    name = socket.gethostname().lower()
+    return host in (name, f"{name}.local")
 
 
 @web.middleware

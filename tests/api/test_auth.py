@@ -311,3 +311,29 @@ async def test_every_answer_carries_the_security_headers(api: Api) -> None:
     wrong = await api.client.delete("/api/devices", headers=api.auth())
     assert wrong.status == 405
     assert "GET" in wrong.headers["Allow"]
+
+
+async def test_a_forged_host_does_not_make_an_origin_same(api: Api) -> None:
+    port = api.client.server.port
+    rebound = {"Origin": f"http://evil.example:{port}", "Host": f"evil.example:{port}"}
+    refused = await api.client.post("/api/pairing-codes", headers={**api.auth(), **rebound},
+                                    json={"scopes": ["read"]})  # fmt: skip
+    assert refused.status == 403
+    assert (await refused.json())["error"]["code"] == "origin_not_allowed"
+    for origin in (f"http://127.0.0.1:{port}", f"http://localhost:{port}"):
+        same = await api.client.post("/api/pairing-codes", json={"scopes": ["read"]},
+                                     headers={**api.auth(), "Origin": origin})  # fmt: skip
+        assert same.status == 201, origin
+    other_port = await api.client.get("/api/devices", headers={
+        **api.auth(), "Origin": f"http://127.0.0.1:{port + 1}"})  # fmt: skip
+    assert other_port.status == 403
+
+
+async def test_head_answers_like_get_without_a_body(api: Api) -> None:
+    for path in ("/api/devices", "/api/health", "/api/scenes", "/"):
+        got = await api.client.get(path, headers=api.auth())
+        head = await api.client.head(path, headers=api.auth())
+        assert head.status == got.status == 200, path
+        assert head.content_type == got.content_type
+        assert await head.read() == b""
+    assert (await api.client.head("/api/devices")).status == 401
