@@ -35,12 +35,12 @@ READ_SIZE = 65536
 
 
 class PahoClient(mqtt.Client):
-    def __init__(self, client_id: str) -> None:
+    def __init__(self, client_id: str, clean_session: bool = True) -> None:
         super().__init__(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
             protocol=mqtt.MQTTv311,
-            clean_session=True,
+            clean_session=clean_session,
             reconnect_on_failure=False,
         )
         self.next_socket: socket.socket | None = None
