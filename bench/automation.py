@@ -61,6 +61,7 @@ ECHO_AUTOMATION: dict[str, Any] = {
     "id": "echo",
     "mode": "parallel",
     "max": 1000,
+    "max_rate": 100_000,  # a firehose on purpose: far above the loop guard's default 20/s
     "trigger": [{"platform": "mqtt", "topic": "bench/trigger"}],
     "condition": [{"condition": "trigger", "path": "payload_json.value", "state": 1}],
     "action": [{"action": "publish", "topic": "bench/action", "payload": "{trigger.payload}"}],

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
+import ipaddress
 import json
 import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -16,14 +19,8 @@ from hub.logs import configure_logging
 
 
 def _check_config(args: argparse.Namespace) -> int:
-    from hub.scenes.model import parse_automation, parse_scene
-
     try:
-        config = load_config(args.config)
-        for number, data in enumerate(config.scenes):
-            parse_scene(data, f"{args.config}: scenes[{number}]")
-        for number, data in enumerate(config.automations):
-            parse_automation(data, f"{args.config}: automations[{number}]")
+        config = load_config(args.config)  # scenes and automations too, with their lines
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -52,7 +49,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _devices(args: argparse.Namespace) -> int:
-    """List the devices the store knows (the hub need not be running)."""
+    """List the devices the store knows, or remove one (the hub need not be running)."""
     from hub.bus import EventBus
     from hub.devices.registry import DeviceRegistry
     from hub.store import Store
@@ -63,9 +60,15 @@ def _devices(args: argparse.Namespace) -> int:
         async with Store(config.hub.data_dir / "mihub.db") as store:
             registry = DeviceRegistry(EventBus(), store)
             await registry.load()
+            if args.devices_command == "remove":
+                device = await registry.delete(args.device_id)
+                print(f"removed {device.id} ({device.name}) with its state and secrets")
+                return []
             return [d.as_dict() for d in registry.devices.values()]
 
     devices = asyncio.run(listing())
+    if args.devices_command == "remove":
+        return 0
     if args.json:
         print(json.dumps(devices))
         return 0
@@ -77,6 +80,7 @@ def _devices(args: argparse.Namespace) -> int:
 def _pair(args: argparse.Namespace) -> int:
     """Print a one-time pairing code and a QR code of the pairing URL (valid 10 minutes)."""
     from hub.api.auth import PAIRING_TTL, TokenAuth
+    from hub.local_addresses import phone_host
     from hub.store import Store
 
     config = load_config(args.config)
@@ -86,8 +90,18 @@ def _pair(args: argparse.Namespace) -> int:
         async with Store(config.hub.data_dir / "mihub.db") as store:
             return await TokenAuth(store).create_pairing_code(scopes)
 
+    host = phone_host(args.host or config.api.host)
+    if host is None:
+        print(
+            f"mihub pair: the hub listens on every interface ({config.api.host}) and this "
+            "machine has no LAN address to offer the phone: pass --host ADDRESS, the address "
+            "the phone reaches the hub at",
+            file=sys.stderr,
+        )
+        return 2
+    if host != (args.host or config.api.host):
+        print(f"(api.host is {config.api.host}; the link uses {host}: pass --host to choose)")
     code = asyncio.run(create())
-    host = args.host or config.api.host
     url = f"http://{host}:{config.api.port}/#pair={code}"
     print(pairing_text(code, url, int(PAIRING_TTL // 60)))
     return 0
@@ -151,45 +165,137 @@ def _discover(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def _demo(args: argparse.Namespace) -> int:
+    from hub.demo import demo_fleet, run_demo
+
+    try:
+        return run_demo(args.port)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        from hub.local_addresses import first_taken
+
+        wanted: list[tuple[str, int, int]] = [("127.0.0.1", args.port, socket.SOCK_STREAM)]
+        for device in (sim.config for sim in demo_fleet().devices):
+            wanted.append((device.host, device.port, socket.SOCK_DGRAM))
+            if "camera" in device.model:
+                wanted.append((device.host, device.snapshot_port, socket.SOCK_STREAM))
+        taken = first_taken(wanted) or "an address the demo binds"
+        print(
+            f"mihub demo: {taken} is already in use (another mihub demo? --port moves only "
+            "the API; the simulated devices always use 127.0.0.100-110)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _network(text: str) -> str:
+    """argparse type: an IP address or a CIDR range."""
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not an IP address or CIDR range (e.g. 192.168.1.20 or 192.168.1.0/24)"
+        ) from None
+    return text
+
+
+def _address(text: str) -> str:
+    """argparse type: one IP address."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not an IP address (e.g. 192.168.1.10)"
+        ) from None
+    return text
+
+
+CONFIG_HELP = "the config file (default: config.yaml); its data_dir holds the store"
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mihub", description=__doc__)
     parser.add_argument("--version", action="version", version=f"mihub {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
     sub = parser.add_subparsers(dest="command", required=True)
 
     check = sub.add_parser("check-config", help="validate a config file")
-    check.add_argument("config", type=Path)
+    check.add_argument("config", type=Path, help="the config file to check (e.g. config.yaml)")
 
     run = sub.add_parser("run", help="run the hub")
-    run.add_argument("--config", type=Path, default=Path("config.yaml"))
+    run.add_argument("--config", type=Path, default=Path("config.yaml"), help=CONFIG_HELP)
 
-    devices = sub.add_parser("devices", help="list the devices the hub knows")
-    devices.add_argument("--config", type=Path, default=Path("config.yaml"))
-    devices.add_argument("--json", action="store_true")
+    devices = sub.add_parser(
+        "devices",
+        help="list the devices the hub knows, or remove one",
+        description="List the devices in the hub's store; `mihub devices remove ID` forgets "
+        "one with its state and token. While the hub runs, remove devices from the phone page "
+        "or the API instead: the running hub keeps its own copy.",
+    )
+    devices.add_argument("--config", type=Path, default=Path("config.yaml"), help=CONFIG_HELP)
+    devices.add_argument("--json", action="store_true", help="print the list as JSON")
+    devices_sub = devices.add_subparsers(dest="devices_command")
+    remove = devices_sub.add_parser("remove", help="remove a device with its state and token")
+    remove.add_argument("device_id", metavar="ID", help="the device id, as `mihub devices` lists")
+    remove.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=CONFIG_HELP)
 
     disc = sub.add_parser("discover", help="find miIO devices (only where you say)")
-    disc.add_argument("--broadcast", action="append", default=[], help="broadcast address")
-    disc.add_argument("--hosts", action="append", default=[], help="host or CIDR range")
-    disc.add_argument("--rate", type=float, default=100.0, help="unicast hello packets per s")
+    disc.add_argument(
+        "--broadcast",
+        action="append",
+        default=[],
+        type=_address,
+        help="send the miIO hello to this broadcast address (repeatable)",
+    )
+    disc.add_argument(
+        "--hosts",
+        action="append",
+        default=[],
+        type=_network,
+        help="a host or CIDR range swept by unicast hello (repeatable); a range's "
+        "network and broadcast addresses are left out, except on loopback and "
+        "for /31 and /32",
+    )
+    disc.add_argument(
+        "--rate", type=float, default=100.0, help="unicast hello packets per second (default 100)"
+    )
     disc.add_argument(
         "--mdns",
         dest="mdns_interface",
         action="append",
         default=[],
-        help="browse _miio._udp.local. on this interface address",
+        type=_address,
+        metavar="INTERFACE_ADDR",
+        help="browse _miio._udp.local. on the interface with this address",
     )
-    disc.add_argument("--listen", type=float, default=1.5, help="seconds to wait for replies")
-    disc.add_argument("--json", action="store_true")
+    disc.add_argument(
+        "--listen", type=float, default=1.5, help="seconds to wait for replies (default 1.5)"
+    )
+    disc.add_argument("--json", action="store_true", help="print the devices as JSON")
 
     pair = sub.add_parser("pair", help="pair a phone: print a one-time code and a QR code")
-    pair.add_argument("--config", type=Path, default=Path("config.yaml"))
-    pair.add_argument("--scopes", default="read,control,admin")
-    pair.add_argument("--host", help="the address the phone reaches the hub at")
+    pair.add_argument("--config", type=Path, default=Path("config.yaml"), help=CONFIG_HELP)
+    pair.add_argument(
+        "--scopes",
+        default="read,control,admin",
+        help="comma-separated scopes the phone's token gets: read (see), control "
+        "(switch devices, run scenes), admin (change settings, remove devices); "
+        "default: all three",
+    )
+    pair.add_argument(
+        "--host",
+        help="the address the phone reaches the hub at (default: "
+        "api.host, or this machine's LAN address when that is 0.0.0.0)",
+    )
 
     demo = sub.add_parser("demo", help="simulated devices plus the hub, on loopback")
     demo.add_argument("--port", type=int, default=8321, help="the API and phone page port")
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     configure_logging(args.verbose)
     try:
         if args.command == "check-config":
@@ -203,9 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "pair":
             return _pair(args)
         if args.command == "demo":
-            from hub.demo import run_demo
-
-            return run_demo(args.port)
+            return _demo(args)
     except HubError as exc:
         print(f"mihub: {exc}", file=sys.stderr)
         return 1

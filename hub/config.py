@@ -1,20 +1,29 @@
 """The configuration file, as pydantic models; every error names the file, line and key.
 
 Secrets can stay out of the file: ``!secret name`` reads ``name`` from ``secrets.yaml`` next to
-the config, ``!env NAME`` reads an environment variable.
+the config (``secrets.example.yaml`` for a config named ``*.example.yaml``), ``!env NAME`` reads
+an environment variable. A relative ``data_dir`` is relative to the config file's directory.
 """
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
+import types
+import typing
+import zoneinfo
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from hub.config_messages import field_problem, yaml_problem
 from hub.errors import ConfigError
+from hub.scenes.model import Automation, Scene, field_parts
 
 
 class _Section(BaseModel):
@@ -25,6 +34,18 @@ class Location(_Section):
     latitude: float = Field(0.0, ge=-90, le=90)
     longitude: float = Field(0.0, ge=-180, le=180)
     timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        """A misspelt zone is an error here, never a failed time condition later."""
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            close = difflib.get_close_matches(value, zoneinfo.available_timezones(), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "an IANA name: 'Europe/Amsterdam'"
+            raise ValueError(f"unknown time zone '{value}' ({hint})") from None
+        return value
 
 
 class HubSection(_Section):
@@ -110,8 +131,8 @@ class Config(_Section):
     miio: MiioSection = MiioSection()
     mqtt: MqttSection | None = None
     rooms: list[str] = []
-    scenes: list[dict[str, Any]] = []
-    automations: list[dict[str, Any]] = []
+    scenes: list[Scene] = []
+    automations: list[Automation] = []
 
     @property
     def mqtt_prefix(self) -> str:
@@ -134,29 +155,103 @@ def parse_config(text: str, path: Path) -> Config:
     loader = _loader(path)
     try:
         node = yaml.compose(text, Loader=loader)
+        _refuse_duplicate_keys(node, path)
         data = yaml.load(text, Loader=loader) if node is not None else {}  # noqa: S506
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}{line}: {exc.problem or exc.context}") from exc
+        raise ConfigError(f"{path}:{yaml_problem(exc)}") from exc
     except _TagError as exc:
         raise ConfigError(f"{path}:{exc.line}: {exc}") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: the config must be a mapping of sections (hub, miio, ...)")
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, node, path)) from exc
+    _unique_ids(config, node, path)
+    if not config.hub.data_dir.is_absolute():
+        config.hub.data_dir = path.parent.absolute() / config.hub.data_dir
+    return config
+
+
+def _unique_ids(config: Config, root: yaml.Node | None, path: Path) -> None:
+    """Two scenes or two automations with one id: an error naming both lines."""
+    lines = []
+    sections: list[tuple[str, Sequence[Scene | Automation]]] = [
+        ("scenes", config.scenes), ("automations", config.automations)
+    ]  # fmt: skip
+    for section, items in sections:
+        first: dict[str, int] = {}
+        for number, item in enumerate(items):
+            if item.id in first:
+                earlier = line_of(root, [section, first[item.id], "id"])
+                line = line_of(root, [section, number, "id"])
+                lines.append(f"{path}:{line}: {section}.{number}.id: '{item.id}' is already "
+                             f"the id of {section}.{first[item.id]} (line {earlier})")  # fmt: skip
+            else:
+                first[item.id] = number
+    if lines:
+        raise ConfigError("\n".join(lines))
+
+
+def _refuse_duplicate_keys(
+    node: yaml.Node | None, path: Path, done: set[int] | None = None
+) -> None:
+    """A key given twice in one mapping: YAML would silently keep the last one."""
+    done = set() if done is None else done
+    if id(node) in done:
+        return  # an alias of a node already checked
+    done.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                line = key_node.start_mark.line + 1
+                if key_node.value in seen:
+                    raise ConfigError(
+                        f"{path}:{line}: key '{key_node.value}' is given twice in one mapping "
+                        f"(first on line {seen[key_node.value]}); YAML would keep only the last"
+                    )
+                seen[key_node.value] = line
+            _refuse_duplicate_keys(value_node, path, done)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _refuse_duplicate_keys(item, path, done)
 
 
 def _describe(exc: ValidationError, root: yaml.Node | None, path: Path) -> str:
     lines = []
     for error in exc.errors():
-        loc = [part for part in error["loc"] if not isinstance(part, str) or "[" not in part]
+        loc = field_parts(error["loc"])
         key = ".".join(str(part) for part in loc) or "(top level)"
         line = line_of(root, loc)
-        lines.append(f"{path}:{line}: {key}: {error['msg']}")
+        lines.append(f"{path}:{line}: {key}: {field_problem(error, _allowed_keys(loc))}")
     return "\n".join(lines)
+
+
+def _allowed_keys(loc: list[Any]) -> list[str] | None:
+    """The keys the mapping holding ``loc``'s last part accepts (None: not a config section)."""
+    model: type[BaseModel] = Config
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        inner = _section_in(field.annotation) if field is not None else None
+        if inner is None:
+            return None
+        model = inner
+    return list(model.model_fields)
+
+
+def _section_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside ``X``, ``X | None`` or ``list[X]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is not None:
+        for arg in typing.get_args(annotation):
+            found = _section_in(arg)
+            if found is not None:
+                return found
+    return None
 
 
 def line_of(root: yaml.Node | None, loc: list[Any] | tuple[Any, ...]) -> int:
@@ -190,8 +285,14 @@ class _TagError(ValueError):
         self.line = line
 
 
+def secrets_file(path: Path) -> Path:
+    """Where ``!secret`` looks: secrets.yaml beside the config (the example: its own)."""
+    example = path.name.endswith(".example.yaml")
+    return path.parent / ("secrets.example.yaml" if example else "secrets.yaml")
+
+
 def _loader(path: Path) -> type[yaml.SafeLoader]:
-    secrets_path = path.parent / "secrets.yaml"
+    secrets_path = secrets_file(path)
     secrets: dict[str, Any] | None = None
 
     def secret(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
@@ -202,6 +303,10 @@ def _loader(path: Path) -> type[yaml.SafeLoader]:
                 secrets = yaml.safe_load(secrets_path.read_text(encoding="utf-8")) or {}
             except OSError:
                 secrets = {}
+            except yaml.MarkedYAMLError as exc:
+                where = f"{secrets_path}:{yaml_problem(exc)}"
+                line = node.start_mark.line + 1
+                raise _TagError(f"cannot read secret '{name}': {where}", line) from exc
         if not isinstance(secrets, dict) or name not in secrets:
             raise _TagError(f"secret '{name}' is not in {secrets_path}", node.start_mark.line + 1)
         return secrets[name]

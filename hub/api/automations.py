@@ -10,12 +10,13 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from hub.api.context import ApiContext, context
-from hub.api.errors import ApiError
+from hub.api.errors import ApiError, from_hub_error
 from hub.api.jsonio import dump_model, json_response, read_json
 from hub.api.routes import Route, Scope
-from hub.errors import NotFound
+from hub.errors import HubError, NotFound
 from hub.scenes.engine import AutomationEngine
-from hub.scenes.model import Automation
+from hub.scenes.model import Automation, parse_automation, slug_id
+from hub.scenes.references import automation_problems
 
 WEBHOOK_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -104,19 +105,36 @@ async def get_automation(request: web.Request) -> web.Response:
     return json_response(_view(engine, engine.get(_automation_id(engine, request))))
 
 
+def _valid(ctx: ApiContext, data: dict[str, Any]) -> Automation:
+    """The body as an automation, its devices, features and values checked against the
+    registry as a scene's are (hub/scenes/references.py): any problem is a 422."""
+    try:
+        automation = parse_automation(data)
+    except HubError as exc:
+        raise from_hub_error(exc) from None
+    for problem in automation_problems(automation, ctx.registry):
+        raise ApiError(422, "invalid_value", problem.message, problem.field)
+    return automation
+
+
 async def create_automation(request: web.Request) -> web.Response:
-    engine = _engine(context(request))
-    automation = await engine.create(await _object(request))
+    ctx = context(request)
+    engine = _engine(ctx)
+    data = await _object(request)
+    if not data.get("id"):
+        data["id"] = slug_id(str(data.get("alias") or ""), "automation")
+    automation = await engine.create(_valid(ctx, data))
     return json_response(_view(engine, automation), status=201)
 
 
 async def put_automation(request: web.Request) -> web.Response:
-    engine = _engine(context(request))
+    ctx = context(request)
+    engine = _engine(ctx)
     automation_id = _automation_id(engine, request)
     data = await _object(request)
     if data.get("id", automation_id) != automation_id:
         raise ApiError(422, "invalid_value", "the body's id differs from the URL's", "id")
-    automation = await engine.update(automation_id, data)
+    automation = await engine.update(automation_id, _valid(ctx, {**data, "id": automation_id}))
     return json_response(_view(engine, automation))
 
 
@@ -151,6 +169,26 @@ async def traces(request: web.Request) -> web.Response:
     return json_response({"traces": engine.traces(_automation_id(engine, request))})
 
 
+MAX_WAIT = 30.0
+
+
+async def get_trace(request: web.Request) -> web.Response:
+    engine = _engine(context(request))
+    automation_id = _automation_id(engine, request)
+    raw = request.query.get("wait", "0")
+    try:
+        wait = float(raw)
+    except ValueError:
+        wait = -1.0
+    if not 0 <= wait <= MAX_WAIT:
+        raise ApiError(422, "invalid_value", f"wait is 0 to {MAX_WAIT:g} seconds", "wait")
+    try:
+        trace = await engine.trace(automation_id, request.match_info["trace_id"], wait)
+    except NotFound as exc:
+        raise ApiError(404, "not_found", str(exc), "trace_id") from None
+    return json_response(trace)
+
+
 async def webhook(request: web.Request) -> web.Response:
     engine = _engine(context(request))
     webhook_id = request.match_info["webhook_id"]
@@ -168,7 +206,10 @@ ROUTES = [
           "Automations with their status and last trace", response=AutomationList,
           errors=(503,), tag=_T),
     Route("POST", "/api/automations", create_automation, Scope.ADMIN, "Create an automation",
-          AutomationBody, AutomationOut, status=201, errors=(409, 503), tag=_T),
+          AutomationBody, AutomationOut, status=201, errors=(409, 503), tag=_T,
+          description="Devices, features and values are checked against the hub's devices "
+                      "(422). Without an id, the id is made from the alias; when that id "
+                      "exists, 409 names it (posting twice never makes a copy)."),
     Route("GET", "/api/automations/{automation_id}", get_automation, Scope.READ,
           "One automation with its status and last trace", response=AutomationOut,
           errors=(503,), tag=_T),
@@ -188,6 +229,11 @@ ROUTES = [
     Route("GET", "/api/automations/{automation_id}/traces", traces, Scope.READ,
           "The automation's last traces, newest first", response=TraceList, errors=(503,),
           tag=_T),
+    Route("GET", "/api/automations/{automation_id}/traces/{trace_id}", get_trace, Scope.READ,
+          "One trace; with ?wait=seconds (at most 30), once its run has finished",
+          response=TraceOut, errors=(503,), tag=_T,
+          description="A run still going after the wait answers with its trace as it is "
+                      "then (result running or queued)."),
     Route("POST", "/api/webhooks/{webhook_id}", webhook, Scope.CONTROL,
           "Fire the automations listening on this webhook", WebhookData, WebhookFired,
           errors=(503,), tag=_T, body_required=False),

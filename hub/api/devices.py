@@ -1,4 +1,5 @@
-"""Devices: list, get, rename / move, commands (idempotent on request), camera snapshots, rooms."""
+"""Devices: list, get, rename / move, remove, commands (idempotent on request), camera
+snapshots, rooms."""
 
 from __future__ import annotations
 
@@ -36,17 +37,28 @@ class DevicePatch(BaseModel):
 class SetCommand(BaseModel):
     """Set one feature of the device to a value within its kind, range or choices."""
 
-    model_config = ConfigDict(extra="forbid")
-    feature: str = Field(min_length=1, max_length=80)
-    value: Scalar
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"feature": "power", "value": True},
+                                        {"feature": "brightness", "value": 40},
+                                        {"feature": "mode", "value": "sleep"}]},
+    )  # fmt: skip
+    feature: str = Field(min_length=1, max_length=80, description="a feature id of the device")
+    value: Scalar = Field(description="within the feature's kind, range, step or choices")
 
 
 class ActionCommand(BaseModel):
     """Run one of the device's actions."""
 
-    model_config = ConfigDict(extra="forbid")
-    action: str = Field(min_length=1, max_length=80)
-    args: dict[str, Scalar] = Field(default_factory=dict, max_length=32)
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"action": "toggle"},
+                                        {"action": "toggle", "args": {}}]},
+    )  # fmt: skip
+    action: str = Field(min_length=1, max_length=80, description="an action feature's id")
+    args: dict[str, Scalar] = Field(
+        default_factory=dict, max_length=32, description="the action's arguments, if it takes any"
+    )
 
 
 async def list_devices(request: web.Request) -> web.Response:
@@ -91,6 +103,13 @@ async def patch_device(request: web.Request) -> web.Response:
         room = ""  # null: out of any room
     await ctx.registry.rename(device.id, body.name, room)
     return web.Response(body=api_state(request).devices.device(device), headers=PLAIN_JSON)
+
+
+async def delete_device(request: web.Request) -> web.Response:
+    ctx = context(request)
+    device = _device(ctx, request)
+    await ctx.registry.delete(device.id)
+    return web.Response(status=204)
 
 
 async def command(request: web.Request) -> web.Response:
@@ -201,6 +220,11 @@ ROUTES = [
     Route("PATCH", "/api/devices/{device_id}", patch_device, Scope.ADMIN,
           "Rename a device or move it to a room", DevicePatch, models.DeviceOut, errors=_ID,
           tag="devices"),
+    Route("DELETE", "/api/devices/{device_id}", delete_device, Scope.ADMIN,
+          "Remove a device with its state and token", status=204, errors=_ID, tag="devices",
+          description="For a device that is gone for good (replaced, sold). One that is still "
+          "out there comes back when its protocol finds it again: a miIO device listed in "
+          "config.yaml at the next start, a Zigbee device when the bridge lists it again."),
     Route("POST", "/api/devices/{device_id}/commands", command, Scope.CONTROL,
           "Set a feature or run an action", (SetCommand, ActionCommand), models.CommandOut,
           errors=(*_ID, 502, 504), params=(IDEMPOTENCY,), tag="devices",

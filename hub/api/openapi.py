@@ -4,6 +4,7 @@ readable page of it (plain HTML: no script, nothing from elsewhere)."""
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -157,6 +158,7 @@ def docs_page(document: dict[str, Any]) -> str:
             if "requestBody" in op:
                 schema = op["requestBody"]["content"]["application/json"]["schema"]
                 parts.append(f"<p>body: {_schema_names(schema)}</p>")
+                parts.extend(_body_fields(schema, document["components"]["schemas"]))
             answers = ", ".join(
                 f"{e(status)} {e(answer['description'])}"
                 for status, answer in op["responses"].items()
@@ -169,6 +171,37 @@ def docs_page(document: dict[str, Any]) -> str:
         parts.append(f"<p id='{e(name)}'><b>{e(name)}</b>: {fields}</p>")
     parts.append("</body></html>")
     return "".join(parts)
+
+
+def _body_fields(schema: dict[str, Any], schemas: dict[str, Any]) -> list[str]:
+    """Each body model's fields (type, required, description) and its examples, as HTML."""
+    e = html.escape
+    refs = [schema] if "$ref" in schema else schema.get("oneOf", [])
+    parts = []
+    for ref in refs:
+        name = str(ref.get("$ref", "")).rsplit("/", 1)[-1]
+        model = schemas.get(name, {})
+        required = set(model.get("required", []))
+        rows = "".join(
+            f"<li><code>{e(field)}</code> {e(_type_name(spec))}"
+            f"{' (required)' if field in required else ''}"
+            f"{': ' + e(spec['description']) if 'description' in spec else ''}</li>"
+            for field, spec in model.get("properties", {}).items()
+        )
+        examples = "".join(
+            f" <code>{e(json.dumps(example))}</code>" for example in model.get("examples", [])
+        )
+        parts.append(f"<p>{e(name)}:</p><ul>{rows}</ul>")
+        if examples:
+            parts.append(f"<p>for example:{examples}</p>")
+    return parts
+
+
+def _type_name(spec: dict[str, Any]) -> str:
+    if "type" in spec:
+        return str(spec["type"])
+    options = spec.get("anyOf") or spec.get("oneOf") or []
+    return " | ".join(str(option.get("type", "object")) for option in options) or "any"
 
 
 def _schema_names(schema: dict[str, Any]) -> str:

@@ -13,9 +13,9 @@ from hub.api.context import ApiContext, context
 from hub.api.errors import ApiError, from_hub_error
 from hub.api.jsonio import dump_model, json_response, read_json, validate
 from hub.api.routes import Route, Scope
-from hub.devices.model import FeatureKind
 from hub.errors import HubError, InvalidValue, NotFound
 from hub.scenes.model import Scene, SceneSnapshot, SceneTarget, parse_scene
+from hub.scenes.references import scene_problems
 from hub.scenes.scenes import SceneResult
 
 SCENE_ID = r"^[A-Za-z0-9_.-]{1,64}$"
@@ -47,20 +47,8 @@ def _check(ctx: ApiContext, data: dict[str, Any], scene_id: str | None) -> None:
         scene = parse_scene({**data, "id": scene_id or data.get("id") or "new"})
     except HubError as exc:
         raise from_hub_error(exc) from None
-    for number, target in enumerate(scene.targets):
-        where = f"targets.{number}"
-        device = ctx.registry.devices.get(target.device)
-        if device is None:
-            raise ApiError(422, "invalid_value", f"no device '{target.device}'", f"{where}.device")
-        feature = device.features.get(target.feature)
-        if feature is None or feature.kind is FeatureKind.ACTION:
-            raise ApiError(422, "invalid_value",
-                           f"'{device.id}' has no settable feature '{target.feature}'",
-                           f"{where}.feature")  # fmt: skip
-        try:
-            feature.validate(target.value)
-        except InvalidValue as exc:
-            raise ApiError(422, "invalid_value", str(exc), f"{where}.value") from None
+    for problem in scene_problems(scene, ctx.registry):
+        raise ApiError(422, "invalid_value", problem.message, problem.field)
 
 
 def _scene_id(ctx: ApiContext, request: web.Request) -> str:

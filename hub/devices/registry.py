@@ -32,6 +32,7 @@ from hub.devices.model import (
     Value,
 )
 from hub.devices.model import Protocol as DeviceProtocol
+from hub.devices.references import keys_of, resolve_device
 from hub.errors import DeviceError, DeviceTimeout, InvalidValue, NotFound
 from hub.store import Store
 
@@ -69,6 +70,8 @@ class DeviceRegistry:
         self.generation = 0
         """Bumps on every change a reader of ``devices`` could see; readers cache by it."""
         self._generations: dict[str, int] = {}
+        self._keys: dict[str, tuple[str, str | None, tuple[str, ...]]] = {}
+        """Per device: the name and room its reference keys were made from, and the keys."""
 
     def _touch(self, device_id: str) -> None:
         self.generation += 1
@@ -148,6 +151,35 @@ class DeviceRegistry:
         except KeyError:
             raise NotFound(f"no device '{device_id}'") from None
 
+    def resolve(self, reference: str) -> Device:
+        """The device a scene or automation names: id, 'Room/Name' or a unique name.
+
+        Raises NotFound saying why (unknown, or which devices share the name).
+        """
+        return resolve_device(self.devices, reference)
+
+    def find(self, reference: str) -> Device | None:
+        """Like :meth:`resolve`, but None when the reference names no single device."""
+        device = self.devices.get(reference)
+        if device is not None:
+            return device
+        try:
+            return resolve_device(self.devices, reference)
+        except NotFound:
+            return None
+
+    def keys_of(self, device_id: str) -> tuple[str, ...]:
+        """The reference keys (see hub.devices.references) that name this device."""
+        device = self.devices.get(device_id)
+        if device is None:
+            return (device_id,)
+        cached = self._keys.get(device_id)
+        if cached is not None and cached[0] == device.name and cached[1] == device.room:
+            return cached[2]
+        keys = keys_of(device)
+        self._keys[device_id] = (device.name, device.room, keys)
+        return keys
+
     def add(self, device: Device) -> Device:
         """Add a device, or refresh a known one's model and features (keeping name and room)."""
         known = self.devices.get(device.id)
@@ -172,6 +204,7 @@ class DeviceRegistry:
             return None
         self.generation += 1
         del self._generations[device_id]
+        self._keys.pop(device_id, None)
         timer = self._offline_timers.pop(device_id, None)
         if timer is not None:
             timer.cancel()
@@ -179,6 +212,21 @@ class DeviceRegistry:
             self.store.put_later("devices", device_id, None)
             self.store.put_later("state", device_id, None)
         self.bus.publish(DeviceRemoved(device_id))
+        return device
+
+    async def delete(self, device_id: str) -> Device:
+        """Remove a device for good: its state and its secrets (token) go from the store too.
+
+        Raises NotFound. A device that is still out there comes back when its protocol finds
+        it again (a miIO device in config.yaml at the next start, a Zigbee device when the
+        bridge lists it again); without its token, a miIO device is only reported as found.
+        """
+        device = self.get(device_id)
+        self.remove(device_id)
+        if self.store is not None:
+            for collection in ("devices", "state", "secrets"):
+                await self.store.delete(collection, device_id)
+        _LOGGER.info("%s (%s) removed, with its state and secrets", device.name, device_id)
         return device
 
     async def rename(
@@ -258,6 +306,8 @@ class DeviceRegistry:
             if timer is not None:
                 timer.cancel()
             if device.availability is not Availability.ONLINE:
+                if device.availability is Availability.OFFLINE:
+                    _LOGGER.warning("%s (%s) is back online", device.name, device_id)
                 device.availability = Availability.ONLINE
                 self._touch(device_id)
                 self.bus.publish(DeviceOnline(device_id, time.time()))
@@ -282,6 +332,7 @@ class DeviceRegistry:
             return
         device.availability = Availability.OFFLINE
         self._touch(device_id)
+        _LOGGER.warning("%s (%s) went offline: %s", device.name, device_id, reason or "no answer")
         self.bus.publish(DeviceOffline(device_id, reason, time.time()))
 
     def close(self) -> None:
@@ -297,7 +348,8 @@ class DeviceRegistry:
         Raises NotFound / InvalidValue before anything is sent; a device failure is a
         FAILED result with the reason.
         """
-        device = self.get(device_id)
+        device = self.resolve(device_id)
+        device_id = device.id
         feature = device.feature(feature_id)
         checked = feature.validate(value)
         adapter = self._adapter(device)
@@ -331,7 +383,8 @@ class DeviceRegistry:
     async def call_action(
         self, device_id: str, feature_id: str, args: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
-        device = self.get(device_id)
+        device = self.resolve(device_id)
+        device_id = device.id
         feature = device.feature(feature_id)
         if feature.kind is not FeatureKind.ACTION:
             raise InvalidValue(f"feature '{feature_id}' of '{device_id}' is not an action")

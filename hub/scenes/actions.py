@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from hub.bus import Notification
 from hub.devices.model import CommandStatus
 from hub.errors import HubError
+from hub.scenes.fields import publish_topic
 from hub.scenes.model import (
     Action,
     CallAction,
@@ -117,6 +118,7 @@ class ActionRunner:
                 entry["ms"] = round((time.perf_counter() - began) * 1000, 3)
             if "result" not in entry:
                 entry["result"] = "ok"
+            await run.step_taken()
 
     @staticmethod
     def context(run: Run) -> dict[str, Any]:
@@ -166,6 +168,10 @@ class ActionRunner:
         if missing:
             entry["missing"] = missing
         entry["topic"] = topic
+        try:
+            publish_topic(topic)  # a placeholder may have filled in a wildcard or nothing
+        except ValueError as exc:
+            raise HubError(f"cannot publish: {exc}") from None
         await publish(topic, payload.encode(), action.qos, action.retain)
 
     async def _enable(self, run: Run, action: EnableAction, entry: Entry, top: bool) -> None:
@@ -198,9 +204,12 @@ class ActionRunner:
         iterations: list[list[Entry]] = []
         entry["iterations"] = 0
         entry["steps"] = iterations
-        count = 0
-        while count < action.max_iterations:
-            if action.count is not None and count >= action.count:
+        count, limit = 0, action.limit
+        while True:
+            if count >= limit:
+                if action.count is None:  # a while/until loop cut short: say so
+                    entry["result"] = "max_iterations"
+                    entry["error"] = f"stopped after max_iterations ({limit})"
                 break
             if action.while_ is not None and not checker.all(action.while_, [], run.data):
                 break
@@ -209,6 +218,7 @@ class ActionRunner:
             if steps is not None:
                 iterations.append(steps)
             await self.sequence(run, action.sequence, steps)
+            await run.step_taken()
             count += 1
             entry["iterations"] = count
             if action.until is not None and checker.all(action.until, [], run.data):

@@ -53,7 +53,7 @@ class ConditionChecker:
         return result
 
     def _value(self, device_id: str, feature: str, entry: dict[str, Any]) -> Any:
-        device = self.registry.devices.get(device_id)
+        device = self.registry.find(device_id)
         value = None if device is None else device.value(feature)
         entry.update(device=device_id, feature=feature, saw=value)
         return value
@@ -72,7 +72,7 @@ class ConditionChecker:
         if isinstance(condition, TriggerCondition):
             return self._trigger(condition, entry, data)
         if isinstance(condition, AvailableCondition):
-            device = self.registry.devices.get(condition.device)
+            device = self.registry.find(condition.device)
             online = device is not None and device.availability is Availability.ONLINE
             entry.update(device=condition.device, saw="online" if online else "not online")
             return online is condition.online

@@ -13,19 +13,20 @@ Run modes, as Home Assistant has them: ``single`` ignores a trigger while a run 
 "skipped" trace), ``restart`` cancels the running one, ``queued`` runs one after another,
 ``parallel`` runs side by side; ``max`` bounds the last two.
 
-Durable timers (hub/scenes/timers.py): a pending top-level ``delay`` and a pending ``for``
-survive a restart. A delay resumes the rest of the action list from the step after it, when
-it would have ended (at once if that moment passed); a ``for`` fires the automation when it
-would have, if the state still holds.
+A pending top-level ``delay`` and a pending ``for`` survive a restart (stored by
+hub/scenes/timers.py, resumed by hub/scenes/resume.py). Runs yield to the loop and have a
+step budget (hub/scenes/runs.py); the loop guard (hub/scenes/guard.py) stops an automation
+that runs too often, as one that triggers itself does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from hub.bus import (
@@ -41,6 +42,7 @@ from hub.devices.registry import DeviceRegistry
 from hub.errors import HubError, InvalidValue, NotFound
 from hub.scenes.actions import ActionRunner, Publish, StopRun, eager_safe
 from hub.scenes.conditions import ConditionChecker
+from hub.scenes.guard import LoopGuard
 from hub.scenes.model import (
     Automation,
     AutomationStatus,
@@ -51,9 +53,11 @@ from hub.scenes.model import (
     MqttTrigger,
     StateTrigger,
     Trigger,
-    new_id,
     parse_automation,
+    slug_id,
 )
+from hub.scenes.references import automation_problems
+from hub.scenes.resume import TimerResumer
 from hub.scenes.runs import Run, Runs
 from hub.scenes.scenes import SceneManager
 from hub.scenes.schedule import Clocks, Location
@@ -65,7 +69,6 @@ from hub.scenes.triggers import (
     Waiters,
     WebhookCall,
     crossed,
-    holds,
     mqtt_data,
     same,
 )
@@ -106,13 +109,16 @@ class AutomationEngine:
         self.durable = DurableTimers(store)
         self.holds = HoldTimers(self.durable, self._matched)
         self.clocks = Clocks(self.location, self.now, self._matched)
-        self.runs = Runs(self._execute, self._finish, self.durable.forget)
-        self.waiters = Waiters()
+        self.runs = Runs(self._execute, self.finish_trace, self.durable.forget)
+        self.waiters = Waiters(registry.keys_of)
         self.evaluations = 0
         """Trigger matches evaluated (conditions checked): the trigger index's test counter."""
-        self._resuming: set[asyncio.Task[None]] = set()
+        self.resumer = TimerResumer(self)
         self._unsubscribe: list[Callable[[], None]] = []
         self._loading = False
+        self._writing = asyncio.Lock()
+        self.guard = LoopGuard(self._tripped)
+        self._guarding: set[asyncio.Task[Automation]] = set()
         self.on_topics: Callable[[set[str]], None] | None = None
         """Told the MQTT topic filters the automations need, whenever they change."""
 
@@ -127,7 +133,7 @@ class AutomationEngine:
 
     # ---- lifecycle ------------------------------------------------------------------------
 
-    async def start(self, configured: list[dict[str, Any]] | None = None) -> None:
+    async def start(self, configured: Sequence[Automation | Mapping[str, Any]] = ()) -> None:
         """Load stored automations, then config.yaml's (they win on the same id), resume
         durable timers, and fire the ``start`` triggers.
 
@@ -136,7 +142,7 @@ class AutomationEngine:
         """
         from_config = [
             parse_automation(data, f"automations[{number}]")
-            for number, data in enumerate(configured or [])
+            for number, data in enumerate(configured)
         ]
         self._loading = True
         try:
@@ -162,6 +168,9 @@ class AutomationEngine:
         finally:
             self._loading = False
         self._topics_changed()
+        for automation in self.automations.values():  # WARNINGs, never a refusal to start
+            for problem in automation_problems(automation, self.registry):
+                _LOGGER.warning("automation %s: %s", automation.id, problem)
         subscribe = self.bus.subscribe
         self._unsubscribe = [
             subscribe(StateChanged, self._on_state),
@@ -170,7 +179,7 @@ class AutomationEngine:
             subscribe(DeviceOffline, self._on_availability),
             subscribe(MqttMessage, self._on_mqtt),
         ]
-        await self._resume_timers()
+        await self.resumer.start()
         for listener in list(self.index.start):
             self._matched(listener, {"platform": "start"})
 
@@ -181,9 +190,10 @@ class AutomationEngine:
         self._unsubscribe = []
         self.holds.close()
         await self.clocks.stop()
-        for task in self._resuming:
-            task.cancel()
-        await asyncio.gather(*self._resuming, return_exceptions=True)
+        for guarding in self._guarding:
+            guarding.cancel()
+        await asyncio.gather(*self._guarding, return_exceptions=True)
+        await self.resumer.stop()
         await self.runs.stop()
         self.waiters.cancel()
         await self.trace_log.stop()
@@ -212,15 +222,21 @@ class AutomationEngine:
         )  # fmt: skip
 
     async def create(self, data: Mapping[str, Any] | Automation) -> Automation:
-        """A new automation (validated; errors name it and the field). Raises DuplicateId."""
+        """A new automation (validated; errors name it and the field). Without an id, the
+        id is made from the alias; raises DuplicateId (naming the existing one) when that id
+        is taken, never saving a silent ``-2`` copy of an automation posted twice."""
         if not isinstance(data, Automation):
             body = dict(data)
             if not body.get("id"):
-                body["id"] = new_id(str(body.get("alias") or ""), self.automations, "automation")
+                body["id"] = slug_id(str(body.get("alias") or ""), "automation")
             data = parse_automation(body)
-        if data.id in self.automations:
-            raise DuplicateId(f"an automation '{data.id}' exists already")
-        return await self.save(data)
+        async with self._writing:
+            if data.id in self.automations:
+                raise DuplicateId(
+                    f"an automation '{data.id}' exists already; give this one another id or alias",
+                    data.id,
+                )
+            return await self._save(data)
 
     async def update(self, automation_id: str, data: Mapping[str, Any] | Automation) -> Automation:
         """Replace an automation's definition (the id stays); its pending timers are dropped."""
@@ -229,45 +245,70 @@ class AutomationEngine:
             data = parse_automation({**data, "id": automation_id})
         elif data.id != automation_id:
             raise InvalidValue(f"automation id '{data.id}' does not match '{automation_id}'")
-        return await self.save(data)
+        async with self._writing:
+            self._editable(automation_id)
+            return await self._save(data)
 
     async def save(self, automation: Automation) -> Automation:
         """Create or replace (persisted)."""
-        self._install(automation)
+        async with self._writing:
+            return await self._save(automation)
+
+    async def _save(self, automation: Automation) -> Automation:
+        """The one write path: the automation is valid (a model), so store it, and only once
+        the store has it, put it in memory; a failed write leaves both as they were."""
         if self.store is not None:
             doc = automation.model_dump(mode="json", by_alias=True, exclude_none=True)
             await self.store.put(COLLECTION, automation.id, doc)
+        self._install(automation)
         return automation
 
     async def delete(self, automation_id: str) -> None:
         """Remove it; its running runs are cancelled."""
-        self._editable(automation_id)
-        self._uninstall(automation_id)
-        self.runs.cancel(automation_id)
-        self.trace_log.forget(automation_id)
-        if self.store is not None:
-            await self.store.delete(COLLECTION, automation_id)
+        async with self._writing:
+            self._editable(automation_id)
+            if self.store is not None:
+                await self.store.delete(COLLECTION, automation_id)
+            self._uninstall(automation_id)
+            self.runs.cancel(automation_id)
+            self.trace_log.forget(automation_id)
 
     async def set_enabled(self, automation_id: str, enabled: bool) -> Automation:
         """Enable or disable (remembered across restarts, for config.yaml ones too); disabling
-        cancels its running runs, as Home Assistant's ``automation.turn_off`` does."""
+        cancels its running runs at once, as Home Assistant's ``automation.turn_off`` does."""
         automation = self.get(automation_id)
-        if automation.enabled is enabled:
-            return automation
         if not enabled:
+            self.guard.hold(automation_id)  # takes effect now, before the store answers
             self.runs.cancel(automation_id)
-        automation = automation.model_copy(update={"enabled": enabled})
-        if automation_id not in self.configured:
-            return await self.save(automation)
-        self._install(automation)
-        if self.store is not None:
-            await self.store.put(STATE_COLLECTION, automation_id, {"enabled": enabled})
-        return automation
+        try:
+            async with self._writing:
+                automation = self.get(automation_id)
+                if automation.enabled is enabled:
+                    return automation
+                automation = automation.model_copy(update={"enabled": enabled})
+                if automation_id not in self.configured:
+                    return await self._save(automation)
+                if self.store is not None:
+                    await self.store.put(STATE_COLLECTION, automation_id, {"enabled": enabled})
+                self._install(automation)
+                return automation
+        finally:
+            self.guard.release(automation_id)
 
     def traces(self, automation_id: str) -> list[dict[str, Any]]:
         """The last runs (newest first), with conditions-failed and skipped ones."""
         self.get(automation_id)
         return self.trace_log.of(automation_id)
+
+    async def trace(self, automation_id: str, trace_id: str, wait: float = 0) -> dict[str, Any]:
+        """One trace; with ``wait`` (seconds), once its run has finished, or as it is then."""
+        self.get(automation_id)
+        trace = self.trace_log.find(automation_id, trace_id)
+        if trace is None:
+            raise NotFound(f"no trace '{trace_id}' of automation '{automation_id}'")
+        if wait > 0:
+            await self.trace_log.finished(trace, wait)
+        return trace
 
     def topic_filters(self) -> set[str]:
         """The MQTT topic filters the automations listen on (the app subscribes to them)."""
@@ -300,15 +341,20 @@ class AutomationEngine:
         self._topics_changed()
 
     def _topics_changed(self) -> None:
+        """Tell the MQTT side the filters to subscribe to. A failure there (the broker down)
+        must not undo a stored automation: the connection subscribes again when it is back."""
         if self.on_topics is not None and not self._loading:
-            self.on_topics(self.index.topic_filters())
+            try:
+                self.on_topics(self.index.topic_filters())
+            except Exception:
+                _LOGGER.exception("could not subscribe to the automations' MQTT topics")
 
     # ---- triggering -----------------------------------------------------------------------
 
     def _on_state(self, event: StateChanged) -> None:
-        listeners = self.index.state.get((event.device_id, event.feature))
-        if listeners:
-            for listener in listeners:
+        table = self.index.state
+        for key in self.registry.keys_of(event.device_id) if table else ():
+            for listener in table.get((key, event.feature), ()):
                 trigger = listener.trigger
                 if not isinstance(trigger, StateTrigger):
                     continue
@@ -323,9 +369,9 @@ class AutomationEngine:
             self.waiters.offer(event)
 
     def _on_device_event(self, event: DeviceEvent) -> None:
-        listeners = self.index.event.get((event.device_id, event.event))
-        if listeners:
-            for listener in listeners:
+        table = self.index.event
+        for key in self.registry.keys_of(event.device_id) if table else ():
+            for listener in table.get((key, event.event), ()):
                 trigger = listener.trigger
                 if isinstance(trigger, EventTrigger) and all(
                     same(event.data.get(k), v) for k, v in trigger.data.items()
@@ -337,10 +383,13 @@ class AutomationEngine:
 
     def _on_availability(self, event: DeviceOnline | DeviceOffline) -> None:
         state = "online" if isinstance(event, DeviceOnline) else "offline"
-        for listener in self.index.availability.get(event.device_id, ()):
-            if isinstance(listener.trigger, AvailabilityTrigger) and listener.trigger.to == state:
-                self._matched(listener, {"platform": "availability",
-                                         "device": event.device_id, "to": state})  # fmt: skip
+        table = self.index.availability
+        for key in self.registry.keys_of(event.device_id) if table else ():
+            for listener in table.get(key, ()):
+                trigger = listener.trigger
+                if isinstance(trigger, AvailabilityTrigger) and trigger.to == state:
+                    self._matched(listener, {"platform": "availability",
+                                             "device": event.device_id, "to": state})  # fmt: skip
         if self.waiters.entries:
             self.waiters.offer(event)
 
@@ -376,18 +425,45 @@ class AutomationEngine:
 
     def _matched(self, listener: Listener, data: dict[str, Any]) -> None:
         automation = self.automations.get(listener.automation_id)
-        if automation is None or not automation.enabled:
+        if automation is None or not automation.enabled or not self.guard.allow(automation):
             return
         self.evaluations += 1
         data = {**data, "id": listener.trigger.id or str(listener.index)}
         trace = self.trace_log.new(automation.id, data)
         conditions = automation.condition
-        if conditions and not self.checker.all(conditions, trace["conditions"], data):
-            self._finish(trace, "conditions_failed")
+        try:
+            if conditions and not self.checker.all(conditions, trace["conditions"], data):
+                self.finish_trace(trace, "conditions_failed")
+                return
+        except Exception as exc:  # a trace never stays "running"
+            _LOGGER.exception("automation %s: checking its conditions failed", automation.id)
+            self.finish_trace(trace, "error", f"{type(exc).__name__}: {exc}")
             return
         self.runs.start(automation, trace)
 
-    def _finish(self, trace: dict[str, Any], result: str, error: str | None = None) -> None:
+    def _tripped(self, automation: Automation, count: int) -> None:
+        """The loop guard stopped ``automation``: trace it, say so, and disable it."""
+        message = (
+            f"loop guard: {count} runs in {self.guard.window:g} s, more than "
+            f"{automation.max_rate:g} a second; disabled (is it triggering itself?)"
+        )
+        _LOGGER.warning("automation %s: %s", automation.id, message)
+        self.finish_trace(self.trace_log.new(automation.id, {"platform": "loop_guard"}),
+                     "loop_guard", message)  # fmt: skip
+        task = asyncio.get_running_loop().create_task(
+            self.set_enabled(automation.id, False), name=f"guard-{automation.id}"
+        )
+        self._guarding.add(task)
+        task.add_done_callback(functools.partial(self._guarded, automation.id))
+
+    def _guarded(self, automation_id: str, task: asyncio.Task[Automation]) -> None:
+        self._guarding.discard(task)
+        self.guard.release(automation_id)
+        if not task.cancelled() and task.exception() is not None:
+            _LOGGER.error("automation %s: disabling it failed: %s", automation_id,
+                          task.exception())  # fmt: skip
+
+    def finish_trace(self, trace: dict[str, Any], result: str, error: str | None = None) -> None:
         self.trace_log.finish(trace, result, error)
         self.bus.publish(AutomationRan(trace["automation"], trace["id"], result))
 
@@ -427,49 +503,3 @@ class AutomationEngine:
     async def wait_for(self, triggers: list[Trigger], seconds: float) -> dict[str, Any] | None:
         """A ``wait`` action: the data of the first event matching one of ``triggers``."""
         return await self.waiters.wait(triggers, seconds)
-
-    # ---- durable timers after a restart ---------------------------------------------------
-
-    async def _resume_timers(self) -> None:
-        for key, doc in (await self.durable.all()).items():
-            automation = self.automations.get(str(doc.get("automation", "")))
-            kind = doc.get("kind")
-            if automation is None or not automation.enabled:
-                self.durable.forget(key)
-            elif kind == "delay":
-                trigger = {**doc.get("trigger", {}), "resumed": True}
-                trace = self.trace_log.new(automation.id, trigger)
-                trace["result"] = "queued"
-                resume = self._resume_delay(automation, key, trace, int(doc["step"]) + 1, doc)
-                task = asyncio.get_running_loop().create_task(resume, name=f"resume-{key}")
-                self._resuming.add(task)
-                task.add_done_callback(self._resuming.discard)
-            elif kind == "for":
-                self._resume_for(automation, key, doc)
-            else:
-                self.durable.forget(key)
-
-    def _resume_for(self, automation: Automation, key: str, doc: dict[str, Any]) -> None:
-        index = int(doc.get("index", -1))
-        triggers = automation.trigger
-        trigger = triggers[index] if 0 <= index < len(triggers) else None
-        if isinstance(trigger, StateTrigger):
-            device = self.registry.devices.get(trigger.device)
-            if device is not None and holds(trigger, device.value(trigger.feature)):
-                listener = Listener(automation.id, index, trigger)
-                self.holds.arm(listener, float(doc["at"]), doc.get("trigger", {}))
-                return
-        self.durable.forget(key)
-
-    async def _resume_delay(
-        self, automation: Automation, key: str, trace: dict[str, Any], step: int,
-        doc: dict[str, Any],
-    ) -> None:  # fmt: skip
-        await asyncio.sleep(max(0.0, float(doc["at"]) - time.time()))
-        self.durable.forget(key)  # from here the run is an ordinary one
-        if self.automations.get(automation.id) is not automation:
-            self._finish(trace, "cancelled", "the automation changed while the delay was due")
-        elif step < len(automation.action):
-            self.runs.start(automation, trace, step=step)
-        else:
-            self._finish(trace, "done")

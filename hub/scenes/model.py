@@ -7,83 +7,81 @@ Triggers, conditions and actions name device ids and Feature ids, never a siid o
 from __future__ import annotations
 
 import re
-from collections.abc import Container
+from collections.abc import Sequence
 from datetime import time as clock_time
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from hub.errors import ConfigError, HubError, InvalidValue
-
-Scalar = bool | int | float | str
-
-
-def _seconds(value: Any) -> Any:
-    """Durations as seconds (``90``), ``"HH:MM:SS"`` / ``"MM:SS"``, or ``{minutes: 1, ...}``."""
-    if isinstance(value, str) and ":" in value:
-        sign = -1 if value.startswith("-") else 1
-        try:
-            parts = [float(p) for p in value.lstrip("+-").split(":")]
-        except ValueError:
-            return value  # pydantic reports it as not a number
-        if len(parts) > 3:
-            return value
-        total = 0.0
-        for part in parts:
-            total = total * 60 + part
-        return sign * total
-    if isinstance(value, dict):
-        units = {"days": 86400, "hours": 3600, "minutes": 60, "seconds": 1, "milliseconds": 0.001}
-        if value and set(value) <= set(units):
-            return sum(float(v) * units[k] for k, v in value.items())
-    return value
-
-
-Duration = Annotated[float, BeforeValidator(_seconds)]
-"""Seconds; YAML may say ``90``, ``"00:01:30"`` or ``{minutes: 1, seconds: 30}``."""
+from hub.scenes.fields import (
+    DEFAULT_MAX_ITERATIONS,
+    MAX_ITEMS,
+    MAX_NAME,
+    MAX_NESTING,
+    MAX_TARGETS,
+    Duration,
+    Identifier,
+    Name,
+    Number,
+    Offset,
+    PublishTopic,
+    Reference,
+    RepeatCount,
+    Scalar,
+    Text,
+    TopicFilter,
+    not_too_deep,
+)
 
 
 class _Data(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+Items = Field(max_length=MAX_ITEMS)
+"""At most this many triggers, conditions or actions in one list."""
+Path = Annotated[str, Field(max_length=200, pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")]
+ScalarList = Annotated[list[Scalar], Field(max_length=MAX_ITEMS)]
+ScalarData = Annotated[dict[Reference, Scalar], Field(max_length=100)]
+
 # ---- triggers -------------------------------------------------------------------------------
 
 
 class _Trigger(_Data):
-    id: str | None = Field(None, min_length=1, max_length=64)
+    id: Name | None = Field(None, min_length=1, max_length=64)
     """Names the trigger for conditions and templates (``trigger.id``); else its position."""
 
 
 class StateTrigger(_Trigger):
     platform: Literal["state"]
-    device: str
-    feature: str
+    device: Reference
+    feature: Reference
     to: Scalar | None = None
     from_: Scalar | None = Field(None, alias="from")
-    above: float | None = None
-    below: float | None = None
+    above: Number | None = None
+    below: Number | None = None
     for_: Duration | None = Field(None, alias="for", ge=0, description="how long it holds")
 
 
 class EventTrigger(_Trigger):
     platform: Literal["event"]
-    device: str
-    event: str
-    data: dict[str, Scalar] = {}
+    device: Reference
+    event: Reference
+    data: ScalarData = {}
 
 
 class AvailabilityTrigger(_Trigger):
     platform: Literal["availability"]
-    device: str
+    device: Reference
     to: Literal["online", "offline"]
 
 
@@ -94,7 +92,7 @@ class TimeTrigger(_Trigger):
 
 class CronTrigger(_Trigger):
     platform: Literal["cron"]
-    cron: str
+    cron: str = Field(max_length=MAX_NAME)
 
     @field_validator("cron")
     @classmethod
@@ -108,15 +106,15 @@ class CronTrigger(_Trigger):
 class SunTrigger(_Trigger):
     platform: Literal["sun"]
     event: Literal["sunrise", "sunset"]
-    offset: Duration = Field(0, description="seconds; negative is before")
+    offset: Offset = Field(0, description="seconds; negative is before")
 
 
 class MqttTrigger(_Trigger):
     platform: Literal["mqtt"]
-    topic: str = Field(min_length=1)
+    topic: TopicFilter = Field(description="an MQTT topic filter ('+' and '#' as whole levels)")
     payload: Scalar | None = None
     """Match the exact payload text, or with ``value_path`` the JSON field's value."""
-    value_path: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
+    value_path: Path | None = None
 
 
 class WebhookTrigger(_Trigger):
@@ -139,37 +137,40 @@ Trigger = Annotated[
 
 class StateCondition(_Data):
     condition: Literal["state"]
-    device: str
-    feature: str
-    state: Scalar | list[Scalar]
+    device: Reference
+    feature: Reference
+    state: Scalar | ScalarList
 
 
 class NumericCondition(_Data):
     condition: Literal["numeric"]
-    device: str
-    feature: str
-    above: float | None = None
-    below: float | None = None
+    device: Reference
+    feature: Reference
+    above: Number | None = None
+    below: Number | None = None
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 class TimeCondition(_Data):
     condition: Literal["time"]
     after: clock_time | None = None
     before: clock_time | None = None
-    weekdays: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = []
+    weekdays: list[Weekday] = Field([], max_length=7)
 
 
 class SunCondition(_Data):
     condition: Literal["sun"]
     after: Literal["sunrise", "sunset"] | None = None
     before: Literal["sunrise", "sunset"] | None = None
-    after_offset: Duration = 0
-    before_offset: Duration = 0
+    after_offset: Offset = 0
+    before_offset: Offset = 0
 
 
 class AvailableCondition(_Data):
     condition: Literal["available"]
-    device: str
+    device: Reference
     online: bool = True
 
 
@@ -178,25 +179,25 @@ class TriggerCondition(_Data):
     ``data.action``, ``value``. Without ``state`` / ``above`` / ``below``: the path exists."""
 
     condition: Literal["trigger"]
-    path: str = Field(pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
-    state: Scalar | list[Scalar] | None = None
-    above: float | None = None
-    below: float | None = None
+    path: Path
+    state: Scalar | ScalarList | None = None
+    above: Number | None = None
+    below: Number | None = None
 
 
 class AndCondition(_Data):
     condition: Literal["and"]
-    conditions: list[Condition]
+    conditions: list[Condition] = Items
 
 
 class OrCondition(_Data):
     condition: Literal["or"]
-    conditions: list[Condition]
+    conditions: list[Condition] = Items
 
 
 class NotCondition(_Data):
     condition: Literal["not"]
-    conditions: list[Condition]
+    conditions: list[Condition] = Items
 
 
 Condition = Annotated[
@@ -210,21 +211,21 @@ Condition = Annotated[
 
 class SetAction(_Data):
     action: Literal["set"]
-    device: str
-    feature: str
+    device: Reference
+    feature: Reference
     value: Scalar
 
 
 class CallAction(_Data):
     action: Literal["call"]
-    device: str
-    feature: str
-    args: dict[str, Scalar] = {}
+    device: Reference
+    feature: Reference
+    args: ScalarData = {}
 
 
 class SceneAction(_Data):
     action: Literal["scene"]
-    scene: str
+    scene: Identifier
 
 
 class DelayAction(_Data):
@@ -234,53 +235,70 @@ class DelayAction(_Data):
 
 class WaitAction(_Data):
     action: Literal["wait"]
-    trigger: list[Trigger]
+    trigger: list[Trigger] = Field(min_length=1, max_length=MAX_ITEMS)
     timeout: Duration = Field(gt=0)
     continue_on_timeout: bool = True
 
 
 class PublishAction(_Data):
     action: Literal["publish"]
-    topic: str
-    payload: str = ""
+    topic: PublishTopic = Field(description="may hold placeholders: {trigger.payload}")
+    payload: str = Field("", max_length=256 * 1024)
     qos: Literal[0, 1, 2] = 0
     retain: bool = False
 
 
 class EnableAction(_Data):
     action: Literal["enable", "disable"]
-    automation: str
+    automation: Identifier
 
 
 class NotifyAction(_Data):
     action: Literal["notify"]
-    title: str = "mihub"
-    message: str
+    title: Name = "mihub"
+    message: Text
 
 
 class ChooseOption(_Data):
-    conditions: list[Condition]
-    sequence: list[Action]
+    conditions: list[Condition] = Items
+    sequence: list[Action] = Items
 
 
 class ChooseAction(_Data):
     action: Literal["choose"]
-    choices: list[ChooseOption]
-    default: list[Action] = []
+    choices: list[ChooseOption] = Items
+    default: list[Action] = Field([], max_length=MAX_ITEMS)
 
 
 class RepeatAction(_Data):
+    """``count`` times, or ``while`` / ``until`` conditions hold, at most ``max_iterations``
+    times (1000 unless said; both have a ceiling of 10,000, which is an error to exceed)."""
+
     action: Literal["repeat"]
-    sequence: list[Action]
-    count: int | None = Field(None, ge=0, le=10_000)
-    while_: list[Condition] | None = Field(None, alias="while")
-    until: list[Condition] | None = None
-    max_iterations: int = Field(1000, ge=1)
+    sequence: list[Action] = Items
+    count: RepeatCount | None = None
+    while_: list[Condition] | None = Field(None, alias="while", max_length=MAX_ITEMS)
+    until: list[Condition] | None = Field(None, max_length=MAX_ITEMS)
+    max_iterations: RepeatCount | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _count_within_max(self) -> RepeatAction:
+        count, most = self.count, self.max_iterations
+        if count is not None and most is not None and count > most:
+            raise ValueError(f"count {count} is more than max_iterations {most}")
+        return self
+
+    @property
+    def limit(self) -> int:
+        """How many iterations at most."""
+        if self.count is not None:
+            return self.count
+        return self.max_iterations or DEFAULT_MAX_ITERATIONS
 
 
 class StopAction(_Data):
     action: Literal["stop"]
-    reason: str = ""
+    reason: Text = ""
 
 
 Action = Annotated[
@@ -288,6 +306,24 @@ Action = Annotated[
     | EnableAction | NotifyAction | ChooseAction | RepeatAction | StopAction,
     Field(discriminator="action"),
 ]  # fmt: skip
+
+
+def nesting(items: Sequence[Action | Condition]) -> int:
+    """Levels of nested conditions and actions in ``items`` (a plain list of actions is 1)."""
+    deepest = 0
+    for item in items:
+        inner: list[Sequence[Action | Condition]] = []
+        if isinstance(item, AndCondition | OrCondition | NotCondition):
+            inner = [item.conditions]
+        elif isinstance(item, ChooseAction):
+            inner = [item.default]
+            for option in item.choices:
+                inner += [option.conditions, option.sequence]
+        elif isinstance(item, RepeatAction):
+            inner = [item.sequence, item.while_ or [], item.until or []]
+        deepest = max(deepest, 1 + max((nesting(i) for i in inner), default=0))
+    return deepest
+
 
 # ---- automations and scenes -----------------------------------------------------------------
 
@@ -299,37 +335,59 @@ class RunMode(StrEnum):
     PARALLEL = "parallel"
 
 
+DEFAULT_MAX_RATE = 20.0
+
+
 class Automation(_Data):
-    id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
-    alias: str = ""
-    description: str = ""
+    id: Identifier
+    alias: Name = ""
+    description: Text = ""
     enabled: bool = True
     mode: RunMode = RunMode.SINGLE
     max: int = Field(10, ge=1, le=1000)
-    trigger: list[Trigger] = Field(min_length=1)
-    condition: list[Condition] = []
-    action: list[Action] = Field(min_length=1)
+    max_rate: float = Field(DEFAULT_MAX_RATE, gt=0, le=100_000, description=(
+        "runs per second, averaged over 5 s, beyond which the loop guard disables the "
+        "automation (a trigger it fires itself, such as a publish to its own topic)"))  # fmt: skip
+    trigger: list[Trigger] = Field(min_length=1, max_length=MAX_ITEMS)
+    condition: list[Condition] = Field([], max_length=MAX_ITEMS)
+    action: list[Action] = Field(min_length=1, max_length=MAX_ITEMS)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_too_deep(cls, data: Any) -> Any:
+        return not_too_deep(data)
+
+    @field_validator("condition", "action")
+    @classmethod
+    def _nesting(cls, items: list[Any]) -> list[Any]:
+        depth = nesting(items)
+        if depth > MAX_NESTING:
+            raise ValueError(
+                f"nested {depth} levels deep; conditions and actions nest at most "
+                f"{MAX_NESTING} levels"
+            )
+        return items
 
 
 class SceneTarget(_Data):
-    device: str
-    feature: str
+    device: Reference
+    feature: Reference
     value: Scalar
 
 
 class Scene(_Data):
-    id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
-    name: str = Field(min_length=1)
-    targets: list[SceneTarget] = Field(min_length=1)
+    id: Identifier
+    name: Name = Field(min_length=1)
+    targets: list[SceneTarget] = Field(min_length=1, max_length=MAX_TARGETS)
 
 
 class SceneSnapshot(_Data):
     """A scene to create from the current values of chosen devices (API body)."""
 
-    id: str | None = Field(None, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
-    name: str = Field(min_length=1)
-    devices: list[str] = Field(min_length=1)
-    features: list[str] | None = None
+    id: Identifier | None = None
+    name: Name = Field(min_length=1)
+    devices: list[Reference] = Field(min_length=1, max_length=MAX_ITEMS)
+    features: list[Reference] | None = Field(None, max_length=MAX_ITEMS)
     """Only these feature ids (of each device); every writable one when omitted."""
 
 
@@ -345,18 +403,17 @@ class InvalidDefinition(ConfigError, InvalidValue):
         self.problems = problems
 
 
-def new_id(name: str, taken: Container[str], fallback: str) -> str:
-    """An id made from a name ("Movie night!" -> "movie-night"), unique among ``taken``."""
-    base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:56] or fallback
-    candidate, number = base, 1
-    while candidate in taken:
-        number += 1
-        candidate = f"{base}-{number}"
-    return candidate
+def slug_id(name: str, fallback: str) -> str:
+    """An id made from a name: "Movie night!" -> "movie-night"."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:56] or fallback
 
 
 class DuplicateId(HubError):
     """A scene or automation with this id exists already (the API answers 409)."""
+
+    def __init__(self, message: str, existing: str) -> None:
+        super().__init__(message)
+        self.existing = existing
 
 
 class AutomationStatus(BaseModel):
@@ -391,24 +448,49 @@ def parse_scene(data: Any, where: str = "scene") -> Scene:
 def _invalid(exc: ValidationError, data: Any, where: str) -> InvalidDefinition:
     name = "'?'"
     if isinstance(data, dict):
-        label, key = data.get("alias") or data.get("name"), data.get("id")
+        label, key = _shown(data.get("alias") or data.get("name")), _shown(data.get("id"))
         if label and key and label != key:
             name = f"'{label}' ({key})"
         elif label or key:
             name = f"'{label or key}'"
-    problems: list[dict[str, str]] = []
-    for error in exc.errors():
-        parts: list[str] = []
-        previous: object = None
-        for part in error["loc"]:
-            # pydantic names the union member after a list index ("action.0.set.value"):
-            # users wrote "action.0.value", so drop the member's tag.
-            if not (isinstance(previous, int) and part in _TAGS):
-                parts.append(str(part))
-            previous = part
-        problems.append({"field": ".".join(parts) or "(top level)", "message": error["msg"]})
+    problems = [
+        {"field": field_path(error["loc"]) or "(top level)", "message": error["msg"]}
+        for error in exc.errors()
+    ]
     lines = [f"{where} {name}: {p['field']}: {p['message']}" for p in problems]
     return InvalidDefinition("\n".join(lines), problems)
+
+
+def _shown(value: Any) -> str:
+    """A name from an invalid definition, safe to print on one line of a log."""
+    if not value:
+        return ""
+    text = "".join(c if c.isprintable() else "?" for c in str(value)[:80])
+    return text + ("..." if len(str(value)) > 80 else "")
+
+
+def field_parts(loc: Sequence[int | str]) -> list[int | str]:
+    """pydantic's error location as a user wrote the field: ``action, 0, value``.
+
+    pydantic names the union member after a list index (``action.0.set.value``) and may
+    add a validator's name (``function-after[...]``); both go.
+    """
+    parts: list[int | str] = []
+    for number, part in enumerate(loc):
+        if isinstance(part, str) and "[" in part:
+            continue
+        if number and isinstance(loc[number - 1], int) and part in _TAGS:
+            after = loc[number + 1] if number + 1 < len(loc) else None
+            # a tag is followed by its member's field; "trigger" is also a list's name
+            if isinstance(after, str) or (after is None and part != "trigger"):
+                continue
+        parts.append(part)
+    return parts
+
+
+def field_path(loc: Sequence[int | str]) -> str:
+    """:func:`field_parts`, dotted: ``action.0.value``."""
+    return ".".join(str(part) for part in field_parts(loc))
 
 
 _TAGS = {

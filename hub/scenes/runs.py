@@ -19,7 +19,14 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
+from hub.errors import HubError
 from hub.scenes.model import Automation, RunMode
+
+MAX_RUN_STEPS = 100_000
+"""Actions (and repeat iterations) one run may take; beyond, it ends as an error. Nested
+repeats multiply (10,000 x 10,000 is allowed by each), this bounds their product."""
+YIELD_EVERY = 50
+"""A run lets the event loop breathe every this many steps, even when none of them waits."""
 
 MAX_INLINE_DEPTH = 4
 """Runs started from inside another run's synchronous part (an action whose effect triggers
@@ -42,6 +49,21 @@ class Run:
     """How the run ended; stays "cancelled" when its task is cancelled."""
     error: str | None = None
     scratch: dict[str, Any] = field(default_factory=dict)
+    steps: int = 0
+
+    async def step_taken(self) -> None:
+        """Count a step; every :data:`YIELD_EVERY` steps give the loop a turn, so a run that
+        never waits (a repeat of notifications) cannot stall the hub; end the run beyond
+        :data:`MAX_RUN_STEPS`."""
+        self.steps += 1
+        if self.steps % YIELD_EVERY == 0:
+            if self.steps > MAX_RUN_STEPS:
+                raise RunTooLong(f"more than {MAX_RUN_STEPS} steps in one run")
+            await asyncio.sleep(0)
+
+
+class RunTooLong(HubError):
+    """A run took more steps than :data:`MAX_RUN_STEPS` allows."""
 
 
 def start_eagerly(coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None] | None:
@@ -184,6 +206,13 @@ class Runs:
             self._depth += 1
             try:
                 task = start_eagerly(coro, name)
+            except BaseException as exc:  # the run's trace must end however the run does
+                run.error = f"{type(exc).__name__}: {exc}"
+                run.result = "cancelled" if isinstance(exc, asyncio.CancelledError) else "error"
+                self._reap(automation, run)
+                if not isinstance(exc, Exception | asyncio.CancelledError):
+                    raise
+                return
             finally:
                 self._depth -= 1
         if task is None:

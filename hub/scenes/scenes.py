@@ -1,7 +1,8 @@
 """Scenes: named target values across devices, tapped to run.
 
-Activating a scene sets its devices in parallel; each device's targets go in the order the
-scene lists them (a lamp's power before its brightness), and each device reports one result:
+Activating a scene sets its devices in parallel (16 at a time); each device's targets go in
+the order the scene lists them (a lamp's power before its brightness), and each device
+reports one result:
 confirmed (the device's own report agreed), acknowledged (it accepted, no report yet),
 failed (with the reason), or offline (its remaining targets are not sent).
 
@@ -12,7 +13,8 @@ the others live in the store's "scenes" collection.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import logging
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -20,18 +22,23 @@ from pydantic import BaseModel
 from hub.devices.model import Availability, CommandStatus, FeatureKind
 from hub.devices.registry import DeviceRegistry
 from hub.errors import HubError, InvalidValue, NotFound
+from hub.scenes.fields import Scalar
 from hub.scenes.model import (
     DuplicateId,
-    Scalar,
+    InvalidDefinition,
     Scene,
     SceneSnapshot,
     SceneTarget,
-    new_id,
     parse_scene,
+    slug_id,
 )
+from hub.scenes.references import scene_problems
 from hub.store import Store
 
+_LOGGER = logging.getLogger(__name__)
 COLLECTION = "scenes"
+CONCURRENCY = 16
+"""Devices of one scene being set at the same time."""
 Status = Literal["confirmed", "acknowledged", "failed", "offline"]
 
 
@@ -75,15 +82,23 @@ class SceneManager:
         self._loaded = True
         if self.store is not None:
             for key, doc in (await self.store.all(COLLECTION)).items():
-                if key not in self.configured:
+                if key in self.configured:
+                    continue
+                try:
                     self.scenes[key] = parse_scene(doc, "stored scene")
+                except InvalidDefinition as exc:  # never a reason not to start
+                    _LOGGER.error("skipping stored scene %s: %s", key, exc)
 
-    def add_configured(self, scenes: list[dict[str, Any]], where: str = "scenes") -> None:
+    def add_configured(
+        self, scenes: Sequence[Scene | Mapping[str, Any]], where: str = "scenes"
+    ) -> None:
         """The scenes of config.yaml: validated (errors name the scene and the field)."""
         for number, data in enumerate(scenes):
             scene = parse_scene(data, f"{where}[{number}]")
             self.scenes[scene.id] = scene
             self.configured.add(scene.id)
+            for problem in scene_problems(scene, self.registry):
+                _LOGGER.warning("scene %s: %s", scene.id, problem)
 
     # ---- the API's calls -----------------------------------------------------------------
 
@@ -101,10 +116,10 @@ class SceneManager:
         if not isinstance(data, Scene):
             body = dict(data)
             if not body.get("id"):
-                body["id"] = new_id(str(body.get("name") or ""), self.scenes, "scene")
+                body["id"] = slug_id(str(body.get("name") or ""), "scene")
             data = parse_scene(body)
         if data.id in self.scenes:
-            raise DuplicateId(f"a scene '{data.id}' exists already")
+            raise DuplicateId(f"a scene '{data.id}' exists already", data.id)
         return await self.save(data)
 
     async def update(self, scene_id: str, data: Mapping[str, Any] | Scene) -> Scene:
@@ -138,7 +153,7 @@ class SceneManager:
                     targets.append(SceneTarget(device=device_id, feature=feature.id, value=value))
         if not targets:
             raise InvalidValue(f"the devices {request.devices} have no settable values to keep")
-        scene_id = request.id or new_id(request.name, self.scenes, "scene")
+        scene_id = request.id or slug_id(request.name, "scene")
         return await self.create(Scene(id=scene_id, name=request.name, targets=targets))
 
     async def activate(self, scene_id: str) -> SceneResult:
@@ -147,9 +162,13 @@ class SceneManager:
         per_device: dict[str, list[SceneTarget]] = {}
         for target in scene.targets:
             per_device.setdefault(target.device, []).append(target)
-        devices = await asyncio.gather(*(self._apply(d, t) for d, t in per_device.items()))
-        ok = all(d.status in ("confirmed", "acknowledged") for d in devices)
-        return SceneResult(scene=scene_id, ok=ok, devices=list(devices))
+        devices = await self._apply_all(list(per_device.items()))
+        failed = [d for d in devices if d.status not in ("confirmed", "acknowledged")]
+        if failed:
+            reasons = "; ".join(f"{d.device}: {d.error or d.status}" for d in failed)
+            _LOGGER.warning("scene '%s' failed for %d of %d devices: %s",
+                            scene_id, len(failed), len(devices), reasons)  # fmt: skip
+        return SceneResult(scene=scene_id, ok=not failed, devices=devices)
 
     # ---- inside ---------------------------------------------------------------------------
 
@@ -165,7 +184,29 @@ class SceneManager:
         if scene_id in self.configured:
             raise InvalidValue(f"scene '{scene_id}' is defined in config.yaml; edit it there")
 
-    async def _apply(self, device_id: str, targets: list[SceneTarget]) -> DeviceResult:
+    async def _apply_all(self, work: list[tuple[str, list[SceneTarget]]]) -> list[DeviceResult]:
+        """Devices in parallel, at most :data:`CONCURRENCY` at a time, each worker giving the
+        loop a turn between devices (a command may finish without ever waiting)."""
+        results: list[DeviceResult | None] = [None] * len(work)
+        queue = iter(enumerate(work))
+
+        async def worker() -> None:
+            for number, (device_id, targets) in queue:
+                results[number] = await self._apply(device_id, targets)
+                await asyncio.sleep(0)
+
+        workers = min(CONCURRENCY, len(work))
+        await asyncio.gather(*(worker() for _ in range(workers)))
+        return [result for result in results if result is not None]
+
+    async def _apply(self, reference: str, targets: list[SceneTarget]) -> DeviceResult:
+        """``reference`` names the device (id, 'Room/Name' or a unique name)."""
+        try:
+            device_id = self.registry.resolve(reference).id
+        except NotFound as exc:
+            features = [self._result(t, "failed", str(exc)) for t in targets]
+            return DeviceResult(device=reference, status="failed", error=str(exc),
+                                features=features)  # fmt: skip
         results: list[TargetResult] = []
         offline: str | None = None
         for target in targets:

@@ -40,6 +40,7 @@ class TraceLog:
         self._dirty: set[str] = set()
         self._ids = itertools.count(1)
         self._saver: asyncio.Task[None] | None = None
+        self._waiting: dict[str, asyncio.Future[None]] = {}
 
     async def start(self) -> None:
         """Load the stored traces (an unfinished run became "interrupted") and start saving."""
@@ -89,6 +90,31 @@ class TraceLog:
         if error:
             trace["error"] = error
         self._dirty.add(trace["automation"])
+        waiter = self._waiting.pop(trace["id"], None) if self._waiting else None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def find(self, automation_id: str, trace_id: str) -> dict[str, Any] | None:
+        for trace in self._traces.get(automation_id, ()):
+            if trace["id"] == trace_id:
+                return trace
+        return None
+
+    async def finished(self, trace: dict[str, Any], seconds: float) -> None:
+        """Wait until ``trace``'s run has finished (or ``seconds`` have passed)."""
+        if trace["result"] not in UNFINISHED:
+            return
+        waiter = self._waiting.get(trace["id"])
+        if waiter is None:
+            waiter = self._waiting[trace["id"]] = asyncio.get_running_loop().create_future()
+        try:
+            async with asyncio.timeout(seconds):
+                await asyncio.shield(waiter)
+        except TimeoutError:
+            pass
+        finally:
+            if trace["result"] not in UNFINISHED or waiter.done():
+                self._waiting.pop(trace["id"], None)
 
     def of(self, automation_id: str) -> list[dict[str, Any]]:
         """Newest first."""

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from hub.bus import DeviceEvent, DeviceOffline, DeviceOnline, MqttMessage, StateChanged
+from hub.devices.references import reference_key
 from hub.scenes.model import (
     AvailabilityTrigger,
     EventTrigger,
@@ -62,11 +64,11 @@ class TriggerIndex:
             table: Table | None = None
             key: Any = None
             if isinstance(trigger, StateTrigger):
-                table, key = self.state, (trigger.device, trigger.feature)
+                table, key = self.state, (reference_key(trigger.device), trigger.feature)
             elif isinstance(trigger, EventTrigger):
-                table, key = self.event, (trigger.device, trigger.event)
+                table, key = self.event, (reference_key(trigger.device), trigger.event)
             elif isinstance(trigger, AvailabilityTrigger):
-                table, key = self.availability, trigger.device
+                table, key = self.availability, reference_key(trigger.device)
             elif isinstance(trigger, WebhookTrigger):
                 table, key = self.webhook, trigger.webhook_id
             elif isinstance(trigger, MqttTrigger):
@@ -211,16 +213,23 @@ def value_equals(value: Any, wanted: Any) -> bool:
     return same(value, wanted)
 
 
-def match_event(trigger: Trigger, event: object) -> dict[str, Any] | None:
+def _own_key(device_id: str) -> tuple[str, ...]:
+    return (reference_key(device_id),)
+
+
+def match_event(
+    trigger: Trigger, event: object, keys_of: Callable[[str], tuple[str, ...]] = _own_key
+) -> dict[str, Any] | None:
     """The trigger data when ``event`` satisfies ``trigger`` (for a ``wait`` action), or None.
 
     A state trigger here waits for the state itself (``to`` / ``above`` / ``below``, and
-    ``from`` when given), without ``for``.
+    ``from`` when given), without ``for``. ``keys_of`` gives the reference keys naming a
+    device (the registry's: id, room/name, name), so a trigger may name its device.
     """
     if isinstance(trigger, StateTrigger):
         if (
             isinstance(event, StateChanged)
-            and event.device_id == trigger.device
+            and reference_key(trigger.device) in keys_of(event.device_id)
             and event.feature == trigger.feature
             and state_matches(trigger, event.value, event.old_value)
         ):
@@ -229,7 +238,7 @@ def match_event(trigger: Trigger, event: object) -> dict[str, Any] | None:
     elif isinstance(trigger, EventTrigger):
         if (
             isinstance(event, DeviceEvent)
-            and event.device_id == trigger.device
+            and reference_key(trigger.device) in keys_of(event.device_id)
             and event.event == trigger.event
             and all(same(event.data.get(k), v) for k, v in trigger.data.items())
         ):
@@ -237,8 +246,8 @@ def match_event(trigger: Trigger, event: object) -> dict[str, Any] | None:
                     "data": event.data}  # fmt: skip
     elif isinstance(trigger, AvailabilityTrigger):
         wanted = DeviceOnline if trigger.to == "online" else DeviceOffline
-        if isinstance(event, wanted) and event.device_id == trigger.device:
-            return {"platform": "availability", "device": trigger.device, "to": trigger.to}
+        if isinstance(event, wanted) and reference_key(trigger.device) in keys_of(event.device_id):
+            return {"platform": "availability", "device": event.device_id, "to": trigger.to}
     elif isinstance(trigger, MqttTrigger):
         if isinstance(event, MqttMessage) and (
             event.topic == trigger.topic
@@ -260,8 +269,9 @@ def match_event(trigger: Trigger, event: object) -> dict[str, Any] | None:
 class Waiters:
     """The ``wait`` actions in progress; each takes the first event matching its triggers."""
 
-    def __init__(self) -> None:
+    def __init__(self, keys_of: Callable[[str], tuple[str, ...]] = _own_key) -> None:
         self.entries: list[tuple[list[Trigger], asyncio.Future[dict[str, Any]]]] = []
+        self.keys_of = keys_of
 
     async def wait(self, triggers: list[Trigger], seconds: float) -> dict[str, Any] | None:
         """The matching event's trigger data, or None after ``seconds``."""
@@ -280,7 +290,7 @@ class Waiters:
             if future.done():
                 continue
             for trigger in triggers:
-                data = match_event(trigger, event)
+                data = match_event(trigger, event, self.keys_of)
                 if data is not None:
                     future.set_result(data)
                     break

@@ -97,6 +97,39 @@ async def test_rename_move_and_leave_a_room(api: Api) -> None:
     assert api.registry.get("lamp").name == "Desk lamp"
 
 
+async def test_removing_a_device_forgets_it_with_its_state_and_token(api: Api) -> None:
+    """Issue 11.9: a replaced device leaves no ghost; only an admin token may remove one."""
+    await api.registry.set_secret("lamp", "token", "00112233445566778899aabbccddeeff")
+    api.registry.update("lamp", {"power": True})
+    await api.store.flush()
+    control = await api.ctx.auth.issue("phone", ["read", "control"])
+    refused = await api.client.delete("/api/devices/lamp", headers=api.auth(control))
+    assert refused.status == 403
+    removed = await api.client.delete("/api/devices/lamp", headers=api.auth())
+    assert removed.status == 204
+    listing = await (await api.client.get("/api/devices", headers=api.auth())).json()
+    assert "lamp" not in {d["id"] for d in listing["devices"]}
+    for collection in ("devices", "state", "secrets"):
+        assert await api.store.get(collection, "lamp") is None, collection
+    again = await api.client.delete("/api/devices/lamp", headers=api.auth())
+    assert (again.status, (await again.json())["error"]["field"]) == (404, "device_id")
+
+
+async def test_the_docs_show_the_command_bodys_fields_and_examples(api: Api) -> None:
+    text = await (await api.client.get("/api/docs")).text()
+    commands = text[text.index("<code>/api/devices/{device_id}/commands</code>") :]
+    commands = commands[: commands.index("</details>")]
+    for shown in ("<code>feature</code> string (required)", "<code>value</code> boolean",
+                  "<code>action</code> string (required)", "<code>args</code> object",
+                  "{&quot;feature&quot;: &quot;power&quot;, &quot;value&quot;: true}",
+                  "{&quot;action&quot;: &quot;toggle&quot;}"):  # fmt: skip
+        assert shown in commands, shown
+    document = await (await api.client.get("/api/openapi.json")).json()
+    delete = document["paths"]["/api/devices/{device_id}"]["delete"]
+    assert delete["x-scope"] == "admin"
+    assert "comes back" in delete["description"]
+
+
 async def test_a_command_is_confirmed_by_the_device(api: Api) -> None:
     response = await api.client.post(COMMANDS, headers=api.auth(),
                                      json={"feature": "brightness", "value": 30})  # fmt: skip

@@ -94,7 +94,10 @@ async def test_motion_at_night_puts_the_purifier_to_sleep(house: House) -> None:
     assert camera.use_cases.motion()
     await until(lambda: purifier.get_property(2, 5) == 1, 5)  # sleep
     assert purifier.get_property(2, 2) is True
-    assert house.hub.engine is not None
-    trace = house.hub.engine.traces("night-motion")[0]
+    engine = house.hub.engine
+    assert engine is not None
+    # The device applies the mode before the run hears it confirmed: wait for the run's end.
+    trace = await engine.trace("night-motion", engine.traces("night-motion")[0]["id"], wait=5)
+    assert trace["result"] == "done"
     assert trace["conditions"][0]["result"] is True
     assert [a["result"] for a in trace["actions"]] == ["confirmed", "confirmed"]

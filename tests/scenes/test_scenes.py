@@ -105,16 +105,16 @@ async def test_crud_over_the_api_calls(home: Home) -> None:
     scenes = home.scenes
     created = await scenes.create({"name": "Movie night!", "targets": EVENING["targets"]})
     assert created.id == "movie-night"
-    assert (await scenes.create({"name": "Movie night", "targets": EVENING["targets"]})).id == (
-        "movie-night-2"
-    )
+    with pytest.raises(DuplicateId, match="'movie-night' exists already") as again:
+        await scenes.create({"name": "Movie night", "targets": EVENING["targets"]})
+    assert again.value.existing == "movie-night"  # no silent "movie-night-2" copy
     with pytest.raises(DuplicateId):
         await scenes.create({**EVENING, "id": "movie-night"})
     updated = await scenes.update(
         "movie-night", {"name": "Cinema", "targets": EVENING["targets"][:1]}
     )
     assert (updated.id, updated.name, len(updated.targets)) == ("movie-night", "Cinema", 1)
-    assert {s.id for s in scenes.all()} == {"movie-night", "movie-night-2"}
+    assert {s.id for s in scenes.all()} == {"movie-night"}
     await scenes.delete("movie-night")
     with pytest.raises(NotFound):
         scenes.get("movie-night")

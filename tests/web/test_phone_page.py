@@ -257,6 +257,38 @@ async def test_pair_toggle_and_see_live_changes(
     )
 
 
+async def test_a_device_is_removed_from_the_page_after_a_confirm(
+    home: Home, served: Served, browser: Browser
+) -> None:
+    """Issue 11.9: a replaced device can be removed from the phone, never by a slip."""
+    device, _ = home.sensor
+    await home.registry.set_secret(device, "token", "00112233445566778899aabbccddeeff")
+    page = browser.page
+    code = await create_pairing_code(home.store, ["read", "control", "admin"])
+    await page.goto(f"{served.url}/#pair={code}")
+    await page.click("#pair-button")
+    remove = page.get_by_role("button", name=f"remove {home.registry.get(device).name}")
+    await remove.wait_for()
+    questions: list[str] = []
+
+    async def answer(dialog: Any, accept: bool) -> None:
+        questions.append(dialog.message)
+        await (dialog.accept() if accept else dialog.dismiss())
+
+    page.once("dialog", lambda dialog: answer(dialog, accept=False))
+    await remove.click()
+    await _wait(lambda: len(questions) == 1)
+    assert "comes back when the hub finds it again" in questions[0]
+    assert device in home.registry.devices
+    page.once("dialog", lambda dialog: answer(dialog, accept=True))
+    await remove.click()
+    await expect(page.locator(f"#d-{device}")).to_have_count(0)
+    await expect(page.locator("#toast")).to_contain_text("removed")
+    assert device not in home.registry.devices
+    assert await home.store.get("secrets", device) is None
+    assert not [m for m in browser.console if "error" in m.lower()], browser.console
+
+
 async def test_a_pairing_link_fills_the_code_and_a_bad_code_says_why(
     home: Home, served: Served, browser: Browser
 ) -> None:

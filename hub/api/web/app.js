@@ -174,7 +174,22 @@ function card(device) {
     const label = el("label", { for: widget.id || widget.firstChild.id, text: feature.name });
     node.append(el("div", { class: `feature kind-${feature.kind}` }, label, widget));
   }
+  node.append(el("button", { type: "button", class: "link remove", id: `r-${device.id}`,
+    "aria-label": `remove ${device.name}`, text: "Remove", onclick: () => removeDevice(device) }));
   return node;
+}
+
+// A replaced or sold device: forget it with its state and token (admin tokens only).
+async function removeDevice(device) {
+  const question = `Remove ${device.name}? Its state and token are deleted. ` +
+    "If it is still on the network, it comes back when the hub finds it again.";
+  if (!confirm(question)) return;
+  try {
+    await api("DELETE", `/api/devices/${encodeURIComponent(device.id)}`);
+    state.devices.delete(device.id);
+    renderRooms();
+    toast(`${device.name} removed`);
+  } catch (error) { toast(`${device.name}: ${error.message}`); }
 }
 
 function showValue(device, featureId) {

@@ -35,11 +35,16 @@ class FoundDevice:
 
 
 def expand_targets(targets: Iterable[str], limit: int = 65536) -> Iterator[str]:
-    """Hosts and CIDR ranges -> host addresses (a /24 gives its 254 hosts)."""
+    """Hosts and CIDR ranges -> host addresses (a /24 gives its 254 hosts).
+
+    A range leaves out its network and broadcast addresses (no device has them on a LAN),
+    except on loopback, where every address is a host, and for /31 and /32 (RFC 3021).
+    """
     count = 0
     for target in targets:
         network = ipaddress.ip_network(target, strict=False)
-        hosts = [network.network_address] if network.num_addresses == 1 else network.hosts()
+        whole = network.is_loopback or network.num_addresses <= 2
+        hosts = iter(network) if whole else network.hosts()
         for address in hosts:
             count += 1
             if count > limit:

@@ -8,8 +8,12 @@ from hub.devices.miio.discovery import expand_targets, model_from_service_name
 
 
 def test_hosts_and_ranges_expand_to_host_addresses() -> None:
+    """A LAN range leaves out its network and broadcast addresses; loopback has none."""
     hosts = list(expand_targets(["127.0.0.10", "127.0.1.0/30"]))
-    assert hosts == ["127.0.0.10", "127.0.1.1", "127.0.1.2"]
+    assert hosts == ["127.0.0.10", "127.0.1.0", "127.0.1.1", "127.0.1.2", "127.0.1.3"]
+    assert list(expand_targets(["192.168.1.4/30"])) == ["192.168.1.5", "192.168.1.6"]
+    assert list(expand_targets(["192.168.1.4/31"])) == ["192.168.1.4", "192.168.1.5"]
+    assert list(expand_targets(["192.168.1.4"])) == ["192.168.1.4"]
 
 
 def test_nothing_is_targeted_by_default() -> None:
