@@ -1,8 +1,8 @@
 """Acknowledged means durable: a hub killed with SIGKILL in the middle of concurrent writes of
 every kind comes back with every write it answered 2xx for, and a sound database.
 
-Writers (all at once): device renames and room moves, scene creates, automation creates, API
-tokens issued through a pairing code and revoked. Each round kills the hub once enough writes
+Writers (all at once): device renames and room moves, scenes created and deleted, automations
+created, disabled and enabled, API tokens issued through a pairing code and revoked. Each round kills the hub once enough writes
 were acknowledged, checks the database file, restarts the hub and reads everything back
 through the API.
 """
@@ -38,6 +38,9 @@ class Ledger:
     automations: set[str] = field(default_factory=set)
     tokens: set[str] = field(default_factory=set)
     revoked: set[str] = field(default_factory=set)
+    deleted_scenes: set[str] = field(default_factory=set)
+    enabled: dict[str, tuple[bool, bool]] = field(default_factory=dict)
+    """Per automation: (the last acknowledged state, the last one sent)."""
     acknowledged: int = 0
 
 
@@ -71,6 +74,12 @@ class Writers:
             assert status == 201, status
             self.ledger.scenes.add(scene_id)
             self.ledger.acknowledged += 1
+            if writer == 1 and number % 2:  # and delete every other one again
+                self.ledger.scenes.discard(scene_id)  # in flight: either answer is right
+                status, _ = await self._send("DELETE", f"/api/scenes/{scene_id}", None)
+                assert status == 204, status
+                self.ledger.deleted_scenes.add(scene_id)
+                self.ledger.acknowledged += 1
 
     async def automations(self, writer: int, round_: int) -> None:
         for number in range(1_000_000):
@@ -83,6 +92,17 @@ class Writers:
             assert status == 201, status
             self.ledger.automations.add(automation_id)
             self.ledger.acknowledged += 1
+            if writer == 1:  # and switch it off and on a few times
+                for enabled in (False, True, False)[: 1 + number % 3]:
+                    acked = self.ledger.enabled.get(automation_id, (True, True))[0]
+                    self.ledger.enabled[automation_id] = (acked, enabled)
+                    verb = "enable" if enabled else "disable"
+                    status, _ = await self._send(
+                        "POST", f"/api/automations/{automation_id}/{verb}", None
+                    )
+                    assert status == 200, status
+                    self.ledger.enabled[automation_id] = (enabled, enabled)
+                    self.ledger.acknowledged += 1
 
     async def tokens(self, round_: int) -> None:
         previous: str | None = None
@@ -95,11 +115,11 @@ class Writers:
             self.ledger.tokens.add(paired["token"])
             self.ledger.acknowledged += 1
             if previous is not None and number % 2 == 0:
+                self.ledger.tokens.discard(previous)  # in flight: either answer is right
                 status, _ = await self._send(
                     "DELETE", f"/api/tokens/{previous.split('.')[0]}", None
                 )
                 assert status == 204, status
-                self.ledger.tokens.discard(previous)
                 self.ledger.revoked.add(previous)
                 self.ledger.acknowledged += 1
             previous = paired["token"]
@@ -133,9 +153,13 @@ async def check(http: aiohttp.ClientSession, hub: HubProcess, ledger: Ledger) ->
     async with http.get(f"{hub.url}/api/scenes", headers=headers) as response:
         scenes = {scene["id"] for scene in (await response.json())["scenes"]}
     lost += [f"scene {s}" for s in ledger.scenes - scenes]
+    lost += [f"deleted scene {s} is back" for s in ledger.deleted_scenes & scenes]
     async with http.get(f"{hub.url}/api/automations", headers=headers) as response:
-        automations = {a["id"] for a in (await response.json())["automations"]}
-    lost += [f"automation {a}" for a in ledger.automations - automations]
+        automations = {a["id"]: a for a in (await response.json())["automations"]}
+    lost += [f"automation {a}" for a in ledger.automations - set(automations)]
+    for automation_id, (acked, sent) in ledger.enabled.items():
+        if automations[automation_id]["enabled"] not in (acked, sent):
+            lost.append(f"automation {automation_id}: enabled is not {acked}")
     for token, expected in [(t, 200) for t in ledger.tokens] + [(t, 401) for t in ledger.revoked]:
         async with http.get(f"{hub.url}/api/session", headers=hub.headers(token)) as response:
             if response.status != expected:
