@@ -204,7 +204,8 @@ ROUTES = [
           websocket=True,
           description="Send the token in the Authorization header, or (browsers) as the first "
           "message {\"token\": \"...\"} within 3 s (close codes: 4401 wrong or missing token, "
-          "4403 scope, 4408 too slow, 4429 locked out). Then {\"subscribe\": [kinds], \"devices\": [ids]} "
-          "chooses what arrives; {\"stats\": true} answers {\"type\": \"stats\", \"dropped\": "
-          "n}. Kinds: state, availability, event, device, automation, notification."),
+          "4403 scope, 4408 too slow, 4429 locked out). Then {\"subscribe\": [kinds], "
+          "\"devices\": [ids]} chooses what arrives; {\"stats\": true} answers "
+          "{\"type\": \"stats\", \"dropped\": n}. Kinds: state, availability, event, device, "
+          "automation, notification."),
 ]  # fmt: skip
