@@ -38,7 +38,7 @@ from hub.bus import EventBus, MqttMessage
 from hub.devices.mqtt.paho_client import PahoClient, open_socket
 from hub.devices.mqtt.reconnect import ReconnectPolicy
 from hub.devices.mqtt.router import MessageCallback, TopicRouter
-from hub.errors import DeviceError, DeviceTimeout
+from hub.errors import DeviceError, DeviceTimeout, InvalidValue
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -157,7 +157,9 @@ class MqttConnection:
             self._set_state(ConnectionState.CONNECTING)
             try:
                 await self._connect_once()
-            except (OSError, MqttError) as exc:  # TimeoutError is an OSError
+            except (OSError, MqttError, ValueError) as exc:  # TimeoutError is an OSError
+                if isinstance(exc, ValueError):  # from paho: a bug, but never a dead connection
+                    _LOGGER.exception("MQTT connect to %s:%d failed", self.host, self.port)
                 self._connack = None
                 self._client.abort()
                 self._set_state(ConnectionState.DISCONNECTED)
@@ -245,8 +247,13 @@ class MqttConnection:
     def subscribe(self, topic_filter: str, callback: MessageCallback) -> Callable[[], None]:
         """Call ``callback(topic, payload, retain)`` for messages matching ``topic_filter``.
 
-        Kept across reconnects. Returns the call that unsubscribes this callback.
+        Kept across reconnects. Returns the call that unsubscribes this callback. Raises
+        :class:`InvalidValue` for a filter the broker would refuse: kept, it would make every
+        later (re)subscribe fail with it.
         """
+        if not PahoClient.accepts_filter(topic_filter):
+            raise InvalidValue(f"'{topic_filter}' is not an MQTT topic filter: '+' and '#' "
+                               "stand alone in their level, '#' only last, no NUL")  # fmt: skip
         self._router.add(topic_filter, callback)
         if self.state is ConnectionState.CONNECTED:
             self._client.subscribe(topic_filter, SUBSCRIBE_QOS)  # again: retained re-sent

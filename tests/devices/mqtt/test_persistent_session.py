@@ -7,8 +7,11 @@ import asyncio
 import contextlib
 from pathlib import Path
 
-from hub.devices.mqtt.connection import MqttConnection
+import pytest
+
+from hub.devices.mqtt.connection import ConnectionState, MqttConnection
 from hub.devices.mqtt.reconnect import ReconnectPolicy
+from hub.errors import InvalidValue
 from tests.mqtt_broker import MosquittoBroker, until
 
 MESSAGES = 100
@@ -42,3 +45,25 @@ async def test_qos1_triggers_sent_while_the_hub_reconnects_are_delivered(tmp_pat
             lost.append(len(set(sent) - received))
             assert hub.session_present
     assert lost == [0] * OUTAGES
+
+
+async def test_a_bad_filter_is_refused_and_never_spoils_a_resubscribe(
+    mosquitto: MosquittoBroker,
+) -> None:
+    received: list[bytes] = []
+    async with MqttConnection(mosquitto.url, hub_id="filters") as hub:
+        for bad in ("a+b", "#/x", "a/#/b", "", "a\0b"):
+            with pytest.raises(InvalidValue, match="not an MQTT topic filter"):
+                hub.subscribe(bad, lambda topic, payload, retain: None)
+        hub.subscribe("ok/+", lambda topic, payload, retain: received.append(payload))
+        await mosquitto.kill()  # no persistence: the hub subscribes everything again
+        await mosquitto.start()
+        await hub.wait_connected()
+        async with MqttConnection(mosquitto.url, hub_id="sender") as sender:
+            await until(lambda: hub.state is ConnectionState.CONNECTED)
+            for _ in range(50):  # until the hub's new SUBSCRIBE has reached the broker
+                await sender.publish("ok/1", b"after", qos=1)
+                with contextlib.suppress(TimeoutError):
+                    await until(lambda: b"after" in received, 0.1)
+                    break
+    assert b"after" in received
