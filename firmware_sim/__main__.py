@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from firmware_sim.fleet import Fleet
-from firmware_sim.models.spec import bundled_models
+from firmware_sim.models.table import bundled_models
 from firmware_sim.mqtt import MODELS, MqttSimulation, ZigbeeDeviceConfig
 
 TABLE_ROWS = 20

@@ -2,7 +2,9 @@
 
 device = SimulatedDevice(DeviceConfig("zhimi.airpurifier.mb3", "127.0.0.10"))
 async with device:
-    device.set_property(2, 2, True)     # as if someone pressed a button: pushes follow
+    device.set_property(2, 2, True)     # MIoT (siid, piid); pushes follow
+    device.set_property("power", "on")  # legacy: the wire name and wire value
+    device.feature("power")             # True, whichever the dialect
     device.faults.loss = 0.3
 """
 
@@ -10,19 +12,23 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Hashable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
 from firmware_sim.faults import Faults
 from firmware_sim.miio.identity import Identity, new_token
+from firmware_sim.miio.legacy import LegacyHandler
 from firmware_sim.miio.miot import MiotHandler
 from firmware_sim.miio.server import MiioServer
 from firmware_sim.models.camera import Camera
-from firmware_sim.models.families import behaviour_for
+from firmware_sim.models.families import behaviour_for, manufacturer
+from firmware_sim.models.props import LegacyProps, MiotProps, Props
 from firmware_sim.models.snapshot import SnapshotServer
-from firmware_sim.models.spec import load_model_spec
+from firmware_sim.models.spec import ModelSpec, load_model_spec
 from firmware_sim.models.state import DeviceState
+from firmware_sim.models.table import load_table
 from firmware_sim.models.use_cases import UseCases
 
 
@@ -52,11 +58,35 @@ class DeviceConfig:
     hellos, for use inside a network namespace only."""
 
 
+def miot_initial(spec: ModelSpec, identity: Identity) -> dict[Hashable, Any]:
+    """A first value for every property of a MIoT spec: service 1 says who the device is,
+    the rest start at the first of their value list, 0 within their range, off, or empty."""
+    values: dict[Hashable, Any] = {}
+    for key, prop in spec.props.items():
+        if prop.format == "bool":
+            values[key] = False
+        elif prop.format == "string":
+            values[key] = ""
+        elif prop.values:
+            values[key] = min(prop.values)
+        elif prop.value_range is not None:
+            values[key] = prop.coerce(max(prop.value_range[0], min(0, prop.value_range[1])))
+        else:
+            values[key] = prop.coerce(0)
+    information = {
+        (1, 1): manufacturer(identity.model), (1, 2): identity.model,
+        (1, 3): str(identity.did), (1, 4): identity.fw_ver,
+    }  # fmt: skip
+    values.update({k: v for k, v in information.items() if k in spec.props})
+    return values
+
+
 class SimulatedDevice:
     def __init__(self, config: DeviceConfig) -> None:
-        behaviour_class = behaviour_for(config.model)  # first: it names the known models
-        spec = load_model_spec(config.model)
+        table = load_table(config.model)  # first: it names the known models
+        behaviour_class = behaviour_for(table.family)
         self.model = config.model
+        self.table = table
         self.config = config
         self.identity = Identity(
             config.model,
@@ -73,19 +103,23 @@ class SimulatedDevice:
             self.identity.did = config.did
         if config.mac:
             self.identity.mac = config.mac
-        identity = self.identity
-        information = {  # service 1 of every MIoT device
-            (1, 1): behaviour_class.manufacturer,
-            (1, 2): config.model,
-            (1, 3): str(identity.did),
-            (1, 4): identity.fw_ver,
-        }
-        initial = {k: v for k, v in information.items() if k in spec.props}
-        self.state = DeviceState(spec, initial | behaviour_class.initial)
-        self.behaviour = behaviour_class(self.state)
+        self.props: Props
+        self.dialect: MiotHandler | LegacyHandler
+        if table.dialect == "miot":
+            spec = load_model_spec(table.spec or config.model)
+            self.state = DeviceState(miot_initial(spec, self.identity), spec.notifies)
+            self.props = MiotProps(self.state, spec)
+            for feature, value in behaviour_class.initial.items():
+                self.props.set(feature, value)
+            self.behaviour = behaviour_class(self.props)
+            self.dialect = MiotHandler(spec, self.props, self.behaviour)
+        else:
+            self.state = DeviceState({p.name: p.initial for p in table.props})
+            self.props = LegacyProps(self.state, table)
+            self.behaviour = behaviour_class(self.props)
+            self.dialect = LegacyHandler(table, self.props, self.behaviour)
         self.faults = Faults()
-        miot = MiotHandler(spec, self.state, self.behaviour)
-        self.server = MiioServer(self.identity, miot, self.faults)
+        self.server = MiioServer(self.identity, self.dialect, self.faults)
         self.state.on_change.append(self.server.subscribers.property_changed)
         self.state.on_event.append(self.server.subscribers.event)
         self.use_cases = UseCases(self.behaviour)
@@ -181,12 +215,20 @@ class SimulatedDevice:
 
     # ---- direct access for tests and demos ----------------------------------------------
 
-    def get_property(self, siid: int, piid: int) -> Any:
-        return self.state.get(siid, piid)
+    def get_property(self, *key: Any) -> Any:
+        """The wire value of a property: ``get_property(2, 2)`` (MIoT siid, piid) or
+        ``get_property("power")`` (legacy name)."""
+        return self.state.get(key[0] if len(key) == 1 else tuple(key))
 
-    def set_property(self, siid: int, piid: int, value: Any) -> None:
-        """Change the state directly (no spec check); subscribers hear of it if it notifies."""
-        self.state.set(siid, piid, value)
+    def set_property(self, *key_and_value: Any) -> None:
+        """Change the state directly (no check): ``set_property(2, 2, True)`` or
+        ``set_property("power", "on")``; MIoT subscribers hear of it if it notifies."""
+        *key, value = key_and_value
+        self.state.set(key[0] if len(key) == 1 else tuple(key), value)
+
+    def feature(self, name: str) -> Any:
+        """A feature's value whatever the dialect (``feature("power")`` is True or False)."""
+        return self.props.get(name)
 
     # ---- faults of the device itself ----------------------------------------------------
 

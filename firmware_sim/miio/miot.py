@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from firmware_sim.models.behaviour import Behaviour
+from firmware_sim.models.props import MiotProps
 from firmware_sim.models.spec import (
     INVALID_ARGUMENTS,
     INVALID_VALUE,
@@ -27,7 +28,6 @@ from firmware_sim.models.spec import (
     OK,
     ModelSpec,
 )
-from firmware_sim.models.state import DeviceState
 
 MAX_PROPERTIES: Final = 15
 TOO_MANY: Final = -5001
@@ -40,11 +40,15 @@ def error(code: int, message: str) -> dict[str, Any]:
 
 
 class MiotHandler:
-    __slots__ = ("behaviour", "spec", "state")
+    __slots__ = ("behaviour", "props", "spec", "state")
 
-    def __init__(self, spec: ModelSpec, state: DeviceState, behaviour: Behaviour) -> None:
+    pushes = True
+    """MIoT firmware pushes ``properties_changed`` and events to ``miIO.sub`` subscribers."""
+
+    def __init__(self, spec: ModelSpec, props: MiotProps, behaviour: Behaviour) -> None:
         self.spec = spec
-        self.state = state
+        self.props = props
+        self.state = props.state
         self.behaviour = behaviour
 
     def handle(self, method: str, params: Any) -> dict[str, Any]:
@@ -72,7 +76,7 @@ class MiotHandler:
             return {**base, "code": NOT_FOUND}
         if not prop.readable:
             return {**base, "code": NOT_READABLE}
-        return {**base, "code": OK, "value": self.state.get(prop.siid, prop.piid)}
+        return {**base, "code": OK, "value": self.state.get((prop.siid, prop.piid))}
 
     def _set(self, item: dict[str, Any]) -> dict[str, Any]:
         siid, piid = item.get("siid"), item.get("piid")
@@ -82,9 +86,10 @@ class MiotHandler:
             return {**base, "code": NOT_FOUND}
         code = prop.check(item["value"]) if "value" in item else INVALID_VALUE
         if code == OK:
+            key = (prop.siid, prop.piid)
             value = prop.coerce(item["value"])
-            self.state.set(prop.siid, prop.piid, value)
-            self.behaviour.written(prop.siid, prop.piid, value)
+            self.state.set(key, value)
+            self.behaviour.written(self.props.feature_of(key), self.props.decode(key, value))
         return {**base, "code": code}
 
     def _action(self, params: Any) -> dict[str, Any]:
@@ -100,7 +105,6 @@ class MiotHandler:
         args = params.get("in", [])
         if not isinstance(args, list) or len(args) != len(spec.inputs):
             return {"result": {**base, "code": INVALID_ARGUMENTS}}
-        out = self.behaviour.action(siid, aiid, args)
-        if out is None:
+        if not self.behaviour.action(spec.name):
             return {"result": {**base, "code": NOT_FOUND}}
-        return {"result": {**base, "code": OK, "out": out}}
+        return {"result": {**base, "code": OK, "out": []}}

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,11 +86,13 @@ class Subscribers:
 
     # ---- what the device reports ------------------------------------------------------
 
-    def property_changed(self, siid: int, piid: int, value: Any) -> None:
+    def property_changed(self, key: Hashable, value: Any) -> None:
+        """A MIoT property (key ``(siid, piid)``) changed."""
         if not self.expiry:
             return  # the common case: nobody listens, nothing to build
-        self._changes.pop((siid, piid), None)  # re-inserted last: order of the latest change
-        self._changes[(siid, piid)] = value
+        siid_piid: tuple[int, int] = key  # type: ignore[assignment]
+        self._changes.pop(siid_piid, None)  # re-inserted last: order of the latest change
+        self._changes[siid_piid] = value
         if self._flush is None:
             self._flush = asyncio.get_running_loop().call_soon(self.flush)
 

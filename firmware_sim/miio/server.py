@@ -1,8 +1,9 @@
 """The miIO UDP service of one simulated device (pyatv's "Service"): the real wire, through
 python-miio's codec.
 
-It answers the hello (token masked), ``miIO.info``, ``miIO.sub`` / ``miIO.unsub`` and the MIoT
-methods, and pushes to subscribers. Like real firmware it stays silent for:
+It answers the hello (token masked), ``miIO.info``, ``miIO.sub`` / ``miIO.unsub`` (MIoT models;
+legacy firmware pushes nothing and refuses them with -32601) and the model's own methods in its
+dialect, and pushes to subscribers. Like real firmware it stays silent for:
 
 - a packet whose checksum does not match (a wrong token);
 - a request whose stamp is more than 60 s away from the device's clock (sent before the
@@ -18,14 +19,14 @@ import asyncio
 import calendar
 import logging
 import time
-from typing import Any, Final, cast
+from typing import Any, Final, Protocol, cast
 
 from construct import ChecksumError
 from miio.protocol import Message
 
 from firmware_sim.faults import Faults
 from firmware_sim.miio.identity import HELLO_HEADER, MAGIC, Identity
-from firmware_sim.miio.miot import MiotHandler
+from firmware_sim.miio.miot import UNKNOWN_METHOD
 from firmware_sim.miio.push import DEFAULT_EXPIRE, Subscribers
 
 _LOGGER = logging.getLogger(__name__)
@@ -38,10 +39,19 @@ BUSY: Final = -9999
 Address = tuple[str, int]
 
 
+class Dialect(Protocol):
+    """The model's own methods: MIoT (:class:`MiotHandler`) or legacy (:class:`LegacyHandler`)."""
+
+    pushes: bool
+    """Whether it accepts ``miIO.sub`` and pushes to subscribers."""
+
+    def handle(self, method: str, params: Any) -> dict[str, Any]: ...
+
+
 class MiioServer(asyncio.DatagramProtocol):
-    def __init__(self, identity: Identity, miot: MiotHandler, faults: Faults) -> None:
+    def __init__(self, identity: Identity, dialect: Dialect, faults: Faults) -> None:
         self.identity = identity
-        self.miot = miot
+        self.dialect = dialect
         self.faults = faults
         self.transport: asyncio.DatagramTransport | None = None
         self.subscribers = Subscribers(identity, self._send)
@@ -143,6 +153,8 @@ class MiioServer(asyncio.DatagramProtocol):
             return {"id": msg_id, "error": {"code": BUSY, "message": "user ack timeout"}}
         if method == "miIO.info":
             return {"id": msg_id, "result": self.identity.info()}
+        if method in ("miIO.sub", "miIO.unsub") and not self.dialect.pushes:
+            return {"id": msg_id, "error": {"code": UNKNOWN_METHOD, "message": "Method not found."}}
         if method == "miIO.sub":
             expire = params.get("expire", DEFAULT_EXPIRE) if isinstance(params, dict) else None
             if not isinstance(expire, int | float) or isinstance(expire, bool) or expire <= 0:
@@ -152,4 +164,4 @@ class MiioServer(asyncio.DatagramProtocol):
         if method == "miIO.unsub":
             self.subscribers.remove(client)
             return {"id": msg_id, "result": ["ok"]}
-        return {"id": msg_id, **self.miot.handle(str(method), params)}
+        return {"id": msg_id, **self.dialect.handle(str(method), params)}

@@ -1,25 +1,28 @@
-"""What every device family's behaviour provides: who it is, where it starts, how time moves
-it, what a client's write sets off, and what its actions do."""
+"""What every device family's behaviour provides: who it is, how time moves it, what a
+client's write sets off, and what its actions do. Behaviour speaks feature names through
+:class:`~firmware_sim.models.props.Props`, so one class serves every model of a family in
+either dialect; what differs per model is table data."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from firmware_sim.models.state import DeviceState
+from firmware_sim.models.props import Props
 
 
 class Behaviour:
-    """The base: no time-driven change, no actions, writes are stored as they come."""
+    """The base: no time-driven change, writes are stored as they come."""
 
     manufacturer: ClassVar[str] = "Xiaomi"
     fw_ver: ClassVar[str] = "1.0.0_0001"
     hw_ver: ClassVar[str] = "esp32"
-    power: ClassVar[tuple[int, int] | None] = None
-    """The (siid, piid) of the on/off switch, for the "press the power button" use case."""
-    initial: ClassVar[dict[tuple[int, int], Any]] = {}
+    initial: ClassVar[dict[str, Any]] = {}
+    """Feature values this family starts with where the model has them (MIoT; legacy tables
+    carry their own first values)."""
 
-    def __init__(self, state: DeviceState) -> None:
-        self.state = state
+    def __init__(self, props: Props) -> None:
+        self.props = props
+        self.state = props.state
         self.elapsed = 0.0
         """Simulated seconds this behaviour has run (the sum of every tick's ``dt``)."""
 
@@ -27,13 +30,17 @@ class Behaviour:
         """Move the device ``dt`` simulated seconds forward."""
         self.elapsed += dt
 
-    def written(self, siid: int, piid: int, value: Any) -> None:
-        """A client set this property (already validated and stored): react like the device."""
+    def written(self, feature: str | None, value: Any) -> None:
+        """A client set this feature (already validated and stored): react like the device."""
 
-    def action(self, siid: int, aiid: int, args: list[Any]) -> list[Any] | None:
-        """Run an action; None when the firmware has no handler for it."""
-        return None
+    def action(self, feature: str) -> bool:
+        """Run an action named by its feature; False when this family has no handler."""
+        if feature == "toggle":
+            self.press_power_button()
+            return True
+        return feature in {"reset_filter", "filters_cleaned", "alarm"}
 
     def press_power_button(self) -> None:
-        if self.power is not None:
-            self.state.set(*self.power, not self.state.get(*self.power))
+        if self.props.has("power"):
+            self.props.set("power", not self.props.get("power"))
+            self.written("power", self.props.get("power"))

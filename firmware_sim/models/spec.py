@@ -44,6 +44,10 @@ class PropSpec:
     access: frozenset[str]
     value_range: tuple[float, float, float] | None = None
     values: frozenset[int] = frozenset()
+    service: str = ""
+    """The name of its service ("air-purifier", "environment"...)."""
+    value_names: tuple[tuple[int, str], ...] = ()
+    """Its value list as (value, snake_case description)."""
 
     @property
     def readable(self) -> bool:
@@ -106,6 +110,7 @@ class EventSpec:
     eiid: int
     name: str
     arguments: tuple[int, ...] = ()
+    service: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +120,11 @@ class ModelSpec:
     props: dict[tuple[int, int], PropSpec] = field(default_factory=dict)
     actions: dict[tuple[int, int], ActionSpec] = field(default_factory=dict)
     events: dict[tuple[int, int], EventSpec] = field(default_factory=dict)
+
+    def notifies(self, key: Any) -> bool:
+        """Whether a change of property ``key`` (siid, piid) is pushed to subscribers."""
+        prop = self.props.get(key)
+        return prop is not None and prop.notifies
 
 
 def _name(urn: str) -> str:
@@ -127,6 +137,7 @@ def parse_spec(model: str, data: dict[str, Any]) -> ModelSpec:
     spec = ModelSpec(model, _name(data.get("type", model)))
     for service in data["services"]:
         siid = int(service["iid"])
+        service_name = _name(service["type"])
         for p in service.get("properties", []):
             rng = p.get("value-range")
             prop = PropSpec(
@@ -137,6 +148,11 @@ def parse_spec(model: str, data: dict[str, Any]) -> ModelSpec:
                 frozenset(p.get("access", [])),
                 (float(rng[0]), float(rng[1]), float(rng[2])) if rng else None,
                 frozenset(int(v["value"]) for v in p.get("value-list", [])),
+                service_name,
+                tuple(
+                    (int(v["value"]), str(v["description"]).lower().replace(" ", "_"))
+                    for v in p.get("value-list", [])
+                ),
             )
             spec.props[(siid, prop.piid)] = prop
         for a in service.get("actions", []):
@@ -150,7 +166,11 @@ def parse_spec(model: str, data: dict[str, Any]) -> ModelSpec:
             spec.actions[(siid, action.aiid)] = action
         for e in service.get("events", []):
             event = EventSpec(
-                siid, int(e["iid"]), _name(e["type"]), tuple(int(i) for i in e.get("arguments", []))
+                siid,
+                int(e["iid"]),
+                _name(e["type"]),
+                tuple(int(i) for i in e.get("arguments", [])),
+                service_name,
             )
             spec.events[(siid, event.eiid)] = event
     return spec
@@ -161,10 +181,3 @@ def load_model_spec(model: str) -> ModelSpec:
     """The bundled spec of ``model`` (read once per process, shared by every device)."""
     folder = resources.files("firmware_sim.models").joinpath("specs")
     return parse_spec(model, json.loads(folder.joinpath(f"{model}.json").read_text("utf-8")))
-
-
-def bundled_models() -> list[str]:
-    folder = resources.files("firmware_sim.models").joinpath("specs")
-    return sorted(
-        f.name.removesuffix(".json") for f in folder.iterdir() if f.name.endswith(".json")
-    )

@@ -19,8 +19,8 @@ class UseCases:
         self.behaviour.press_power_button()
 
     def motion(self) -> bool:
-        """Something moves in front of a camera; True when the camera reported it (awake and
-        with motion detection on); always False on devices without a lens."""
+        """Something moves in front of a camera; True when the camera recorded it (awake and
+        with motion recording or detection on); always False on devices without a lens."""
         behaviour = self.behaviour
         return behaviour.motion() if isinstance(behaviour, Camera) else False
 
@@ -29,7 +29,7 @@ class UseCases:
         self._purifier("pm25_spike").pm25_spike(value)
 
     def motor_stuck(self) -> None:
-        """An air purifier's motor jams: fault code, device-fault event, fan stopped."""
+        """An air purifier's motor jams: fault code, device-fault event (MIoT), fan stopped."""
         self._purifier("motor_stuck").motor_stuck()
 
     def clear_fault(self) -> None:

@@ -34,7 +34,7 @@ async def test_from_counts_takes_the_models_round_robin_on_consecutive_addresses
 
 async def test_a_given_token_did_and_mac_are_kept() -> None:
     config = DeviceConfig(
-        "yeelink.light.color2",
+        "zhimi.airpurifier.mb3",
         "127.0.42.60",
         port=0,
         token="00112233445566778899AABBCCDDEEFF",
@@ -54,7 +54,7 @@ async def test_a_given_token_did_and_mac_are_kept() -> None:
 
 
 def test_bad_configs_are_refused_at_once() -> None:
-    with pytest.raises(ValueError, match="known: chuangmi"):
+    with pytest.raises(ValueError, match="known: airdog"):
         Fleet([DeviceConfig("acme.toaster", "127.0.42.61")])
     with pytest.raises(ValueError, match="32 hex"):
         Fleet([DeviceConfig(MODELS[0], "127.0.42.61", token="abc")])

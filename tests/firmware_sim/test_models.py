@@ -11,6 +11,7 @@ import pytest
 
 from firmware_sim.fleet import DeviceConfig, Fleet, SimulatedDevice
 from firmware_sim.models.air_purifier import AirPurifier, favorite_level, favorite_rpm
+from firmware_sim.models.camera import Camera
 
 MANUAL = 3
 
@@ -108,24 +109,37 @@ async def test_the_fleet_ticks_with_time_scaled() -> None:
 
 def test_light_toggles_and_its_button_too() -> None:
     light = SimulatedDevice(DeviceConfig("yeelink.light.color2", "127.0.42.42"))
-    assert light.behaviour.action(2, 1, []) == []
-    assert light.get_property(2, 1) is True
+    assert light.behaviour.action("toggle")
+    assert light.get_property("power") == "on"  # legacy wire value
     light.use_cases.press_power_button()
-    assert light.get_property(2, 1) is False
-    assert light.behaviour.action(2, 2, []) is None
+    assert light.feature("power") is False
+    assert not light.behaviour.action("dance")
 
 
-def test_camera_reports_motion_only_while_watching() -> None:
+def test_a_light_switches_its_colour_mode_with_ct_or_rgb() -> None:
+    light = SimulatedDevice(DeviceConfig("yeelink.light.color2", "127.0.42.42"))
+    handle = light.dialect.handle
+    assert handle("set_rgb", [0x00FF00]) == {"result": ["ok"]}
+    assert light.get_property("color_mode") == "1"  # rgb, as the bulb reports it: a string
+    assert light.get_property("rgb") == str(0x00FF00)
+    assert handle("set_ct_abx", [3000, "smooth", 500]) == {"result": ["ok"]}
+    assert (light.get_property("color_mode"), light.get_property("ct")) == ("2", "3000")
+    refused = handle("set_ct_abx", [1700, "smooth", 500])  # color2 starts at 2700 K
+    assert refused["error"]["code"] == -5001
+
+
+def test_camera_records_motion_only_while_watching() -> None:
     camera = SimulatedDevice(DeviceConfig("chuangmi.camera.ipc019", "127.0.42.43"))
-    events: list[tuple[int, int]] = []
-    camera.state.on_event.append(lambda siid, eiid, args: events.append((siid, eiid)))
+    behaviour = camera.behaviour
+    assert isinstance(behaviour, Camera)
     assert camera.use_cases.motion()
-    camera.set_property(5, 1, False)
+    camera.set_property("motion_record", "off")
     assert not camera.use_cases.motion()
-    camera.set_property(5, 1, True)
+    camera.set_property("motion_record", "on")
     camera.use_cases.press_power_button()  # asleep
+    assert camera.get_property("power") == "off"
     assert not camera.use_cases.motion()
-    assert events == [(5, 1)]
+    assert behaviour.recorded == 1
 
 
 def test_use_cases_refuse_the_wrong_family() -> None:
@@ -163,8 +177,35 @@ def test_a_steady_purifier_reports_changes_not_every_tick() -> None:
     device = purifier()
     device.set_property(2, 2, True)
     device.tick(1.0)
-    changes: list[tuple[int, int]] = []
-    device.state.on_change.append(lambda siid, piid, value: changes.append((siid, piid)))
+    changes: list[object] = []
+    device.state.on_change.append(lambda key, value: changes.append(key))
     for _ in range(30):
         device.tick(1.0)
     assert len(changes) < 10, changes  # a PM2.5 step now and then, not counters each second
+
+
+def test_a_legacy_purifier_cleans_the_air_on_the_same_model() -> None:
+    device = SimulatedDevice(DeviceConfig("zhimi.airpurifier.v7", "127.0.42.46"))
+    device.set_property("aqi", 80)
+    assert device.dialect.handle("set_power", ["on"]) == {"result": ["ok"]}
+    assert device.dialect.handle("set_mode", ["favorite"]) == {"result": ["ok"]}
+    assert device.dialect.handle("set_level_favorite", [17]) == {"result": ["ok"]}
+    assert device.get_property("motor1_speed") == 2000  # the motor answers at once
+    for _ in range(90):
+        device.tick(10.0)
+    assert device.get_property("aqi") < 60  # PM2.5 as an int, as the v7 reports it
+    assert isinstance(device.get_property("temp_dec"), int)  # tenths of a degree
+
+
+def test_a_fresh_air_unit_brings_co2_down_while_it_runs() -> None:
+    device = SimulatedDevice(DeviceConfig("dmaker.airfresh.t2017", "127.0.42.47"))
+    start = device.get_property("co2")
+    for _ in range(60):
+        device.tick(10.0)  # off: people breathe
+    stale = device.get_property("co2")
+    assert stale > start
+    device.set_property("power", True)
+    device.set_property("mode", "favourite")
+    for _ in range(120):
+        device.tick(10.0)
+    assert device.get_property("co2") < stale

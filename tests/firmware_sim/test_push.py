@@ -96,25 +96,16 @@ async def test_a_set_from_another_client_is_pushed_to_the_subscriber(
     assert changed[(10, 8)] > 0  # the motor started too
 
 
-async def test_camera_motion_is_an_event(fleet: Fleet) -> None:
+async def test_a_legacy_camera_refuses_subscriptions_and_pushes_nothing(fleet: Fleet) -> None:
     camera = fleet.devices[1]
+    assert camera.table.dialect == "legacy"
     async with RawClient(camera.host, camera.port, camera.token) as raw:
-        await raw.result(1, "miIO.sub")
-        assert camera.use_cases.motion()
-        (push,) = await raw.pushes(SILENCE)
-        raw.ack(push.payload["id"])
-        assert push.payload["method"] == "event_occured"
-        assert push.payload["params"] == {
-            "did": str(camera.did),
-            "siid": 5,
-            "eiid": 1,
-            "arguments": [],
-        }
-        camera.set_property(5, 1, False)  # detection off: no more events
-        assert not camera.use_cases.motion()
-        (push,) = await raw.pushes(SILENCE)  # only the switch itself
-        raw.ack(push.payload["id"])
-        assert push.payload["method"] == "properties_changed"
+        refused = await raw.request(1, "miIO.sub")
+        assert refused is not None
+        assert refused["error"]["code"] == -32601
+        assert camera.use_cases.motion()  # recorded on the camera, not reported on the LAN
+        camera.set_property("power", "off")
+        assert await raw.pushes(SILENCE) == []
 
 
 async def test_a_purifier_fault_is_a_state_change_then_an_event(

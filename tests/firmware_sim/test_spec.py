@@ -8,8 +8,10 @@ import pytest
 
 from firmware_sim.miio.miot import MiotHandler
 from firmware_sim.models.behaviour import Behaviour
-from firmware_sim.models.spec import bundled_models, load_model_spec, parse_spec
+from firmware_sim.models.props import MiotProps
+from firmware_sim.models.spec import load_model_spec, parse_spec
 from firmware_sim.models.state import DeviceState
+from firmware_sim.models.table import bundled_models, load_table
 
 SPEC: dict[str, Any] = {
     "type": "urn:miot-spec-v2:device:test:0000A000:acme-t1:1",
@@ -31,15 +33,15 @@ SPEC: dict[str, Any] = {
 
 
 class Beeper(Behaviour):
-    def action(self, siid: int, aiid: int, args: list[Any]) -> list[Any] | None:
-        return [] if (siid, aiid) == (2, 1) else None
+    def action(self, feature: str) -> bool:
+        return feature == "beep"
 
 
 @pytest.fixture
 def handler() -> MiotHandler:
     spec = parse_spec("acme.test.t1", SPEC)
-    state = DeviceState(spec, {(2, 2): 20.0, (2, 3): 0, (2, 4): 7})
-    return MiotHandler(spec, state, Beeper(state))
+    props = MiotProps(DeviceState({(2, 2): 20.0, (2, 3): 0, (2, 4): 7}, spec.notifies), spec)
+    return MiotHandler(spec, props, Beeper(props))
 
 
 def codes(handler: MiotHandler, method: str, params: list[dict[str, Any]]) -> list[int]:
@@ -76,10 +78,10 @@ def test_set_checks_access_type_and_range(
 def test_a_stored_value_keeps_the_spec_format(handler: MiotHandler) -> None:
     handler.handle("set_properties", [{"siid": 2, "piid": 2, "value": 21}])
     handler.handle("set_properties", [{"siid": 2, "piid": 3, "value": 3.0}])
-    assert handler.state.get(2, 2) == 21.0
-    assert isinstance(handler.state.get(2, 2), float)
-    assert handler.state.get(2, 3) == 3
-    assert isinstance(handler.state.get(2, 3), int)
+    assert handler.state.get((2, 2)) == 21.0
+    assert isinstance(handler.state.get((2, 2)), float)
+    assert handler.state.get((2, 3)) == 3
+    assert isinstance(handler.state.get((2, 3)), int)
 
 
 def test_action_arguments_are_counted(handler: MiotHandler) -> None:
@@ -98,10 +100,8 @@ def test_the_spec_reads_actions_and_events() -> None:
 
 
 def test_every_bundled_model_loads() -> None:
-    assert bundled_models() == [
-        "chuangmi.camera.ipc019",
-        "yeelink.light.color2",
-        "zhimi.airpurifier.mb3",
-    ]
-    for model in bundled_models():
+    assert len(bundled_models()) == 91
+    miot = [m for m in bundled_models() if load_table(m).dialect == "miot"]
+    assert len(miot) == 13
+    for model in miot:
         assert load_model_spec(model).props

@@ -64,7 +64,17 @@ async def test_info_looks_like_a_provisioned_device(
 
 async def test_every_readable_property_reads_a_value_its_spec_allows(fleet: Fleet) -> None:
     for device in fleet.devices:
-        props = list(device.state.spec.props.values())
+        if device.table.dialect == "legacy":
+            names = [p.name for p in device.table.props]
+            async with RawClient(device.host, device.port, device.token) as raw:
+                values = await raw.result(1, "get_prop", [*names[:-1], "no_such_name"])
+                values += await raw.result(2, "get_prop", names[-1:])
+            assert values[-2] is None  # an unknown name reads as null, as on real firmware
+            del values[-2]
+            for prop, value in zip(device.table.props, values, strict=True):
+                prop.decode(value)  # raises when the value does not fit the table
+            continue
+        props = list(device.dialect.spec.props.values())  # type: ignore[union-attr]
         async with RawClient(device.host, device.port, device.token) as raw:
             results = []
             for start in range(0, len(props), 15):
@@ -119,10 +129,10 @@ async def test_a_write_sets_off_what_the_device_would_do(fleet: Fleet) -> None:
     assert purifier.get_property(2, 5) == 3  # a fan level means manual mode
     assert purifier.get_property(10, 8) == 2000  # and the motor turns at once
     async with RawClient(light.host, light.port, light.token) as raw:
-        await raw.result(1, "set_properties", [{"did": "x", "siid": 2, "piid": 5, "value": 255}])
-        assert light.get_property(2, 2) == 1  # colour mode
-        await raw.result(2, "set_properties", [{"did": "x", "siid": 2, "piid": 4, "value": 2700}])
-        assert light.get_property(2, 2) == 0  # colour temperature mode
+        assert await raw.result(1, "set_rgb", [255]) == ["ok"]
+        assert light.get_property("color_mode") == "1"  # colour mode
+        assert await raw.result(2, "set_ct_abx", [2700, "sudden", 0]) == ["ok"]
+        assert light.get_property("color_mode") == "2"  # colour temperature mode
 
 
 async def test_more_than_fifteen_properties_are_refused(client: RawClient) -> None:
@@ -135,20 +145,24 @@ async def test_more_than_fifteen_properties_are_refused(client: RawClient) -> No
     assert len(fifteen) == 15
 
 
-async def test_actions_run_and_are_checked(fleet: Fleet) -> None:
+async def test_legacy_setters_and_actions_check_their_arguments(fleet: Fleet) -> None:
     light = fleet.devices[1]
-    did = str(light.did)
     async with RawClient(light.host, light.port, light.token) as raw:
-        toggled = await raw.result(1, "action", {"did": did, "siid": 2, "aiid": 1, "in": []})
-        unknown = await raw.result(2, "action", {"did": did, "siid": 2, "aiid": 9, "in": []})
-        extra = await raw.result(3, "action", {"did": did, "siid": 2, "aiid": 1, "in": [1]})
-        malformed = await raw.request(4, "action", [1, 2])
-    assert toggled == {"did": did, "siid": 2, "aiid": 1, "code": 0, "out": []}
-    assert light.get_property(2, 1) is True
-    assert unknown["code"] == -4003
-    assert extra["code"] == -4006
-    assert malformed is not None
-    assert malformed["error"]["code"] == -32602
+        toggled = await raw.result(1, "toggle", [])
+        bad_value = await raw.request(2, "set_power", ["maybe"])
+        out_of_range = await raw.request(3, "set_bright", [101])
+        bad_literal = await raw.request(4, "set_ct_abx", [3000, 5, 500])
+        unknown = await raw.request(5, "set_scene", ["color", 255, 100])
+        too_many = await raw.request(6, "get_prop", ["power"] * 26)
+    assert toggled == ["ok"]
+    assert light.get_property("power") == "on"
+    for reply in (bad_value, out_of_range, bad_literal):
+        assert reply is not None
+        assert reply["error"]["code"] == -5001, reply
+    assert unknown is not None
+    assert unknown["error"] == {"code": -32601, "message": "Method not found."}
+    assert too_many is not None
+    assert too_many["error"]["code"] == -5001  # more than the bulb's 25 names
 
 
 async def test_an_unknown_method_gets_method_not_found(client: RawClient) -> None:

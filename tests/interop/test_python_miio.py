@@ -91,7 +91,7 @@ async def test_info_reports_model_firmware_and_network(fleet: Fleet, index: int)
 
 @pytest.mark.parametrize(
     ("index", "siid", "piid", "value"),
-    [(0, 2, 5, 1), (0, 10, 10, 9), (1, 2, 3, 42), (1, 2, 4, 2700), (2, 5, 1, False), (2, 2, 3, 2)],
+    [(0, 2, 5, 1), (0, 10, 10, 9), (0, 7, 1, True), (0, 13, 9, 5)],
 )
 async def test_raw_get_and_set_properties(
     fleet: Fleet, index: int, siid: int, piid: int, value: object
@@ -113,23 +113,35 @@ async def test_raw_get_and_set_properties(
     assert device.get_property(siid, piid) == value
 
 
-async def test_raw_action_toggles_the_light(fleet: Fleet) -> None:
-    light = fleet.devices[1]
-    before = light.get_property(2, 1)
-    reply = await in_thread(
-        lambda: client(light).send(
-            "action", {"did": str(light.did), "siid": 2, "aiid": 1, "in": []}
-        )
-    )
-    assert reply == {"did": str(light.did), "siid": 2, "aiid": 1, "code": 0, "out": []}
-    assert light.get_property(2, 1) is (not before)
-
-
-@pytest.mark.parametrize("index", [0, 2])
-async def test_raw_action_the_model_lacks_is_refused_in_the_result(
-    fleet: Fleet, index: int
+async def test_the_light_and_camera_speak_legacy_miio_as_their_firmware_does(
+    fleet: Fleet,
 ) -> None:
-    device = fleet.devices[index]
+    light, camera = fleet.devices[1], fleet.devices[2]
+
+    def drive() -> tuple[Any, Any]:
+        bulb = miio.Yeelight(light.host, light.token, model=light.model)
+        bulb.toggle()
+        cam = miio.ChuangmiCamera(camera.host, camera.token, model=camera.model, timeout=TIMEOUT)
+        cam.night_mode_on()
+        return bulb.status(), cam.status()
+
+    bulb, cam = await in_thread(drive)
+    assert bulb.is_on is True
+    assert light.get_property("power") == "on"
+    assert cam.night_mode == 2
+    assert camera.get_property("night_mode") == 2
+
+
+async def test_miot_methods_are_unknown_to_a_legacy_bulb(fleet: Fleet) -> None:
+    light = fleet.devices[1]
+    params = [{"did": "x", "siid": 2, "piid": 1}]
+    failure = await failure_of(lambda: client(light).send("get_properties", params))
+    assert isinstance(failure, miio.DeviceError)
+    assert failure.code == -32601
+
+
+async def test_raw_action_the_model_lacks_is_refused_in_the_result(fleet: Fleet) -> None:
+    device = fleet.devices[0]
     params = {"did": str(device.did), "siid": 2, "aiid": 1, "in": []}
     reply = await in_thread(lambda: client(device).send("action", params))
     assert reply["code"] == -4003
