@@ -44,12 +44,19 @@ sys.path.insert(0, str(ROOT))
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # noqa: E402
 
-from hub.devices.miio import codec  # noqa: E402
+from hub.devices.miio.dialects.legacy import LegacyDialect  # noqa: E402
+from hub.devices.miio.dialects.miot import get_properties  # noqa: E402
+from hub.devices.miio.models.table import load_table  # noqa: E402
 from hub.devices.miio.poller import PollScheduler  # noqa: E402
 from hub.devices.miio.spec import load_spec  # noqa: E402
-from hub.devices.miio.transport import MiioSession, MiioTransport, RetryPolicy  # noqa: E402
+from hub.devices.miio.wire import codec  # noqa: E402
+from hub.devices.miio.wire.transport import MiioSession, MiioTransport, RetryPolicy  # noqa: E402
+from hub.errors import DeviceError  # noqa: E402
 
 MODEL = "zhimi.airpurifier.mb3"
+LEGACY_MODEL = "yeelink.light.color2"
+LEGACY_VALUES = ["", "on", "80", "2", "16737280", "4000"]
+"""A color2's answer to the hub's get_prop (name, power, bright, color_mode, rgb, ct)."""
 SIM_HOSTS = "127.0.200.1"  # away from the addresses the test suites use
 LEAN_HOSTS = "127.0.210.1"
 ECHO_HOST = "127.0.199.1"
@@ -71,6 +78,8 @@ class Result:
 
     def quantile(self, q: float) -> float:
         ordered = sorted(self.samples)
+        if not ordered:
+            return float("nan")  # every call failed: the errors column says how many
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1e3
 
     def row(self) -> str:
@@ -219,8 +228,12 @@ class _Lean(asyncio.DatagramProtocol):
         self.udp.sendto(self.replies[int(head[6 : head.index(b",")])], addr)
 
 
-def lean_replies() -> list[bytes]:
-    result = [{"did": "1", "siid": 2, "piid": p, "code": 0, "value": 1} for p in range(1, 16)]
+def lean_replies(legacy: bool = False) -> list[bytes]:
+    result: list[Any] = [
+        {"did": "1", "siid": 2, "piid": p, "code": 0, "value": 1} for p in range(1, 16)
+    ]
+    if legacy:
+        result = LEGACY_VALUES
     replies = [codec.build_hello_reply(1, 1000)]
     replies += [codec.build(TOKEN, 1, 1000, {"id": i, "result": result}) for i in range(1, 10000)]
     return replies
@@ -229,7 +242,7 @@ def lean_replies() -> list[bytes]:
 async def serve(kind: str, manifest: Path, count: int, size: int) -> None:
     loop = asyncio.get_running_loop()
     entries, servers = [], []
-    replies = lean_replies() if kind == "lean" else []
+    replies = lean_replies(kind == "lean-legacy") if kind.startswith("lean") else []
     for i in range(count):
         host = ECHO_HOST if kind == "echo" else str(ipaddress.ip_address(LEAN_HOSTS) + i)
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -269,11 +282,13 @@ def _ready(manifest: Path) -> bool:
     return manifest.exists() and manifest.stat().st_size > 0
 
 
-def helper(kind: str, workdir: Path, count: int, size: int = 0) -> tuple[list[str], Path]:
+def helper(
+    kind: str, workdir: Path, count: int, size: int = 0, model: str = MODEL
+) -> tuple[list[str], Path]:
     manifest = workdir / f"{kind}-{count}-{time.monotonic_ns()}.json"
     if kind == "sim":
         command = [
-            sys.executable, "-m", "firmware_sim", "--count", str(count), "--models", MODEL,
+            sys.executable, "-m", "firmware_sim", "--count", str(count), "--models", model,
             "--host-base", SIM_HOSTS, "--port", "0", "--tick", "10", "--manifest",
             str(manifest), "--quiet",
         ]  # fmt: skip
@@ -320,6 +335,7 @@ HEADER = (
 async def run(counts: list[int], rounds: int, window: float, period: float) -> None:
     props = [(p.siid, p.piid) for p in load_spec(MODEL).properties() if p.readable][:15]
     results: list[Result] = []
+    legacy: list[Result] = []
     polls: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -330,15 +346,33 @@ async def run(counts: list[int], rounds: int, window: float, period: float) -> N
 
             async def hub_calls(manifest: list[dict[str, Any]]) -> list[Call]:
                 sessions = [transport.session(d["host"], d["token"], d["port"]) for d in manifest]
-                await asyncio.gather(*(s.get_properties(props) for s in sessions))  # hello, warm
+                await asyncio.gather(*(get_properties(s, props) for s in sessions))  # hello, warm
 
                 def call_for(session: MiioSession) -> Call:
                     async def call(lane: int) -> None:
-                        await session.get_properties(props)
+                        await get_properties(session, props)
 
                     return call
 
                 return [call_for(s) for s in sessions]
+
+            async def legacy_calls(manifest: list[dict[str, Any]]) -> list[Call]:
+                table = load_table(LEGACY_MODEL)
+                pairs = [
+                    (transport.session(d["host"], d["token"], d["port"]), LegacyDialect(table))
+                    for d in manifest
+                ]
+                for session, dialect in pairs:  # hello, warm; a failure shows in the errors
+                    with contextlib.suppress(DeviceError):
+                        await dialect.read(session)
+
+                def call_for(session: MiioSession, dialect: LegacyDialect) -> Call:
+                    async def call(lane: int) -> None:
+                        await dialect.read(session)
+
+                    return call
+
+                return [call_for(s, d) for s, d in pairs]
 
             async def poll(path: str, calls: list[Call]) -> None:
                 schedules: tuple[tuple[float | str | None, str], ...] = (
@@ -374,20 +408,33 @@ async def run(counts: list[int], rounds: int, window: float, period: float) -> N
                     results.append(await closed_loop(path, sim_calls, lanes, retries))
                     if last:
                         await poll(path, sim_calls)
+                async with devices(*helper("lean-legacy", workdir, count)) as responders:
+                    path = "hub -> lean responder, legacy get_prop"
+                    calls = await legacy_calls(responders)
+                    legacy.append(await closed_loop(path, calls, lanes, retries))
+                async with devices(*helper("sim", workdir, count, model=LEGACY_MODEL)) as sims:
+                    path = f"hub -> firmware_sim {LEGACY_MODEL}, legacy get_prop"
+                    calls = await legacy_calls(sims)
+                    legacy.append(await closed_loop(path, calls, lanes, retries))
     print(f"get_properties of {len(props)} properties: request {sizes[0]} B, reply {sizes[1]} B\n")
     print(HEADER)
     print("|---|---|---|---|---|---|---|---|---|")
     print("\n".join(result.row() for result in results))
+    print(f"\nLegacy miIO: get_prop of {len(LEGACY_VALUES)} names ({LEGACY_MODEL}'s table):\n")
+    print(HEADER)
+    print("|---|---|---|---|---|---|---|---|---|")
+    print("\n".join(result.row() for result in legacy))
     print(f"\nPolling every {period:g} s, CPU of this process over {window:g} s:\n")
     print("| path | schedule | devices | polls | errors | CPU of one core |")
     print("|---|---|---|---|---|---|")
     print("\n".join(polls), end="\n\n")
     for i in range(0, len(results), 3):
-        floor, lean, sim = results[i : i + 3]
+        floor, to_lean, to_sim = results[i : i + 3]
         base = floor.quantile(0.5)
         print(
             f"N={floor.devices}: p50 / floor p50: hub -> lean responder "
-            f"{lean.quantile(0.5) / base:.1f}x, hub -> firmware_sim {sim.quantile(0.5) / base:.1f}x"
+            f"{to_lean.quantile(0.5) / base:.1f}x, "
+            f"hub -> firmware_sim {to_sim.quantile(0.5) / base:.1f}x"
         )
 
 
@@ -396,7 +443,7 @@ def _address(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _packet_sizes(session: MiioSession, props: list[tuple[int, int]]) -> tuple[int, int]:
-    result = await session.get_properties(props)
+    result = await get_properties(session, props)
     did, stamp = session.device_id, session.stamp
     items = [{"did": str(did), "siid": s, "piid": p} for s, p in props]
     request = {"id": 9999, "method": "get_properties", "params": items}

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from hub.api.auth import TokenAuth
 from hub.bus import EventBus
-from hub.config import Config, MqttSection
+from hub.config import Config, HistorySection, MqttSection
 from hub.devices.miio.runtime import MiioRuntime
 from hub.devices.registry import DeviceRegistry
 from hub.errors import HubError, StoreError
@@ -27,6 +27,7 @@ from hub.store import Store
 
 if TYPE_CHECKING:
     from hub.devices.mqtt.connection import MqttConnection
+    from hub.history import HistoryRecorder
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class Hub:
         self.registry = DeviceRegistry(self.bus, self.store)
         self.miio = MiioRuntime(config.miio, self.registry)
         self.mqtt: MqttConnection | None = None
+        self.history: HistoryRecorder | None = None
         self.scenes = SceneManager(self.registry, self.store)
         self.engine: AutomationEngine | None = None
         self._watched: dict[str, Callable[[], None]] = {}
@@ -70,6 +72,12 @@ class Hub:
         self._stack.callback(self.registry.close)
         known = await self.registry.load()
         _LOGGER.info("%d devices known from the store", known)
+        if self.config.history.enabled:
+            path = self.data_dir / "history.db"
+            try:
+                await self._start_history(self.config.history)
+            except (OSError, sqlite3.Error) as exc:
+                raise StoreError(f"cannot open the history database {path}: {exc}") from exc
         miio = self.config.miio
         try:
             await self.miio.start()
@@ -91,6 +99,19 @@ class Hub:
         except OSError as exc:
             where = f"{api.host}:{api.port}"
             raise HubError(f"cannot listen for the API on {where}: {_reason(exc)}") from exc
+
+    async def _start_history(self, section: HistorySection) -> None:
+        from hub.history import HistoryDatabase, HistoryRecorder, Retention
+
+        self.history = HistoryRecorder(
+            self.bus,
+            HistoryDatabase(self.data_dir / "history.db"),
+            commit_interval=section.commit_interval,
+            batch_rows=section.batch_rows,
+            retention=Retention(section.raw_days, section.statistics_days),
+        )
+        await self.history.start()
+        self._stack.push_async_callback(self.history.stop)
 
     async def _start_mqtt(self, section: MqttSection) -> None:
         from hub.devices.mqtt.connection import MqttConnection
@@ -143,6 +164,10 @@ class Hub:
             self.registry, self.bus, self.auth, self.scenes, self.engine, snapshots,
             rooms=self.config.rooms, version=__version__, cors_origins=self.config.api.cors_origins,
         )  # fmt: skip
+        if self.history is not None:
+            from hub.history.queries import HistoryReader
+
+            context.history = HistoryReader(self.history.db)
         runner = web.AppRunner(create_app(context), access_log=None)
         await runner.setup()
         self._stack.push_async_callback(runner.cleanup)

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -23,12 +24,40 @@ class Event:
     """Base of every bus event."""
 
 
+class Origin(StrEnum):
+    """Who caused a change or sent a command: history and habit mining tell them apart."""
+
+    DEVICE = "device"
+    """The device itself: a button, its own panel, a sensor reading."""
+    API = "api"
+    """A phone or another API client."""
+    AUTOMATION = "automation"
+    SCENE = "scene"
+    UNKNOWN = "unknown"
+    """A command whose caller did not say who it was."""
+
+
 @dataclass(frozen=True, slots=True)
 class StateChanged(Event):
     device_id: str
     feature: str
     value: Any
     old_value: Any = None
+    at: float = 0.0
+    origin: Origin = Origin.DEVICE
+    """The origin of the command this change confirms; ``DEVICE`` when no command asked."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSent(Event):
+    """A command went to a device (a feature set, or an action run), and how it ended."""
+
+    device_id: str
+    feature: str
+    value: Any
+    origin: Origin = Origin.UNKNOWN
+    status: str = ""
+    """acknowledged, confirmed or failed (actions: acknowledged or failed)."""
     at: float = 0.0
 
 

@@ -63,12 +63,14 @@ class ApiSection(_Section):
 
 class MiioDeviceConfig(_Section):
     host: str
+    port: int = Field(54321, ge=1, le=65535)
     token: str | None = Field(None, pattern=r"^[0-9a-fA-F]{32}$")
     name: str | None = None
     room: str | None = None
     model: str | None = None
-    snapshot_port: int = Field(8080, ge=1, le=65535)
-    """Cameras: the HTTP port of their JPEG snapshot."""
+    snapshot_url: str | None = Field(None, pattern=r"^https?://")
+    """Cameras: where a JPEG of what it sees can be fetched (custom firmware, an RTSP-to-JPEG
+    bridge); stock firmware serves none on the LAN, so without it a camera has no snapshot."""
 
     @field_validator("host")
     @classmethod
@@ -99,7 +101,10 @@ class DiscoveryConfig(_Section):
 class MiioSection(_Section):
     bind: str = "0.0.0.0"  # noqa: S104 - a hub listens on its LAN; tests and the demo bind loopback
     port: int = Field(0, ge=0, le=65535)
-    timeout: float = Field(2.0, gt=0)
+    timeout: float = Field(1.0, gt=0)
+    """Seconds to wait for one attempt of a request before retrying."""
+    deadline: float = Field(5.0, gt=0, le=120)
+    """Seconds a command may take in all, retries included, whatever the device does."""
     poll_interval: float = Field(30.0, gt=0)
     discovery: DiscoveryConfig = DiscoveryConfig()
     devices: list[MiioDeviceConfig] = []
@@ -125,11 +130,24 @@ class MqttSection(_Section):
     homeassistant: HaDiscoveryConfig = HaDiscoveryConfig()
 
 
+class HistorySection(_Section):
+    """The recorder: raw changes and commands, plus 5-minute statistics of numbers."""
+
+    enabled: bool = True
+    raw_days: float = Field(10.0, gt=0)
+    statistics_days: float = Field(365.0, gt=0)
+    commit_interval: float = Field(60.0, gt=0, le=3600)
+    """Seconds between history commits (fewer commits: fewer bytes written to an SD card)."""
+    batch_rows: int = Field(1000, ge=1)
+    """Commit early once this many rows wait."""
+
+
 class Config(_Section):
     hub: HubSection = HubSection()
     api: ApiSection = ApiSection()
     miio: MiioSection = MiioSection()
     mqtt: MqttSection | None = None
+    history: HistorySection = HistorySection()
     rooms: list[str] = []
     scenes: list[Scene] = []
     automations: list[Automation] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import signal
 import tempfile
 from collections.abc import AsyncIterator
@@ -21,6 +22,7 @@ from firmware_sim.mqtt import MqttSimulation
 from hub.app import Hub
 from hub.config import Config
 from hub.demo_broker import PrivateBroker, private_broker
+from hub.demo_life import demo_life
 
 HOME: list[tuple[str, str, str]] = [
     ("zhimi.airpurifier.mb3", "Living room purifier", "Living room"),
@@ -36,11 +38,14 @@ HOME: list[tuple[str, str, str]] = [
     ("chuangmi.camera.ipc019", "Garden camera", "Garden"),
 ]
 BUTTON = "zigbee-0x00158d0000000004"  # the simulated bridge's WXKG11LM button
+MOTION = "zigbee-0x00158d0000000002"  # its RTCGQ11LM motion sensor
+FIRST_HOST = "127.0.0.100"
 
 
-def demo_fleet(host_base: int = 100) -> Fleet:
+def demo_fleet(first_host: str = FIRST_HOST) -> Fleet:
+    first = ipaddress.IPv4Address(first_host)
     configs = [
-        DeviceConfig(model, f"127.0.0.{host_base + i}", snapshot_port=8080)
+        DeviceConfig(model, str(first + i), snapshot_port=8080)
         for i, (model, _, _) in enumerate(HOME)
     ]
     return Fleet(configs)
@@ -48,8 +53,11 @@ def demo_fleet(host_base: int = 100) -> Fleet:
 
 def demo_config(fleet: Fleet, data_dir: Path, mqtt_url: str | None, port: int) -> Config:
     ids = [f"miio-{sim.did}" for sim in fleet.devices]
+    # Stock camera firmware serves no picture on the LAN: the demo's cameras stand for ones
+    # with a picture URL (custom firmware, an RTSP-to-JPEG bridge), the simulator's HTTP picture.
     devices = [
         {"host": sim.host, "token": sim.token, "name": name, "room": room}
+        | ({"snapshot_url": sim.snapshot_url} if sim.snapshot_url else {})
         for sim, (_, name, room) in zip(fleet.devices, HOME, strict=True)
     ]
     lights = [i for i, (model, _, _) in zip(ids, HOME, strict=True) if "light" in model]
@@ -63,20 +71,27 @@ def demo_config(fleet: Fleet, data_dir: Path, mqtt_url: str | None, port: int) -
             {"device": light, "feature": "power", "value": False} for light in lights]},
     ]  # fmt: skip
     automations: list[dict[str, Any]] = [
-        {"id": "night-motion", "alias": "Motion in the hall at night: purifier to sleep",
-         "trigger": [{"platform": "event", "device": ids[9], "event": "motion"}],
-         "condition": [{"condition": "time", "after": "22:00", "before": "06:00"}],
-         "action": [{"action": "set", "device": purifiers[1], "feature": "mode",
-                     "value": "sleep"}]},
         {"id": "dirty-air", "alias": "PM2.5 above 75: purifier on, favourite level 12",
          "trigger": [{"platform": "state", "device": purifiers[0], "feature": "pm25",
                       "above": 75}],
          "action": [{"action": "set", "device": purifiers[0], "feature": "power", "value": True},
                     {"action": "set", "device": purifiers[0], "feature": "mode",
                      "value": "favorite"},
+                    {"action": "set", "device": purifiers[0], "feature": "favorite_level",
+                     "value": 12},
                     {"action": "notify", "title": "Air", "message": "PM2.5 is high"}]},
     ]  # fmt: skip
     if mqtt_url:
+        # The cameras are legacy miIO models: their firmware reports no motion on the LAN,
+        # so motion at night comes from the Zigbee motion sensor in the hall.
+        automations.append(
+            {"id": "night-motion", "alias": "Motion in the hall at night: purifier to sleep",
+             "trigger": [{"platform": "state", "device": MOTION, "feature": "occupancy",
+                          "to": True}],
+             "condition": [{"condition": "time", "after": "22:00", "before": "06:00"}],
+             "action": [{"action": "set", "device": purifiers[1], "feature": "mode",
+                         "value": "sleep"}]}
+        )  # fmt: skip
         automations.append(
             {"id": "button-hall", "alias": "Button: toggle the hall light",
              "trigger": [{"platform": "event", "device": BUTTON, "event": "action",
@@ -103,13 +118,18 @@ class DemoHome:
 
 
 @contextlib.asynccontextmanager
-async def demo_home(data_dir: Path, port: int = 8321) -> AsyncIterator[DemoHome]:
-    """The simulated home, its private broker and the hub on it, all stopped on exit."""
+async def demo_home(
+    data_dir: Path, port: int = 8321, first_host: str = FIRST_HOST, speed: float = 1.0
+) -> AsyncIterator[DemoHome]:
+    """The simulated home, its private broker and the hub on it, all stopped on exit.
+
+    The home lives (hub.demo_life) with a scenario clock ``speed`` times real time."""
     async with contextlib.AsyncExitStack() as stack:
-        fleet = await stack.enter_async_context(demo_fleet())
+        fleet = await stack.enter_async_context(demo_fleet(first_host))
         broker = await stack.enter_async_context(private_broker(data_dir))
         zigbee = await stack.enter_async_context(MqttSimulation(broker.url))
         hub = await stack.enter_async_context(Hub(demo_config(fleet, data_dir, broker.url, port)))
+        await stack.enter_async_context(demo_life(hub.registry, fleet, zigbee, speed))
         yield DemoHome(fleet, broker, zigbee, hub)
 
 
@@ -122,6 +142,9 @@ async def run_demo_async(stop: asyncio.Event, port: int = 8321) -> None:
             print(
                 f"\nmihub demo: {len(home.fleet.devices)} miIO devices on 127.0.0.100+, "
                 f"Zigbee sensors and a button on {home.broker.name} at {home.broker.url}.\n"
+                "The lights and cameras speak legacy miIO, as their real counterparts do. Stock\n"
+                "camera firmware serves no picture on the LAN: the demo configures each camera's\n"
+                "snapshot_url to the simulator's HTTP picture, standing in for custom firmware.\n"
                 f"Open {hub.api_url}#pair={code} to pair this browser (code {code}),\n"
                 f"or use this ready token:\n"
                 f"  token: {token}\n"

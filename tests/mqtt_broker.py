@@ -20,11 +20,13 @@ import shutil
 import socket
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from types import TracebackType
 
 import pytest
+
+from tests.waiting import until as until  # re-exported: most tests take it from here
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 
@@ -37,19 +39,11 @@ def free_port() -> int:
         return port
 
 
-async def until(predicate: Callable[[], object], seconds: float = 3.0) -> None:
-    """Wait until ``predicate()`` is true, polling; fail after ``seconds``."""
-    async with asyncio.timeout(seconds):
-        while True:
-            if predicate():
-                return
-            await asyncio.sleep(0.01)
-
-
 class MosquittoBroker:
     """One Mosquitto process on 127.0.0.1, started, stopped and restarted on demand."""
 
     def __init__(self, port: int | None = None, extra_config: str = "") -> None:
+        self._free_pick = port is None
         self.port = port or free_port()
         self.host = "127.0.0.1"
         self.extra_config = extra_config
@@ -141,8 +135,17 @@ class MosquittoBroker:
         return await asyncio.to_thread(path.read_text, errors="replace")
 
     async def __aenter__(self) -> MosquittoBroker:
-        await self.start()
-        return self
+        for attempt in range(3):
+            try:
+                await self.start()
+            except RuntimeError:
+                # the free port was taken between our probe and the broker's bind: pick again
+                if not self._free_pick or attempt == 2:
+                    raise
+                self.port = free_port()
+            else:
+                return self
+        raise AssertionError("unreachable")
 
     async def __aexit__(
         self,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import aiohttp
@@ -12,6 +11,7 @@ from firmware_sim.mqtt import MqttSimulation
 from hub.app import Hub
 from hub.config import Config
 from hub.devices.model import Availability, CommandStatus
+from tests.loopback import free_hosts
 from tests.mqtt_broker import MosquittoBroker, mosquitto, until
 
 __all__ = ["mosquitto"]  # the fixture
@@ -34,19 +34,12 @@ def config_for(fleet: Fleet, data_dir: Path) -> Config:
     )
 
 
-async def wait_for(predicate: object, seconds: float = 5.0) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if callable(predicate) and predicate():
-            return
-        await asyncio.sleep(0.05)
-
-
 async def test_a_restarted_hub_lists_every_device_at_once(tmp_path: Path) -> None:
-    configs = [DeviceConfig("yeelink.light.color2", f"127.0.0.{80 + i}") for i in range(3)]
+    configs = [DeviceConfig("yeelink.light.color2", host) for host in free_hosts(3)]
     async with Fleet(configs) as fleet:
         config = config_for(fleet, tmp_path)
         async with Hub(config) as hub:
-            await wait_for(lambda: len(hub.miio.adapter.links) == 3)
+            await until(lambda: len(hub.miio.online()) == 3)
             assert {d.name for d in hub.registry.devices.values()} == {"Lamp 0", "Lamp 1", "Lamp 2"}
             token = await hub.auth.issue("test", ["read"])
             async with (

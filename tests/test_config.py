@@ -29,7 +29,7 @@ def test_the_example_config_passes_check_config_as_shipped(tmp_path: Path) -> No
         capture_output=True, text=True, check=False, timeout=60,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "ok (3 miIO devices" in done.stdout
+    assert "ok (4 miIO devices" in done.stdout
     config = load_config(tmp_path / "config.example.yaml")
     assert config.miio.devices[0].token == "ffeeddccbbaa99887766554433221100"
     assert config.mqtt_prefix == "mihub/home"
@@ -88,7 +88,7 @@ def test_an_unknown_key_is_reported_where_it_stands_with_the_keys_allowed(
     )
     path = write(tmp_path, "miio:\n  devices:\n    - host: 127.0.0.10\n      nmae: Lamp\n")
     with pytest.raises(ConfigError, match=r":4: miio.devices.0.nmae: unknown key 'nmae' "
-                       r"\(allowed: host, token, name, room, model, snapshot_port\)"):  # fmt: skip
+                       r"\(allowed: host, port, token, name, room, model, snapshot_url\)"):  # fmt: skip
         load_config(path)
 
 

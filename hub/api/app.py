@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from hub.api import automations, devices, events, openapi, pairing, scenes, system
+from hub.api import automations, devices, events, history, openapi, pairing, scenes, system
 from hub.api.auth import PAIRING_TTL
 from hub.api.context import CONTEXT, STATE, ApiContext, ApiState, SnapshotProvider
 from hub.api.device_cache import DeviceJsonCache
@@ -23,6 +23,7 @@ __all__ = ["ROUTES", "ApiContext", "SnapshotProvider", "create_app"]
 WEB = Path(__file__).parent / "web"
 ROUTES: list[Route] = [
     *devices.ROUTES,
+    *history.ROUTES,
     *scenes.ROUTES,
     *automations.ROUTES,
     *events.ROUTES,

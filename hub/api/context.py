@@ -15,6 +15,7 @@ from hub.api.limits import GuessLimits, IdempotencyCache
 from hub.api.wire import EncodedEvents
 from hub.bus import EventBus, EventStream
 from hub.devices.registry import DeviceRegistry
+from hub.history.queries import HistoryReader
 from hub.scenes.engine import AutomationEngine
 from hub.scenes.scenes import SceneManager
 
@@ -40,6 +41,8 @@ class ApiContext:
     cors_origins: list[str] = field(default_factory=list)
     """Other origins allowed to call the API from a browser; same-origin is always allowed."""
     counters: Counters | None = None
+    history: HistoryReader | None = None
+    """The recorder's reader; None when history is off."""
     started: float = field(default_factory=time.time)
     auth_failures: int = 5
     """Wrong secrets allowed per API token id within ``auth_window`` s before 429s."""

@@ -15,6 +15,7 @@ from hub.api.context import CALLER, ApiContext, api_state, context
 from hub.api.errors import ApiError, from_hub_error
 from hub.api.jsonio import dumps, json_response, parse_body, read_json, validate
 from hub.api.routes import Param, Route, Scope
+from hub.bus import Origin
 from hub.devices.model import CommandStatus, Device, FeatureKind
 from hub.errors import HubError, NotFound
 
@@ -152,7 +153,8 @@ async def _run_command(ctx: ApiContext, request: web.Request) -> dict[str, Any]:
         if feature is None or feature.kind is not FeatureKind.ACTION:
             raise ApiError(422, "invalid_value", f"'{device.id}' has no action '{action.action}'; "
                            f"its actions: {_names(device, True)}", "action")  # fmt: skip
-        output = await ctx.registry.call_action(device.id, action.action, action.args)
+        registry = ctx.registry
+        output = await registry.call_action(device.id, action.action, action.args, Origin.API)
         return {"device": device.id, "action": action.action, "status": "acknowledged",
                 "output": output}  # fmt: skip
     setting = validate(SetCommand, data)
@@ -160,7 +162,7 @@ async def _run_command(ctx: ApiContext, request: web.Request) -> dict[str, Any]:
         raise ApiError(422, "invalid_value", f"'{device.id}' has no feature '{setting.feature}'; "
                        f"it has: {_names(device, False)}", "feature")  # fmt: skip
     try:
-        result = await ctx.registry.command(device.id, setting.feature, setting.value)
+        result = await ctx.registry.command(device.id, setting.feature, setting.value, Origin.API)
     except HubError as exc:
         raise from_hub_error(exc, "value") from None
     if result.status is CommandStatus.FAILED:

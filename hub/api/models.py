@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.devices.model import Availability, FeatureKind
+from hub.devices.model import Availability, FeatureCategory, FeatureKind
 from hub.devices.model import Protocol as DeviceProtocol
 
 Value = bool | int | float | str | None
@@ -40,6 +40,10 @@ class FeatureOut(_Out):
     choices: list[str] | None = None
     readable: bool
     writable: bool
+    category: FeatureCategory = Field(
+        FeatureCategory.CONTROL,
+        description="primary (what a tile shows), control, config (set once), diagnostic",
+    )
 
 
 class FeatureStateOut(_Out):

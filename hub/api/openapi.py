@@ -106,6 +106,8 @@ def _responses(route: Route, refs: dict[Any, Any], error_ref: Any) -> dict[str, 
         else:
             schema = {"type": "string"}
         success["content"] = {route.content_type: {"schema": schema}}
+        for alternate in route.alternates:
+            success["content"][alternate] = {"schema": {"type": "string"}}
     statuses = set(route.errors)
     if route.scope is not Scope.NONE:
         statuses |= {401, 403, 429}

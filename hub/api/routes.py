@@ -44,6 +44,8 @@ class Route:
     response: type[BaseModel] | None = None
     status: int = 200
     content_type: str = "application/json"
+    alternates: tuple[str, ...] = ()
+    """Other content types the success answer can take (as plain text, e.g. text/csv)."""
     errors: tuple[int, ...] = ()
     """Statuses besides the ones every route of its kind can answer (see openapi.py)."""
     params: tuple[Param, ...] = ()

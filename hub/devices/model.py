@@ -28,6 +28,16 @@ class FeatureKind(StrEnum):
     TEXT = "text"
 
 
+class FeatureCategory(StrEnum):
+    """Where a feature belongs on a screen (python-kasa's categories, Home Assistant's entity
+    categories): what a tile shows, everyday controls, set-once settings, diagnostics."""
+
+    PRIMARY = "primary"
+    CONTROL = "control"
+    CONFIG = "config"
+    DIAGNOSTIC = "diagnostic"
+
+
 class Availability(StrEnum):
     UNKNOWN = "unknown"
     ONLINE = "online"
@@ -54,6 +64,7 @@ class Feature:
     choices: tuple[str, ...] = ()
     readable: bool = True
     writable: bool = False
+    category: FeatureCategory = FeatureCategory.CONTROL
 
     def validate(self, value: Any) -> Value:
         """Return ``value`` in this feature's type, or raise :class:`InvalidValue`.
@@ -93,6 +104,7 @@ class Feature:
             choices=tuple(data.get("choices", ())),
             readable=data.get("readable", True),
             writable=data.get("writable", False),
+            category=FeatureCategory(data.get("category", FeatureCategory.CONTROL)),
         )
 
     def _validate_number(self, value: Any) -> int | float:
@@ -134,6 +146,7 @@ class Feature:
             data["choices"] = list(self.choices)
         data["readable"] = self.readable
         data["writable"] = self.writable
+        data["category"] = str(self.category)
         return data
 
 

@@ -14,11 +14,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from hub.bus import (
+    CommandSent,
     DeviceAdded,
     DeviceOffline,
     DeviceOnline,
     DeviceRemoved,
     EventBus,
+    Origin,
     StateChanged,
 )
 from hub.devices.model import (
@@ -51,6 +53,10 @@ class DeviceAdapter(Protocol):
         """Run a device action and return its output."""
 
 
+_Waiter = tuple[Value, asyncio.Future[None], Origin]
+"""A command waiting for the device to report its value, and who sent it."""
+
+
 class DeviceRegistry:
     def __init__(
         self,
@@ -66,7 +72,7 @@ class DeviceRegistry:
         self.devices: dict[str, Device] = {}
         self.adapters: dict[DeviceProtocol, DeviceAdapter] = {}
         self._offline_timers: dict[str, asyncio.TimerHandle] = {}
-        self._waiters: dict[tuple[str, str], list[tuple[Value, asyncio.Future[None]]]] = {}
+        self._waiters: dict[tuple[str, str], list[_Waiter]] = {}
         self.generation = 0
         """Bumps on every change a reader of ``devices`` could see; readers cache by it."""
         self._generations: dict[str, int] = {}
@@ -233,6 +239,15 @@ class DeviceRegistry:
         self, device_id: str, name: str | None = None, room: str | None = None
     ) -> Device:
         """Rename a device or move it to a room; return once the change is committed."""
+        device = self.rename_nowait(device_id, name, room)
+        if self.store is not None:
+            await self.store.commit()
+        return device
+
+    def rename_nowait(
+        self, device_id: str, name: str | None = None, room: str | None = None
+    ) -> Device:
+        """:meth:`rename` for a caller that acknowledges nothing (written with the next batch)."""
         device = self.get(device_id)
         if name is not None:
             device.name = name
@@ -240,8 +255,6 @@ class DeviceRegistry:
             device.room = room or None
         self._touch(device_id)
         self._save_device(device)
-        if self.store is not None:
-            await self.store.commit()
         return device
 
     def in_room(self, room: str) -> Iterable[Device]:
@@ -270,10 +283,12 @@ class DeviceRegistry:
                 old = current.value
                 current.value, current.changed_at, current.stale = value, now, False
                 changed += 1
-                self.bus.publish(StateChanged(device_id, feature_id, value, old, now))
+                origin = self._origin(device_id, feature_id, value)
+                self.bus.publish(StateChanged(device_id, feature_id, value, old, now, origin))
                 continue
             changed += 1
-            self.bus.publish(StateChanged(device_id, feature_id, value, None, now))
+            origin = self._origin(device_id, feature_id, value)
+            self.bus.publish(StateChanged(device_id, feature_id, value, None, now, origin))
         if self._waiters:
             self._resolve_waiters(device_id, values)
         if changed:
@@ -281,12 +296,20 @@ class DeviceRegistry:
             self._save_state(device)
         return changed
 
+    def _origin(self, device_id: str, feature_id: str, value: Value) -> Origin:
+        """Who caused this change: the sender of a command waiting for it, else the device."""
+        if self._waiters:
+            for expected, _, origin in self._waiters.get((device_id, feature_id), ()):
+                if expected == value:
+                    return origin
+        return Origin.DEVICE
+
     def _resolve_waiters(self, device_id: str, values: Mapping[str, Value]) -> None:
         for feature_id, value in values.items():
             waiters = self._waiters.get((device_id, feature_id))
             if not waiters:
                 continue
-            for expected, future in waiters:
+            for expected, future, _ in waiters:
                 if expected == value and not future.done():
                     future.set_result(None)
 
@@ -342,20 +365,33 @@ class DeviceRegistry:
 
     # ---- commands -------------------------------------------------------------------------
 
-    async def command(self, device_id: str, feature_id: str, value: Value) -> CommandResult:
+    async def command(
+        self, device_id: str, feature_id: str, value: Value, origin: Origin = Origin.UNKNOWN
+    ) -> CommandResult:
         """Validate, send, and wait briefly for the device's own report to confirm.
 
         Raises NotFound / InvalidValue before anything is sent; a device failure is a
-        FAILED result with the reason.
+        FAILED result with the reason. The result is published as a ``CommandSent`` with
+        ``origin``, and the change it causes as a ``StateChanged`` with the same origin.
         """
-        device = self.resolve(device_id)
-        device_id = device.id
+        at = time.time()
+        device_id = self.resolve(device_id).id
+        result = await self._command(device_id, feature_id, value, origin)
+        self.bus.publish(
+            CommandSent(device_id, feature_id, result.value, origin, str(result.status), at)
+        )
+        return result
+
+    async def _command(
+        self, device_id: str, feature_id: str, value: Value, origin: Origin
+    ) -> CommandResult:
+        device = self.get(device_id)
         feature = device.feature(feature_id)
         checked = feature.validate(value)
         adapter = self._adapter(device)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         key = (device_id, feature_id)
-        entry = (checked, future)
+        entry = (checked, future, origin)
         self._waiters.setdefault(key, []).append(entry)
         try:
             try:
@@ -381,14 +417,26 @@ class DeviceRegistry:
             future.cancel()
 
     async def call_action(
-        self, device_id: str, feature_id: str, args: Mapping[str, Any] | None = None
+        self,
+        device_id: str,
+        feature_id: str,
+        args: Mapping[str, Any] | None = None,
+        origin: Origin = Origin.UNKNOWN,
     ) -> dict[str, Any]:
         device = self.resolve(device_id)
         device_id = device.id
         feature = device.feature(feature_id)
         if feature.kind is not FeatureKind.ACTION:
             raise InvalidValue(f"feature '{feature_id}' of '{device_id}' is not an action")
-        return await self._adapter(device).call_action(device, feature, args or {})
+        adapter = self._adapter(device)
+        at = time.time()
+        status = CommandStatus.FAILED
+        try:
+            output = await adapter.call_action(device, feature, args or {})
+            status = CommandStatus.ACKNOWLEDGED
+            return output
+        finally:
+            self.bus.publish(CommandSent(device_id, feature_id, None, origin, str(status), at))
 
     def _adapter(self, device: Device) -> DeviceAdapter:
         adapter = self.adapters.get(device.protocol)

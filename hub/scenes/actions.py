@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from hub.bus import Notification
+from hub.bus import Notification, Origin
 from hub.devices.model import CommandStatus
 from hub.errors import HubError
 from hub.scenes.fields import publish_topic
@@ -126,7 +126,9 @@ class ActionRunner:
 
     async def _set(self, run: Run, action: SetAction, entry: Entry, top: bool) -> None:
         entry.update(device=action.device, feature=action.feature, value=action.value)
-        result = await self.engine.registry.command(action.device, action.feature, action.value)
+        result = await self.engine.registry.command(
+            action.device, action.feature, action.value, origin=Origin.AUTOMATION
+        )
         entry["result"] = str(result.status)
         if result.status is CommandStatus.FAILED:
             entry["error"] = result.error or "failed"
@@ -134,7 +136,9 @@ class ActionRunner:
     async def _call(self, run: Run, action: CallAction, entry: Entry, top: bool) -> None:
         entry.update(device=action.device, feature=action.feature)
         registry = self.engine.registry
-        entry["out"] = await registry.call_action(action.device, action.feature, action.args)
+        entry["out"] = await registry.call_action(
+            action.device, action.feature, action.args, origin=Origin.AUTOMATION
+        )
 
     async def _scene(self, run: Run, action: SceneAction, entry: Entry, top: bool) -> None:
         entry["scene"] = action.scene

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from hub.bus import Origin
 from hub.devices.model import Availability, CommandStatus, FeatureKind
 from hub.devices.registry import DeviceRegistry
 from hub.errors import HubError, InvalidValue, NotFound
@@ -214,7 +215,9 @@ class SceneManager:
                 results.append(self._result(target, "offline", offline))
                 continue
             try:
-                outcome = await self.registry.command(device_id, target.feature, target.value)
+                outcome = await self.registry.command(
+                    device_id, target.feature, target.value, origin=Origin.SCENE
+                )
             except HubError as exc:
                 results.append(self._result(target, "failed", str(exc)))
                 continue

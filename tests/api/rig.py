@@ -20,6 +20,8 @@ from hub.api.auth import TokenAuth
 from hub.api.context import ApiContext, SnapshotProvider
 from hub.bus import EventBus
 from hub.devices.registry import DeviceRegistry
+from hub.history import HistoryDatabase, HistoryRecorder
+from hub.history.queries import HistoryReader
 from hub.scenes.engine import AutomationEngine
 from hub.scenes.scenes import SceneManager
 from hub.store import Store
@@ -58,8 +60,9 @@ async def api_rig(
     snapshot: SnapshotProvider | None = fixed_jpeg,
     **options: Any,
 ) -> AsyncIterator[Api]:
-    async with Store(tmp_path / "hub.db") as store:
-        bus = EventBus()
+    bus = EventBus()
+    history = HistoryRecorder(bus, HistoryDatabase(tmp_path / "history.db"))
+    async with Store(tmp_path / "hub.db") as store, history:
         registry, adapter = build_home(bus, store)
         scenes = SceneManager(registry, store)
         automations = AutomationEngine(registry, bus, store, scenes=scenes) if engine else None
@@ -68,11 +71,12 @@ async def api_rig(
         auth = TokenAuth(store)
         ctx = ApiContext(registry, bus, auth, scenes, automations, snapshot, ["Hall"], "0.1.0",
                          **options)  # fmt: skip
+        ctx.history = HistoryReader(history.db)
         client: TestClient[Any, Any] = TestClient(TestServer(create_app(ctx), host="127.0.0.1"))
         await client.start_server()
         try:
             admin = await auth.issue("test admin", ["admin"])
-            yield Api(client, ctx, registry, adapter, admin, store)
+            yield Api(client, ctx, registry, adapter, admin, store, {"history": history})
         finally:
             await client.close()
             if automations is not None:

@@ -3,13 +3,13 @@ the hub."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import aiohttp
 
 from hub.bus import DeviceOffline, DeviceOnline, Notification, StateChanged
 from tests.api.rig import Api
+from tests.waiting import until_async
 
 
 async def _until(ws: aiohttp.ClientWebSocketResponse, kind: str) -> dict[str, Any]:
@@ -114,7 +114,11 @@ async def test_every_client_gets_every_event_and_each_is_encoded_once(api: Api) 
     finally:
         for ws in sockets:
             await ws.close()
-    await asyncio.sleep(0.05)
+
+    async def clients() -> object:
+        stats = await (await api.client.get("/api/system/stats", headers=api.auth())).json()
+        return stats["websocket_clients"]
+
+    await until_async(clients, 0)
     stats = await (await api.client.get("/api/system/stats", headers=api.auth())).json()
-    assert stats["websocket_clients"] == 0
     assert stats["websocket_sent"] >= 1000

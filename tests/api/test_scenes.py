@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
 from tests.api.rig import Api, api_rig
+from tests.waiting import until
 
 EVENING = {"id": "evening", "name": "Evening", "targets": [
     {"device": "lamp", "feature": "power", "value": True},
@@ -101,10 +101,7 @@ async def test_automations_create_get_update_enable_run_traces_delete(api: Api) 
     run = await api.client.post("/api/automations/hello/run", headers=api.auth())
     assert run.status == 202
     trace_id = (await run.json())["trace"]
-    for _ in range(50):
-        if api.registry.get("lamp").value("power") is True:
-            break
-        await asyncio.sleep(0.02)
+    await until(lambda: api.registry.get("lamp").value("power") is True)
     traces = await (
         await api.client.get("/api/automations/hello/traces", headers=api.auth())
     ).json()

@@ -17,6 +17,7 @@ from firmware_sim.fleet import DeviceConfig, Fleet
 from firmware_sim.mqtt import MqttSimulation
 from hub.app import Hub
 from hub.config import Config
+from tests.loopback import free_hosts
 from tests.mqtt_broker import MosquittoBroker, mosquitto, until
 
 __all__ = ["mosquitto"]
@@ -44,10 +45,11 @@ class House:
 
 @pytest.fixture
 async def house(tmp_path: Path, mosquitto: MosquittoBroker) -> AsyncIterator[House]:
+    hosts = free_hosts(3)
     configs = [
-        DeviceConfig("yeelink.light.color2", "127.0.0.150"),
-        DeviceConfig("chuangmi.camera.ipc019", "127.0.0.151", snapshot_port=0),
-        DeviceConfig("zhimi.airpurifier.mb3", "127.0.0.152"),
+        DeviceConfig("yeelink.light.color2", hosts[0]),
+        DeviceConfig("chuangmi.camera.ipc019", hosts[1], snapshot_port=0),
+        DeviceConfig("zhimi.airpurifier.mb3", hosts[2]),
     ]
     async with Fleet(configs) as fleet, MqttSimulation(mosquitto.url) as mqtt:
         light, camera, purifier = (f"miio-{d.did}" for d in fleet.devices)
@@ -75,9 +77,11 @@ async def house(tmp_path: Path, mosquitto: MosquittoBroker) -> AsyncIterator[Hou
             ],
         })  # fmt: skip
         async with Hub(config) as hub:
-            await until(lambda: len(hub.miio.adapter.links) == 3, 5)
+            await until(lambda: len(hub.miio.online()) == 3, 5)
             await until(lambda: BUTTON in hub.registry.devices, 5)
-            await until(lambda: all(link.pushing for link in hub.miio.adapter.links.values()), 5)
+            await until(
+                lambda: all(c.state == "online, pushing" for c in hub.miio.connections.values()), 5
+            )
             yield House(hub, fleet, mqtt)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.firmware_sim.wire import RawClient
+from tests.waiting import until
 
 
 async def start(*args: str) -> asyncio.subprocess.Process:
@@ -20,12 +21,9 @@ async def start(*args: str) -> asyncio.subprocess.Process:
 
 
 async def manifest_of(proc: asyncio.subprocess.Process, path: Path) -> list[dict[str, Any]]:
-    for _ in range(200):
-        if path.exists():  # noqa: ASYNC240 - a test polling a tiny file
-            return list(json.loads(path.read_text()))  # noqa: ASYNC240
-        if proc.returncode is not None:
-            break
-        await asyncio.sleep(0.025)
+    await until(lambda: path.exists() or proc.returncode is not None, 5)
+    if path.exists():  # noqa: ASYNC240 - a test reading a tiny file
+        return list(json.loads(path.read_text()))  # noqa: ASYNC240
     _, stderr = await proc.communicate()
     raise AssertionError(f"no manifest; stderr: {stderr.decode()}")
 

@@ -10,6 +10,7 @@ import pytest
 
 from firmware_sim.fleet import DeviceConfig, Fleet, SimulatedDevice
 from tests.firmware_sim.wire import RawClient
+from tests.waiting import until
 
 SILENCE = 0.25
 
@@ -75,7 +76,7 @@ async def test_a_reply_due_when_the_device_goes_offline_never_comes(
 ) -> None:
     purifier.faults.slow_reply = 0.1
     client.send_raw(client.packet(1, "miIO.info"))
-    await asyncio.sleep(0.02)
+    await asyncio.sleep(0.02)  # the behaviour: the request is in, its reply is not yet due
     purifier.faults.offline = True
     assert await client.receive(SILENCE) is None
 
@@ -117,7 +118,7 @@ async def test_a_reboot_with_downtime_is_offline_first(
 ) -> None:
     purifier.reboot(downtime=0.3)
     assert await client.hello(0.1) is None
-    await asyncio.sleep(0.25)
+    await until(lambda: purifier.faults.offline is False, 2)  # back after its downtime
     hello = await client.hello()
     assert hello is not None
     assert hello[1] == 0

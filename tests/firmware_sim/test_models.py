@@ -4,14 +4,13 @@ it watches, and its snapshot changes."""
 
 from __future__ import annotations
 
-import asyncio
-
 import aiohttp
 import pytest
 
 from firmware_sim.fleet import DeviceConfig, Fleet, SimulatedDevice
 from firmware_sim.models.air_purifier import AirPurifier, favorite_level, favorite_rpm
 from firmware_sim.models.camera import Camera
+from tests.waiting import until
 
 MANUAL = 3
 
@@ -102,9 +101,9 @@ async def test_the_fleet_ticks_with_time_scaled() -> None:
     async with Fleet([config], tick=0.01, time_scale=36000.0) as fleet:
         device = fleet.devices[0]
         start = float(device.get_property(3, 6))
-        await asyncio.sleep(0.3)  # hours of simulated time with the purifier off
-        assert float(device.get_property(3, 6)) > start + 5
-        assert device.behaviour.elapsed > 3600
+        # hours of simulated time with the purifier off
+        await until(lambda: device.behaviour.elapsed > 3600, 5)
+        await until(lambda: float(device.get_property(3, 6)) > start + 5, 5)
 
 
 def test_light_toggles_and_its_button_too() -> None:

@@ -128,7 +128,7 @@ async def test_unsub_and_expiry_end_the_pushes(
     purifier.set_property(7, 1, True)
     assert await client.pushes(SILENCE) == []
     await client.result(3, "miIO.sub", {"expire": 0.1})
-    await asyncio.sleep(0.15)
+    await asyncio.sleep(0.15)  # the behaviour: the subscription's 0.1 s run out
     purifier.set_property(7, 1, False)
     assert await client.pushes(SILENCE) == []
     assert purifier.server.subscribers.expiry == {}

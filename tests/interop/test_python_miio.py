@@ -3,7 +3,7 @@
 If python-miio can talk to our firmware, the wire is right; this guards against the hub and
 the simulator sharing one mistake. The client runs in a thread; the fleet runs in the test's
 event loop. python-miio always talks to port 54321, so these devices listen there, on
-addresses no other test uses.
+free addresses (tests/loopback.py).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from miio.integrations.airpurifier.zhimi.airpurifier_miot import (
 )
 
 from firmware_sim.fleet import DeviceConfig, Fleet, SimulatedDevice
+from tests.loopback import free_hosts
 
 pytestmark = pytest.mark.interop
 
@@ -36,7 +37,8 @@ T = TypeVar("T")
 @pytest.fixture
 async def fleet() -> AsyncIterator[Fleet]:
     configs = [
-        DeviceConfig(model, f"127.0.43.{10 + i}", snapshot_port=0) for i, model in enumerate(MODELS)
+        DeviceConfig(model, host, snapshot_port=0)
+        for model, host in zip(MODELS, free_hosts(len(MODELS)), strict=True)
     ]
     async with Fleet(configs, tick=60.0) as running:
         yield running

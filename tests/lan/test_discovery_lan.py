@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.lan.netns import Host, VirtualLan
+from tests.waiting import until
 
 pytestmark = pytest.mark.lan
 
@@ -36,11 +37,7 @@ async def start_device(host: Host, model: str, manifest: Path) -> None:
 
 
 async def wait_for_file(path: Path, seconds: float = 15.0) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if path.exists():  # noqa: ASYNC240 - a test polling a tiny file
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{path} never appeared")
+    await until(path.exists, seconds)
 
 
 async def test_broadcast_and_mdns_find_every_device_within_two_seconds(tmp_path: Path) -> None:
@@ -53,7 +50,7 @@ async def test_broadcast_and_mdns_find_every_device_within_two_seconds(tmp_path:
         for manifest in manifests:
             await wait_for_file(manifest)
         expected = {entry["did"]: entry for m in manifests for entry in json.loads(m.read_text())}
-        await asyncio.sleep(0.5)  # let the mDNS announcements settle before browsing
+        await asyncio.sleep(0.5)  # the behaviour: discovery starts after the announcements
         proc = await hub.spawn(
             sys.executable, "-m", "hub.cli", "discover", "--broadcast", hub.broadcast,
             "--mdns", hub.address, "--listen", str(DEADLINE), "--json",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from hub.scenes.model import parse_automation
 from tests.scenes.home import hub_life
+from tests.waiting import until
 
 DELAYED = {
     "id": "later",
@@ -41,7 +42,7 @@ async def test_a_pending_delay_resumes_after_a_restart_and_fires_on_time(tmp_pat
     async with hub_life(path, flush_interval=0.05) as life:
         await life.engine.save(parse_automation(DELAYED))
         life.engine.fire_webhook("go")
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.2)  # the behaviour: the hub stops 0.2 s into the 0.6 s delay
         assert life.registry.get("lamp").value("brightness") == 80
     # the hub stopped in the middle of the delay
     assert life.registry.get("lamp").value("power") is False
@@ -62,8 +63,8 @@ async def test_a_delay_whose_time_passed_while_stopped_fires_at_once(tmp_path: P
     async with hub_life(path) as life:
         await life.engine.save(parse_automation(DELAYED))
         life.engine.fire_webhook("go")
-        await asyncio.sleep(0.1)
-    await asyncio.sleep(0.7)
+        await until(lambda: life.registry.get("lamp").value("brightness") == 80)  # in the delay
+    await asyncio.sleep(0.7)  # the behaviour: the delay's time passes while the hub is stopped
     async with hub_life(path) as life:
         assert await wait_power(lambda: life.registry.get("lamp").value("power"), 0.3) is not None
 
@@ -74,7 +75,7 @@ async def test_a_for_timer_survives_a_restart_while_the_state_still_holds(tmp_pa
     async with hub_life(path, flush_interval=0.05) as life:
         await life.engine.save(parse_automation(HELD))
         life.registry.update("thermo", warm["thermo"])
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.2)  # the behaviour: 0.2 s of the 0.6 s "for" pass before the stop
     async with hub_life(path, reported=warm) as life:  # still warm after the restart
         waited = await wait_power(lambda: life.registry.get("lamp").value("power"), 2)
         assert waited is not None
@@ -103,7 +104,7 @@ async def test_a_for_timer_is_dropped_when_the_state_no_longer_holds(tmp_path: P
     async with hub_life(path, flush_interval=0.05) as life:
         await life.engine.save(parse_automation(HELD))
         life.registry.update("thermo", {"temperature": 26.0})
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.1)  # the behaviour: the "for" timer counts, then the hub stops
     async with hub_life(path, reported={"thermo": {"temperature": 19.0}}) as life:  # cooled
         assert await wait_power(lambda: life.registry.get("lamp").value("power"), 0.8) is None
         await life.store.flush()

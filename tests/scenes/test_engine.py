@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from hub.scenes.engine import AutomationEngine
 from hub.scenes.model import DuplicateId, InvalidDefinition, parse_automation, parse_scene
 from hub.store import Store
 from tests.scenes.home import EchoAdapter, Published, build_home
+from tests.waiting import until
 
 
 @dataclass
@@ -49,14 +50,6 @@ async def add(rig: Rig, **data: Any) -> str:
     return str(data["id"])
 
 
-async def until(predicate: Callable[[], object], seconds: float = 2.0) -> None:
-    for _ in range(int(seconds / 0.01)):
-        if predicate():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("condition not reached in time")
-
-
 LAMP_ON = [{"action": "set", "device": "lamp", "feature": "power", "value": True}]
 
 
@@ -75,7 +68,8 @@ async def test_numeric_trigger_fires_on_crossing_not_on_every_change(rig: Rig) -
               "feature": "temperature", "above": 24}], action=LAMP_ON)  # fmt: skip
     for value in (25.0, 26.0, 27.0):
         rig.registry.update("thermo", {"temperature": value})
-    await asyncio.sleep(0.05)
+    await until(lambda: rig.engine.traces("a1"))
+    await asyncio.sleep(0.05)  # absence: no second run follows
     assert len(rig.engine.traces("a1")) == 1
 
 
@@ -83,9 +77,9 @@ async def test_state_held_for_a_duration(rig: Rig) -> None:
     await add(rig, trigger=[{"platform": "state", "device": "thermo", "feature": "temperature",
                              "above": 24, "for": 0.2}], action=LAMP_ON)  # fmt: skip
     rig.registry.update("thermo", {"temperature": 25.0})
-    await asyncio.sleep(0.1)
+    await asyncio.sleep(0.1)  # the behaviour: held for half of its 0.2 s
     rig.registry.update("thermo", {"temperature": 20.0})  # not held long enough
-    await asyncio.sleep(0.2)
+    await asyncio.sleep(0.2)  # absence: the 0.2 s pass and nothing fires
     assert rig.registry.get("lamp").value("power") is False
     rig.registry.update("thermo", {"temperature": 26.0})
     await until(lambda: rig.registry.get("lamp").value("power") is True)
@@ -95,7 +89,7 @@ async def test_device_event_trigger_with_data_match(rig: Rig) -> None:
     await add(rig, trigger=[{"platform": "event", "device": "button", "event": "action",
                              "data": {"value": "double"}}], action=LAMP_ON)  # fmt: skip
     rig.bus.publish(DeviceEvent("button", "action", {"value": "single"}))
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.05)  # absence: a single press does not match
     assert rig.registry.get("lamp").value("power") is False
     rig.bus.publish(DeviceEvent("button", "action", {"value": "double"}))
     await until(lambda: rig.registry.get("lamp").value("power") is True)
@@ -120,7 +114,7 @@ async def test_mqtt_trigger_with_json_payload_match_and_templated_publish(rig: R
     rig.bus.publish(MqttMessage("bench/trigger", b'{"value": 0}'))
     rig.bus.publish(MqttMessage("bench/trigger", b'{"value": 1}'))
     await until(lambda: rig.published.messages)
-    await asyncio.sleep(0.02)
+    await asyncio.sleep(0.02)  # absence: the first message never publishes
     assert rig.published.messages == [("bench/action", b'1:{"value": 1}')]
 
 
@@ -253,7 +247,7 @@ async def test_wait_for_a_trigger_and_its_timeout(rig: Rig) -> None:
         {"action": "set", "device": "lamp", "feature": "brightness", "value": 77},
     ])  # fmt: skip
     rig.engine.fire_webhook("go")
-    await asyncio.sleep(0.05)
+    await until(lambda: rig.engine.traces("a1") and rig.engine.traces("a1")[0]["actions"])
     rig.bus.publish(DeviceEvent("button", "action", {"value": "single"}))
     await until(lambda: rig.registry.get("lamp").value("brightness") == 77)
     await add(rig, id="a2", trigger=[{"platform": "webhook", "webhook_id": "go2"}], action=[
@@ -301,7 +295,7 @@ async def test_enable_and_disable_other_automations(rig: Rig) -> None:
     rig.engine.fire_webhook("s")
     await until(lambda: not rig.engine.get("target").enabled)
     rig.engine.fire_webhook("t")
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.05)  # absence: a disabled automation does not run
     assert rig.registry.get("lamp").value("power") is False
     assert rig.engine.traces("target") == []
 
@@ -333,7 +327,11 @@ async def test_run_modes(rig: Rig, mode: str, results: list[str], published: int
               action=SLOW)  # fmt: skip
     for _ in range(3):
         rig.engine.fire_webhook("go")
-    await asyncio.sleep(0.6)
+    traces = rig.engine.traces
+    await until(
+        lambda: len(traces("a1")) == 3 and all(t["result"] != "running" for t in traces("a1")), 2
+    )
+    await asyncio.sleep(0.05)  # absence: no further run starts
     traces = list(reversed(rig.engine.traces("a1")))
     assert [t["result"] for t in traces] == results
     assert len(rig.published.messages) == published
@@ -345,7 +343,7 @@ async def test_disabling_or_deleting_an_automation_cancels_its_runs(rig: Rig, ho
               action=SLOW)  # fmt: skip
     rig.engine.fire_webhook("go")
     rig.engine.fire_webhook("go")  # queued behind the first
-    await asyncio.sleep(0.05)
+    await until(lambda: len(rig.engine.trace_log.of("a1")) == 2)
     traces = rig.engine.trace_log.of("a1")
     if how == "disable":
         await rig.engine.set_enabled("a1", False)
@@ -563,9 +561,9 @@ async def test_for_with_from_only_waits_for_the_new_state_to_stay(rig: Rig) -> N
                              "from": 50, "for": 0.15}], action=[
               {"action": "set", "device": "plug", "feature": "state", "value": True}])  # fmt: skip
     rig.registry.update("lamp", {"brightness": 60})  # left 50: counting
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.05)  # the behaviour: a third of the 0.15 s "for"
     rig.registry.update("lamp", {"brightness": 70})  # did not stay at 60
-    await asyncio.sleep(0.2)
+    await asyncio.sleep(0.2)  # absence: the 0.15 s pass and nothing fires
     assert rig.registry.get("plug").value("state") is False
     rig.registry.update("lamp", {"brightness": 50})
     rig.registry.update("lamp", {"brightness": 40})

@@ -26,7 +26,7 @@ async def test_a_coroutine_that_waits_carries_on_in_a_named_task() -> None:
 
     async def slow() -> None:
         steps.append("before")
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # the coroutine under test waits: that is the behaviour
         steps.append("after")
 
     task = start_eagerly(slow(), "slow-run")
@@ -43,7 +43,7 @@ async def test_cancelling_reaches_the_coroutine_where_it_waits(before_first_step
 
     async def waits() -> None:
         try:
-            await asyncio.sleep(10)
+            await asyncio.sleep(10)  # the coroutine under test, cancelled while it waits
         except asyncio.CancelledError:
             seen.append("cancelled")
             raise

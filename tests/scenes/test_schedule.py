@@ -71,7 +71,7 @@ async def fired_after(trigger: dict[str, object], now: Callable[[], dt.datetime]
     engine = AutomationEngine(registry, bus, location=location, now=now)
     await engine.start([{"id": "clock", "trigger": [trigger], "action": [{"action": "stop"}]}])
     try:
-        await asyncio.sleep(0.6)
+        await asyncio.sleep(0.6)  # the behaviour: the clock runs through its trigger times
         return [t["trigger"] for t in engine.traces("clock")]
     finally:
         await engine.stop()

@@ -9,6 +9,7 @@ from hub.scenes.model import parse_automation
 from hub.scenes.traces import TraceLog
 from hub.store import Store
 from tests.scenes.home import hub_life
+from tests.waiting import until
 
 SLOW = {"id": "slow", "trigger": [{"platform": "webhook", "webhook_id": "go"}],
         "condition": [{"condition": "numeric", "device": "thermo", "feature": "temperature",
@@ -24,7 +25,12 @@ async def test_traces_survive_a_restart_and_a_run_cut_short_says_interrupted(
     async with hub_life(path) as life:
         await life.engine.save(parse_automation(SLOW))
         life.engine.fire_webhook("go")
-        await asyncio.sleep(0.05)
+        traces = life.engine.traces
+        await until(
+            lambda: (
+                [a["action"] for t in traces("slow")[:1] for a in t["actions"]] == ["set", "delay"]
+            )
+        )
         assert life.engine.traces("slow")[0]["result"] == "running"
     async with hub_life(path, reported={"thermo": {"temperature": 35.0}}) as life:
         resumed, old = life.engine.traces("slow")  # the delay resumed in a new trace
@@ -57,7 +63,7 @@ async def test_stored_traces_never_break_the_store(tmp_path: Path) -> None:
         await log.start()
         trace = log.new("a", {"odd": object()})  # not JSON: written as its text
         log.finish(trace, "done")
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # the behaviour: the periodic saver (every 0.01 s) meets it
         await log.stop()
         await store.flush()
         stored = await store.get("traces", "a")

@@ -9,7 +9,6 @@ state is what is checked.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import os
 import re
@@ -36,7 +35,9 @@ from hub.scenes.engine import AutomationEngine
 from hub.scenes.scenes import SceneManager
 from hub.store import Store
 from tests.api.home import build_home
+from tests.loopback import free_host
 from tests.mqtt_broker import until
+from tests.waiting import until_async
 
 expect = playwright.expect
 CHROMIUM = Path("/usr/bin/chromium")
@@ -176,22 +177,6 @@ async def browser(shots: Path, profile: Path, chromium: Path) -> AsyncIterator[B
             await context.close()
 
 
-async def _wait_async(read: Any, expected: Any, seconds: float = 5.0) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if await read() == expected:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {expected!r}")
-
-
-async def _wait(predicate: Any, seconds: float = 5.0) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if predicate():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("timed out")
-
-
 async def test_pair_toggle_and_see_live_changes(
     home: Home, served: Served, browser: Browser
 ) -> None:
@@ -211,7 +196,7 @@ async def test_pair_toggle_and_see_live_changes(
     # a tap on the page changes the device
     assert home.registry.get(home.light).value(home.switch) is False
     await switch.click()
-    await _wait(lambda: home.registry.get(home.light).value(home.switch) is True)
+    await until(lambda: home.registry.get(home.light).value(home.switch) is True, 5)
 
     # a change at the device reaches the page, live
     device, feature = home.sensor
@@ -224,29 +209,29 @@ async def test_pair_toggle_and_see_live_changes(
     slider = page.locator(f"#f-{home.light}-brightness")
     assert (await slider.get_attribute("min"), await slider.get_attribute("max")) == ("1", "100")
     await slider.evaluate("s => { s.value = 80; s.dispatchEvent(new Event('change')); }")
-    await _wait(lambda: home.registry.get(home.light).value("brightness") == 80)
+    await until(lambda: home.registry.get(home.light).value("brightness") == 80, 5)
     await page.select_option(f"#f-{home.light}-mode", "night")
-    await _wait(lambda: home.registry.get(home.light).value("mode") == "night")
+    await until(lambda: home.registry.get(home.light).value("mode") == "night", 5)
 
     # the camera's snapshot is a real picture
     if home.camera:
         picture = page.locator(f"#f-{home.camera}-snapshot")
         await expect(picture).to_have_attribute("src", re.compile("^blob:"))
-        await _wait_async(lambda: picture.evaluate("img => img.naturalWidth"), 320)
+        await until_async(lambda: picture.evaluate("img => img.naturalWidth"), 320)
     await browser.shot("home")
 
     # scenes
     await page.click("#s-evening")
-    await _wait(lambda: home.registry.get(home.light).value(home.switch) is True)
+    await until(lambda: home.registry.get(home.light).value(home.switch) is True, 5)
     await page.wait_for_selector("#toast:not([hidden])")
 
     # automations: the enable switch and the last trace
     await page.locator("#automations-section").scroll_into_view_if_needed()
     enabled = page.get_by_role("switch", name="enable Lamp off at night")
     await enabled.click()
-    await _wait(lambda: served.engine.get("night").enabled is False)
+    await until(lambda: served.engine.get("night").enabled is False, 5)
     await page.get_by_role("button", name="run Lamp off at night").click()
-    await _wait(lambda: home.registry.get(home.light).value(home.switch) is False)
+    await until(lambda: home.registry.get(home.light).value(home.switch) is False, 5)
     await expect(page.locator("#a-night .trace")).to_have_text(re.compile("^done"))
     await browser.shot("automations")
 
@@ -277,7 +262,7 @@ async def test_a_device_is_removed_from_the_page_after_a_confirm(
 
     page.once("dialog", lambda dialog: answer(dialog, accept=False))
     await remove.click()
-    await _wait(lambda: len(questions) == 1)
+    await until(lambda: len(questions) == 1, 5)
     assert "comes back when the hub finds it again" in questions[0]
     assert device in home.registry.devices
     page.once("dialog", lambda dialog: answer(dialog, accept=True))
@@ -304,7 +289,7 @@ async def test_a_pairing_link_fills_the_code_and_a_bad_code_says_why(
 async def test_the_page_switches_a_simulated_light_over_miio(
     tmp_path: Path, browser: Browser
 ) -> None:
-    configs = [DeviceConfig("yeelink.light.color2", "127.0.0.170")]
+    configs = [DeviceConfig("yeelink.light.color2", free_host())]
     async with Fleet(configs) as fleet:
         sim = fleet.devices[0]
         light = f"miio-{sim.did}"

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from hub.devices.miio import codec
+from hub.devices.miio.wire import codec
 
 _LOGGER = logging.getLogger(__name__)
 

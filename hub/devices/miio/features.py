@@ -7,12 +7,12 @@ Nothing else is model-specific: a new model is a new spec file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
 from hub.devices.miio.spec import MiotAction, MiotEvent, MiotProperty, MiotSpec
-from hub.devices.model import Feature, FeatureKind, Value
+from hub.devices.model import Feature, FeatureCategory, FeatureKind, Value
 
 # (service name, property/action/event name) -> feature id, per MIoT device type.
 FAMILY_NAMES: dict[str, dict[tuple[str, str], str]] = {
@@ -55,6 +55,33 @@ FAMILY_NAMES: dict[str, dict[tuple[str, str], str]] = {
     },
 }
 
+PRIMARY: dict[str, frozenset[str]] = {
+    "air-purifier": frozenset({"power", "pm25", "mode"}),
+    "light": frozenset({"power", "brightness"}),
+    "camera": frozenset({"power", "motion"}),
+}
+"""What a tile shows, per family; the other named features are controls, unless below."""
+CONFIG = frozenset(
+    {"buzzer", "buzzer_volume", "led", "led_brightness", "child_lock", "watermark",
+     "status_light", "motion_sensitivity"}
+)  # fmt: skip
+DIAGNOSTIC = frozenset({"fault", "fault_event", "filter_hours", "motor_speed"})
+
+
+def category_of(family: str, feature_id: str, named: bool, writable: bool) -> FeatureCategory:
+    """A MIoT feature's category; one the family mapping does not name is a setting when
+    writable, else a diagnostic (a spec's obscure properties)."""
+    if feature_id in PRIMARY.get(family, ()):
+        return FeatureCategory.PRIMARY
+    if feature_id in CONFIG:
+        return FeatureCategory.CONFIG
+    if feature_id in DIAGNOSTIC:
+        return FeatureCategory.DIAGNOSTIC
+    if named:
+        return FeatureCategory.CONTROL
+    return FeatureCategory.CONFIG if writable else FeatureCategory.DIAGNOSTIC
+
+
 UNITS = {
     "percentage": "%",
     "celsius": "°C",
@@ -67,8 +94,8 @@ UNITS = {
     "m3": "m³",
 }
 
-SNAPSHOT = Feature("snapshot", FeatureKind.IMAGE, name="Snapshot")
-"""Cameras serve a JPEG over HTTP on their own address."""
+SNAPSHOT = Feature("snapshot", FeatureKind.IMAGE, name="Snapshot", category=FeatureCategory.PRIMARY)
+"""A camera's picture, where the user configured a URL that serves one (``snapshot_url``)."""
 
 SKIPPED_SERVICES = frozenset({"device-information"})
 
@@ -180,22 +207,31 @@ def derive_features(spec: MiotSpec) -> DeviceFeatures:
             continue
         for prop in service.properties:
             feature_id = _feature_id(names, service.name, prop.name)
-            feature = _property_feature(feature_id, prop)
+            named = (service.name, prop.name) in names
+            category = category_of(spec.device_type, feature_id, named, prop.writable)
+            feature = replace(_property_feature(feature_id, prop), category=category)
             features[feature_id] = feature
             properties[feature_id] = PropertyBinding(feature, prop)
         for action in service.actions:
             feature_id = _feature_id(names, service.name, action.name)
             features[feature_id] = Feature(
-                feature_id, FeatureKind.ACTION, action.description, readable=False, writable=True
+                feature_id,
+                FeatureKind.ACTION,
+                action.description,
+                readable=False,
+                writable=True,
+                category=category_of(spec.device_type, feature_id, True, True),
             )
             actions[feature_id] = action
         for event in service.events:
             feature_id = _feature_id(names, service.name, event.name)
             features[feature_id] = Feature(
-                feature_id, FeatureKind.EVENT, event.description, readable=False
+                feature_id,
+                FeatureKind.EVENT,
+                event.description,
+                readable=False,
+                category=category_of(spec.device_type, feature_id, True, False),
             )
             events[(event.siid, event.eiid)] = (feature_id, event)
-    if spec.device_type == "camera":
-        features[SNAPSHOT.id] = SNAPSHOT
     by_iid = {(b.prop.siid, b.prop.piid): b for b in properties.values()}
     return DeviceFeatures(features, properties, by_iid, actions, events)

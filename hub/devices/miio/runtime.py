@@ -1,8 +1,12 @@
-"""The miIO side of a running hub: the transport, onboarding with retries, and discovery.
+"""The miIO side of a running hub: the transport, one connection per device, discovery.
 
-Configured devices are onboarded at start; the ones that do not answer yet (unplugged, a
-wrong token) are retried in the background with backoff, without holding up the start. Devices
-known from the store come back at once, marked stale, and re-attach as soon as they answer.
+Configured devices (and the ones known from the store) each get a :class:`MiioConnection` at
+start; the one :class:`PollScheduler` runs them all, so a device that does not answer yet
+(unplugged, a wrong token) is retried with its connection's backoff without holding up the
+start. Devices known from the store come back at once, marked stale, and re-attach as soon
+as they answer. Discovery wakes the connection of a device it sees instead of starting
+another. The runtime is the registry's adapter for miIO devices: commands go to the device's
+connection.
 """
 
 from __future__ import annotations
@@ -10,97 +14,93 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from hub.config import MiioSection
-from hub.devices.miio.adapter import MiioAdapter
+from hub.devices.miio.connection import MiioConnection, Target, Timing
 from hub.devices.miio.discovery import hello_scan, mdns_scan
-from hub.devices.miio.transport import MiioTransport
-from hub.devices.model import Protocol
+from hub.devices.miio.poller import PollScheduler
+from hub.devices.miio.wire.session import Address
+from hub.devices.miio.wire.transport import MIIO_PORT, MiioTransport
+from hub.devices.model import Device, Feature, Protocol, Value
 from hub.devices.registry import DeviceRegistry
-from hub.errors import DeviceAuthError, DeviceError, HubError
+from hub.errors import DeviceError
 
 _LOGGER = logging.getLogger(__name__)
 
 
-@dataclass
-class Target:
-    host: str
-    token: str
-    port: int = 54321
-    name: str | None = None
-    room: str | None = None
-    model: str | None = None
-    snapshot_port: int = 8080
-
-
 class MiioRuntime:
-    def __init__(self, config: MiioSection, registry: DeviceRegistry) -> None:
+    def __init__(
+        self, config: MiioSection, registry: DeviceRegistry, timing: Timing | None = None
+    ) -> None:
         self.config = config
         self.registry = registry
-        self.transport = MiioTransport((config.bind, config.port), timeout=config.timeout)
-        self.adapter = MiioAdapter(registry, self.transport, poll_slow=config.poll_interval)
+        self.transport = MiioTransport(
+            (config.bind, config.port), timeout=config.timeout, deadline=config.deadline
+        )
+        self.timing = timing or Timing(slow=config.poll_interval)
+        self.scheduler = PollScheduler(batch=min(0.5, self.timing.fast / 4))  # finer than fast
+        self.connections: dict[Address, MiioConnection] = {}
+        """By (host, port): one device per address."""
         self.needs_token: dict[str, int] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._discovery: asyncio.Task[None] | None = None
+        registry.adapters[Protocol.MIIO] = self
 
     async def start(self) -> None:
         await self.transport.__aenter__()
         for target in await self._targets():
-            self._spawn(self._onboard_forever(target), f"miio-onboard-{target.host}")
+            await self.add(target)
         discovery = self.config.discovery
         if discovery.broadcast or discovery.hosts or discovery.mdns:
-            self._spawn(self._discover_forever(), "miio-discovery")
+            self._discovery = asyncio.create_task(self._discover_forever(), name="miio-discovery")
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks.clear()
-        await self.adapter.stop()
+        if self._discovery is not None:
+            self._discovery.cancel()
+            await asyncio.gather(self._discovery, return_exceptions=True)
+            self._discovery = None
+        for connection in self.connections.values():
+            await connection.stop()
+        self.connections.clear()
+        await self.scheduler.stop()
         await self.transport.__aexit__(None, None, None)
 
-    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
-        task = asyncio.create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    async def add(self, target: Target) -> MiioConnection:
+        """Connect to the device at ``target`` (replacing any connection to that host)."""
+        old = self.connections.pop((target.host, target.port), None)
+        if old is not None:
+            await old.stop()
+        session = self.transport.session(target.host, target.token, port=target.port)
+        connection = MiioConnection(target, session, self.registry, self.scheduler, self.timing)
+        self.connections[(target.host, target.port)] = connection
+        connection.start()
+        return connection
+
+    def online(self) -> list[MiioConnection]:
+        return [c for c in self.connections.values() if c.online]
 
     async def _targets(self) -> list[Target]:
         targets = {
-            d.host: Target(d.host, d.token, 54321, d.name, d.room, d.model, d.snapshot_port)
+            (d.host, d.port): Target(
+                d.host, d.token, d.port, d.name, d.room, d.model, d.snapshot_url
+            )
             for d in self.config.devices
             if d.token
         }
         for device in self.registry.devices.values():
             host = device.endpoint.get("host")
-            if device.protocol is not Protocol.MIIO or not host or host in targets:
+            port = int(device.endpoint.get("port", MIIO_PORT))
+            if device.protocol is not Protocol.MIIO or not host or (host, port) in targets:
                 continue
             token = await self.registry.secret(device.id, "token")
             if token:
-                targets[host] = Target(host, token, int(device.endpoint.get("port", 54321)))
+                url = device.endpoint.get("snapshot_url")
+                targets[(host, port)] = Target(host, token, port, snapshot_url=url)
         return list(targets.values())
 
-    async def _onboard_forever(self, target: Target) -> None:
-        delay = 1.0
-        while True:
-            try:
-                device = await self.adapter.onboard(
-                    target.host, target.token, port=target.port, name=target.name,
-                    room=target.room, model=target.model, snapshot_port=target.snapshot_port,
-                )  # fmt: skip
-                await self.adapter.subscribe(device.id)
-                _LOGGER.info("%s (%s) at %s is online", device.name, device.model, target.host)
-                return
-            except DeviceAuthError as exc:
-                _LOGGER.warning("%s: %s", target.host, exc)
-                delay = 300.0
-            except HubError as exc:
-                _LOGGER.info(
-                    "%s not reachable yet (%s); retrying in %.0f s", target.host, exc, delay
-                )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 300.0)
+    # ---- discovery ----------------------------------------------------------------------
 
     async def discover_once(self) -> None:
         discovery = self.config.discovery
@@ -110,15 +110,22 @@ class MiioRuntime:
         )  # fmt: skip
         if discovery.mdns:
             found += await mdns_scan(discovery.mdns_interfaces or [self.config.bind])
-        attached = {link.device.endpoint.get("host") for link in self.adapter.links.values()}
+        by_device = {c.device.id: c for c in self.connections.values() if c.device}
         for dev in found:
-            if dev.host in attached:
+            connection = self.connections.get((dev.host, MIIO_PORT))
+            if connection is not None:
+                if not connection.online:
+                    connection.wake()  # it is there: try now instead of after the backoff
+                continue
+            moved = by_device.get(f"miio-{dev.did}")
+            if moved is not None:  # a new address (DHCP): the same device, moved
+                await moved.stop()
+                del self.connections[(moved.target.host, moved.target.port)]
+                await self.add(replace(moved.target, host=dev.host))
                 continue
             token = await self.registry.secret(f"miio-{dev.did}", "token")
             if token:
-                self._spawn(
-                    self._onboard_forever(Target(dev.host, token)), f"miio-onboard-{dev.host}"
-                )
+                await self.add(Target(dev.host, token))
             elif dev.host not in self.needs_token:
                 self.needs_token[dev.host] = dev.did
                 _LOGGER.info(
@@ -134,3 +141,20 @@ class MiioRuntime:
             if self.config.discovery.interval <= 0:
                 return
             await asyncio.sleep(self.config.discovery.interval)
+
+    # ---- the registry's adapter ----------------------------------------------------------
+
+    def _connection(self, device: Device) -> MiioConnection:
+        address = (str(device.endpoint.get("host")), int(device.endpoint.get("port", MIIO_PORT)))
+        connection = self.connections.get(address)
+        if connection is None or connection.device is None or connection.device.id != device.id:
+            raise DeviceError(f"{device.name} is not connected yet")
+        return connection
+
+    async def set_value(self, device: Device, feature: Feature, value: Value) -> None:
+        await self._connection(device).set_value(feature, value)
+
+    async def call_action(
+        self, device: Device, feature: Feature, args: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        return await self._connection(device).call_action(feature, args)

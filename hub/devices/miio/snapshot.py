@@ -1,5 +1,7 @@
-"""Camera pictures: simulated (and some hacked) cameras serve a JPEG over HTTP on their own
-address; the hub fetches it for the API, with a short timeout and a size cap."""
+"""Camera pictures, from the URL the user configured (``snapshot_url``): stock Mi camera
+firmware serves no picture on the LAN; custom firmware or an RTSP-to-JPEG bridge does, and the
+simulator's HTTP picture stands in for one. Fetched for the API, with a short timeout and a
+size cap."""
 
 from __future__ import annotations
 
@@ -24,13 +26,13 @@ class SnapshotFetcher:
 
     async def __call__(self, device_id: str) -> bytes:
         device = self.registry.get(device_id)
-        host = device.endpoint.get("host")
-        port = device.endpoint.get("snapshot_port", 8080)
-        if not host:
-            raise DeviceError(f"{device.name} has no address to fetch a picture from")
+        url = device.endpoint.get("snapshot_url")
+        if not url:
+            raise DeviceError(
+                f"{device.name} has no picture URL: set snapshot_url for it under miio.devices"
+            )
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self.timeout)
-        url = f"http://{host}:{port}/snapshot.jpg"
         try:
             async with self._session.get(url) as response:
                 if response.status != 200 or response.content_type != "image/jpeg":

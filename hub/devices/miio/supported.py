@@ -1,4 +1,5 @@
-"""Generate docs/SUPPORTED.md from the bundled spec files: ``python -m hub.devices.miio.supported``.
+"""Generate docs/SUPPORTED.md from the bundled tables and spec files:
+``python -m hub.devices.miio.supported > docs/SUPPORTED.md``.
 
 A test fails when the committed file drifts from what this prints.
 """
@@ -7,25 +8,46 @@ from __future__ import annotations
 
 import sys
 
-from hub.devices.miio.features import derive_features
-from hub.devices.miio.spec import bundled_models, load_spec
+from hub.devices.miio.catalog import profile, supported_models
+from hub.devices.miio.spec import load_spec
+
+BUILT = "spec built from python-miio's mapping"
+
+
+def _verified(model: str, referee: str | None, dialect: str) -> str:
+    if referee is None:
+        return "spec file only (not verified)"
+    text = f"verified against python-miio's `{referee}`"
+    if dialect == "miot" and BUILT in load_spec(model).description:
+        text += f"; {BUILT}"
+    return text
 
 
 def render_supported() -> str:
+    models = supported_models()
     lines = [
         "# Supported miIO / MIoT devices",
         "",
-        "Generated from `hub/devices/miio/specs/` by `python -m hub.devices.miio.supported`;",
-        "do not edit by hand. Adding a model is adding its MIoT spec file there.",
+        "Generated from `hub/devices/miio/models/tables/` and `hub/devices/miio/specs/` by",
+        "`python -m hub.devices.miio.supported`; do not edit by hand. A model's table (written",
+        "from python-miio by `scripts/gen_miio_tables.py`) says which dialect its firmware speaks",
+        "on the LAN: legacy miIO (`get_prop` / `set_*`) or MIoT (`get_properties` by siid/piid).",
+        "Adding a MIoT model is adding its spec file. Cameras get a `snapshot` feature where a",
+        "`snapshot_url` is configured (stock firmware serves no picture on the LAN).",
         "",
-        "| model | type | features |",
-        "|---|---|---|",
+        f"{len(models)} models.",
+        "",
+        "| model | dialect | family | features | verification |",
+        "|---|---|---|---|---|",
     ]
-    for model in bundled_models():
-        spec = load_spec(model)
-        features = derive_features(spec).features.values()
+    for model in models:
+        found = profile(model)
+        features = found.new_dialect().features.values()
         described = ", ".join(f"`{f.id}` ({f.kind})" for f in features)
-        lines.append(f"| `{model}` | {spec.device_type} ({spec.description}) | {described} |")
+        lines.append(
+            f"| `{model}` ({found.description}) | {found.dialect} | {found.family} | "
+            f"{described} | {_verified(model, found.referee, found.dialect)} |"
+        )
     return "\n".join(lines) + "\n"
 
 

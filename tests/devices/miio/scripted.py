@@ -11,7 +11,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from hub.devices.miio import codec
+from hub.devices.miio.wire import codec
 
 Reply = dict[str, Any] | bytes
 Script = Callable[[dict[str, Any]], list[Reply]]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from miio.protocol import Message as MiioMessage
 from miio.protocol import Utils
 
-from hub.devices.miio import codec
+from hub.devices.miio.wire import codec
 from hub.errors import DeviceAuthError, InvalidValue, ProtocolError
 
 TOKEN = "00112233445566778899aabbccddeeff"

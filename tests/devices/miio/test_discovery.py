@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hub.devices.miio.discovery import expand_targets, model_from_service_name
+from tests.loopback import free_hosts
 
 
 def test_hosts_and_ranges_expand_to_host_addresses() -> None:
@@ -44,6 +45,7 @@ async def test_a_unicast_sweep_finds_every_simulated_device() -> None:
     from firmware_sim.fleet import Fleet
     from hub.devices.miio.discovery import hello_scan
 
-    async with Fleet.from_counts(3, ["yeelink.light.color2"], host_base="127.0.0.50") as fleet:
-        found = await hello_scan(hosts=["127.0.0.48/29"], bind="127.0.0.1", listen=0.3)
+    hosts = free_hosts(4)  # three lights and a silent address after them
+    async with Fleet.from_counts(3, ["yeelink.light.color2"], host_base=hosts[0]) as fleet:
+        found = await hello_scan(hosts=hosts, bind="127.0.0.1", listen=0.3)
     assert [(d.host, d.did) for d in found] == [(d.host, d.did) for d in fleet.devices]

@@ -34,17 +34,16 @@ def test_choice_values_convert_both_ways() -> None:
     assert binding.decode(42) is None
 
 
-def test_light_range_comes_from_the_spec() -> None:
-    features = derive_features(load_spec("yeelink.light.color2")).features
-    with pytest.raises(InvalidValue, match=r"from 1700 to 6500 K"):
-        features["color_temp"].validate(9000)
-    assert features["toggle"].kind is FeatureKind.ACTION
+def test_a_range_comes_from_the_spec() -> None:
+    features = derive_features(load_spec("zhimi.airpurifier.mb3")).features
+    with pytest.raises(InvalidValue, match=r"from 0 to 14"):
+        features["favorite_level"].validate(20)
 
 
-def test_camera_has_motion_events_and_a_snapshot() -> None:
-    derived = derive_features(load_spec("chuangmi.camera.ipc019"))
-    assert derived.events[(5, 1)][0] == "motion"
-    assert derived.features["snapshot"].kind is FeatureKind.IMAGE
+def test_events_come_from_the_spec() -> None:
+    derived = derive_features(load_spec("zhimi.airpurifier.mb3"))
+    assert derived.events[(2, 1)][0] == "fault_event"
+    assert derived.features["fault_event"].kind is FeatureKind.EVENT
 
 
 def test_device_information_is_not_a_feature() -> None:

@@ -8,8 +8,17 @@ from typing import Any
 import pytest
 
 from firmware_sim.fleet import DeviceConfig, Fleet
-from hub.devices.miio.miot import MAX_PROPERTIES
-from hub.devices.miio.transport import MiioSession, MiioTransport, RetryPolicy
+from hub.devices.miio.dialects.dialect import Pushed
+from hub.devices.miio.dialects.miot import (
+    MAX_PROPERTIES,
+    MiotDialect,
+    action,
+    get_properties,
+    set_properties,
+)
+from hub.devices.miio.features import derive_features
+from hub.devices.miio.spec import load_spec
+from hub.devices.miio.wire.transport import MiioSession, MiioTransport, RetryPolicy
 from hub.errors import ProtocolError
 from tests.devices.miio.scripted import Reply, ScriptedDevice
 
@@ -21,7 +30,7 @@ TOKEN = "00112233445566778899aabbccddeeff"
 async def fleet() -> AsyncIterator[Fleet]:
     configs = [
         DeviceConfig("zhimi.airpurifier.mb3", "127.0.0.80", port=0),
-        DeviceConfig("yeelink.light.color2", "127.0.0.81", port=0),
+        DeviceConfig("zhimi.airpurifier.ma4", "127.0.0.81", port=0),
     ]
     async with Fleet(configs) as fleet:
         yield fleet
@@ -38,9 +47,9 @@ def sessions(transport: MiioTransport, fleet: Fleet) -> list[MiioSession]:
 
 
 async def test_info_names_the_model(transport: MiioTransport, fleet: Fleet) -> None:
-    purifier, light = sessions(transport, fleet)
+    purifier, other = sessions(transport, fleet)
     assert (await purifier.info())["model"] == "zhimi.airpurifier.mb3"
-    assert (await light.info())["model"] == "yeelink.light.color2"
+    assert (await other.info())["model"] == "zhimi.airpurifier.ma4"
 
 
 async def test_get_properties_reads_the_firmware_state(
@@ -49,7 +58,7 @@ async def test_get_properties_reads_the_firmware_state(
     purifier, _ = sessions(transport, fleet)
     sim = fleet.devices[0]
     sim.set_property(2, 4, 3)
-    result = await purifier.get_properties([(2, 2), (2, 4), (3, 6)])
+    result = await get_properties(purifier, [(2, 2), (2, 4), (3, 6)])
     assert [(r["siid"], r["piid"], r["code"]) for r in result] == [(2, 2, 0), (2, 4, 0), (3, 6, 0)]
     assert result[0]["value"] is False
     assert result[1]["value"] == 3
@@ -65,7 +74,7 @@ async def test_more_than_15_properties_go_in_batches_with_codes_kept(
     unknown = [(99, p) for p in range(1, 13)]
     props = known + unknown  # 22: two requests
     before = sim.server.requests
-    result = await purifier.get_properties(props)
+    result = await get_properties(purifier, props)
     assert sim.server.requests - before == 2
     assert [(r["siid"], r["piid"]) for r in result] == props
     assert all(r["code"] == 0 for r in result[: len(known)])
@@ -78,36 +87,25 @@ async def test_more_than_15_properties_go_in_batches_with_codes_kept(
 async def test_set_properties_changes_the_device_and_reports_refusals(
     transport: MiioTransport, fleet: Fleet
 ) -> None:
-    _, light = sessions(transport, fleet)
-    sim = fleet.devices[1]
-    result = await light.set_properties([(2, 1, True), (2, 3, 42), (2, 3, 1000), (9, 9, 1)])
+    purifier, _ = sessions(transport, fleet)
+    sim = fleet.devices[0]
+    result = await set_properties(purifier, [(2, 2, True), (10, 10, 5), (10, 10, 1000), (9, 9, 1)])
     codes = [r["code"] for r in result]
     assert codes[:2] == [0, 0]
     assert codes[2] == -4005  # out of range
     assert codes[3] < 0  # no such property
-    assert sim.get_property(2, 1) is True
-    assert sim.get_property(2, 3) == 42
+    assert sim.get_property(2, 2) is True
+    assert sim.get_property(10, 10) == 5
 
 
 async def test_set_properties_batches_too(transport: MiioTransport, fleet: Fleet) -> None:
-    _, light = sessions(transport, fleet)
-    sim = fleet.devices[1]
+    purifier, _ = sessions(transport, fleet)
+    sim = fleet.devices[0]
     before = sim.server.requests
-    result = await light.set_properties([(2, 3, b) for b in range(1, 32)])
+    result = await set_properties(purifier, [(10, 10, b % 15) for b in range(1, 32)])
     assert len(result) == 31
     assert sim.server.requests - before == 3
-    assert sim.get_property(2, 3) == 31
-
-
-async def test_an_action_runs_on_the_device(transport: MiioTransport, fleet: Fleet) -> None:
-    _, light = sessions(transport, fleet)
-    sim = fleet.devices[1]
-    assert sim.get_property(2, 1) is False
-    result = await light.action(2, 1)
-    assert result["code"] == 0
-    assert result["out"] == []
-    assert sim.get_property(2, 1) is True
-    assert (await light.action(2, 99, [1]))["code"] < 0
+    assert sim.get_property(10, 10) == 31 % 15
 
 
 @pytest.mark.parametrize(
@@ -115,7 +113,7 @@ async def test_an_action_runs_on_the_device(transport: MiioTransport, fleet: Fle
     [
         ({"not": "a list"}, "get"),
         ([1, 2], "get"),
-        ("ok", "action"),
+        ("teapot", "action"),
         (["ok"], "info"),
     ],
 )
@@ -128,8 +126,8 @@ async def test_a_reply_of_the_wrong_shape_is_a_protocol_error(
     async with ScriptedDevice("127.0.0.82", TOKEN, answer) as device:
         session = transport.session(device.host, TOKEN, port=device.port)
         calls = {
-            "get": lambda: session.get_properties([(2, 1)]),
-            "action": lambda: session.action(2, 1),
+            "get": lambda: get_properties(session, [(2, 1)]),
+            "action": lambda: action(session, 2, 1),
             "info": session.info,
         }
         with pytest.raises(ProtocolError, match="returned"):
@@ -140,13 +138,27 @@ async def test_requests_carry_the_did_and_mihome_shapes(transport: MiioTransport
     async with ScriptedDevice("127.0.0.83", TOKEN, did=4242) as device:
         session = transport.session(device.host, TOKEN, port=device.port)
         device.script = lambda r: [{"id": r["id"], "result": [{"code": 0}]}]
-        await session.get_properties([(2, 1)])
-        await session.set_properties([(2, 1, True)])
+        await get_properties(session, [(2, 1)])
+        await set_properties(session, [(2, 1, True)])
         device.script = lambda r: [{"id": r["id"], "result": {"code": 0}}]
-        await session.action(3, 4, ["x"])
+        await action(session, 3, 4, ["x"])
     get, put, act = device.requests
     assert get["method"] == "get_properties"
     assert get["params"] == [{"did": "4242", "siid": 2, "piid": 1}]
     assert put["params"] == [{"did": "4242", "siid": 2, "piid": 1, "value": True}]
     assert act["method"] == "action"
     assert act["params"] == {"did": "4242", "siid": 3, "aiid": 4, "in": ["x"]}
+
+
+def test_pushes_become_feature_values_and_events_skipping_what_is_not_one() -> None:
+    purifier = MiotDialect(derive_features(load_spec("zhimi.airpurifier.mb3")))
+    assert purifier.pushed({"method": "properties_changed", "params": "x"}) == Pushed()
+    assert purifier.pushed({"method": "props", "params": []}) == Pushed()
+    items = [{"siid": 2, "piid": 2, "value": True}, {"siid": "2"}, 5]
+    pushed = purifier.pushed({"method": "properties_changed", "params": items})
+    assert pushed.values == {"power": True}
+    event = {"did": "9", "siid": 2, "eiid": 1, "arguments": [{"piid": 1, "value": 2}, 3]}
+    assert purifier.pushed({"method": "event_occured", "params": event}).events == [
+        ("fault_event", {"arguments": {"1": 2}})
+    ]
+    assert purifier.pushed({"method": "event_occured", "params": {"siid": 2}}) == Pushed()

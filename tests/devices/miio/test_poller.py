@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from hub.devices.miio.poller import PollScheduler
+from tests.waiting import until
 
 
 class Polled:
@@ -40,7 +41,7 @@ async def test_each_device_keeps_its_own_rhythm(scheduler: PollScheduler) -> Non
     quick, slow = Polled("quick", 0.1), Polled("slow", 0.4)
     scheduler.add(quick, 0.0)
     scheduler.add(slow, 0.0)
-    await asyncio.sleep(0.85)
+    await asyncio.sleep(0.85)  # the behaviour: the scheduler runs; its rhythm is counted
     assert 4 <= len(quick.polls) <= 9
     assert 2 <= len(slow.polls) <= 3
     for device in (quick, slow):
@@ -56,7 +57,7 @@ async def test_devices_due_close_together_are_polled_in_one_wake(
     added = loop.time()
     for i, device in enumerate(devices):
         scheduler.add(device, 0.2 + i * 0.02)  # due within 0.08 s: one wake, or two at a slot edge
-    await asyncio.sleep(0.45)
+    await asyncio.sleep(0.45)  # the behaviour: the scheduler runs past every due time
     assert all(len(d.polls) == 1 for d in devices)
     assert len({round(d.polls[0], 3) for d in devices}) <= 2
     for i, device in enumerate(devices):
@@ -70,15 +71,13 @@ async def test_a_hurried_device_is_polled_now_and_again_after_a_running_poll(
     loop = asyncio.get_running_loop()
     device = Polled("lamp", 10.0, busy=0.1)
     scheduler.add(device, 5.0)
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.05)  # the behaviour: the device is not due for 5 s
     hurried = loop.time()
     scheduler.hurry(device)
-    await asyncio.sleep(0.05)
-    assert len(device.polls) == 1
+    await until(lambda: len(device.polls) == 1)
     assert device.polls[0] - hurried < 0.02
     scheduler.hurry(device)  # while that poll runs: another one right after it
-    await asyncio.sleep(0.2)
-    assert len(device.polls) == 2
+    await until(lambda: len(device.polls) == 2)
     assert device.polls[1] - device.polls[0] < 0.13
 
 
@@ -89,7 +88,7 @@ async def test_a_failing_poll_is_logged_retried_and_does_not_stop_the_others(
     broken.fail = True
     scheduler.add(broken, 0.0)
     scheduler.add(fine, 0.0)
-    await asyncio.sleep(0.35)
+    await asyncio.sleep(0.35)  # the behaviour: the scheduler runs; polls are counted
     assert "broken: polling failed" in caplog.text
     assert len(broken.polls) == 2  # at once, then after `retry` (0.2 s)
     assert len(fine.polls) >= 3  # every 0.05 s, on slots of 0.1 s
@@ -100,9 +99,8 @@ async def test_a_removed_device_is_no_longer_polled_and_its_poll_is_cancelled(
 ) -> None:
     device = Polled("gone", 0.05, busy=1.0)
     scheduler.add(device, 0.0)
-    await asyncio.sleep(0.05)
-    assert len(device.polls) == 1
+    await until(lambda: len(device.polls) == 1)
     await scheduler.remove(device)
     scheduler.hurry(device)  # a late push for a removed device changes nothing
-    await asyncio.sleep(0.2)
+    await asyncio.sleep(0.2)  # absence: no poll follows
     assert len(device.polls) == 1

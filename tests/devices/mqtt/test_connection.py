@@ -91,7 +91,7 @@ async def test_reconnects_fast_and_resubscribes(mosquitto: MosquittoBroker) -> N
         await until(lambda: conn.state is not ConnectionState.CONNECTED)
         with pytest.raises(MqttError):
             await conn.publish("house/x", b"lost")
-        await asyncio.sleep(1.5)  # the broker stays away long enough for the backoff to grow
+        await asyncio.sleep(1.5)  # the behaviour: the broker stays away while the backoff grows
         await mosquitto.start()
         back = mosquitto.started_at
         async with asyncio.timeout(5):

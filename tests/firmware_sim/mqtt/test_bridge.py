@@ -109,7 +109,7 @@ async def test_the_plug_honours_set_unless_offline(mosquitto: MosquittoBroker) -
         await probe.publish("zigbee2mqtt/plug_1/set", b"garbage", qos=1)
         bridge.go_offline("plug_1")
         await probe.publish("zigbee2mqtt/plug_1/set", b'{"state": "ON"}', qos=1)
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.2)  # absence: the offline plug does not switch
         assert bridge.state("plug_1")["state"] == "OFF"
         assert [c for _, c in bridge.commands] == [{"state": "ON"}, {"state": "TOGGLE"}]
 

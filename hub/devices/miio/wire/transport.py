@@ -4,7 +4,7 @@
         session = transport.session("192.168.1.20", token)
         values = await session.get_properties([(2, 1), (2, 2)])
 
-Each device gets a :class:`~hub.devices.miio.session.MiioSession` (handshake, stamps, ids,
+Each device gets a :class:`~hub.devices.miio.wire.session.MiioSession` (handshake, stamps, ids,
 retries, one request in flight); the transport only owns the socket and routes each datagram
 to the session of the address it came from. A datagram from an address with no session is
 counted and dropped; so are late and duplicate replies (``transport.stats``).
@@ -16,13 +16,13 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
-import random
 import socket
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
 
-from hub.devices.miio.session import Address, MiioSession
+from hub.backoff import Backoff
+from hub.devices.miio.wire.session import Address, MiioSession
 from hub.errors import DeviceError, InvalidValue
 
 _LOGGER = logging.getLogger(__name__)
@@ -43,27 +43,33 @@ class RetryPolicy:
     """How long to wait and how often to retry. Defaults suit a home LAN (see docs)."""
 
     timeout: float = 1.0
-    """Seconds to wait for a hello reply and for the first request's reply.
+    """Seconds to wait for a hello reply and for each attempt of a request.
 
     A LAN round trip is 1-20 ms and a Wi-Fi device in power save answers within ~300 ms;
     a reply later than 1 s was almost always lost, and a retry recovers it sooner than a
-    longer wait would (python-miio waits 5 s)."""
-    retries: int = 3
-    growth: float = 1.5
-    """Each retry of a request waits this much longer (1, 1.5, 2.25, 3.4 s): a busy device
-    whose MCU answers slowly is still heard. Hellos always wait ``timeout``."""
+    longer wait would (python-miio waits 5 s). A slower reply to an earlier attempt still
+    answers the call, so a slow device needs no longer waits, only the deadline."""
+    retries: int = 4
+    growth: float = 1.0
+    """Each retry of a request may wait this much longer than the one before."""
+    deadline: float = 5.0
+    """Seconds a call may take in all, queueing and retries included, whatever the device does."""
+    auth_silence: int = 12
+    """Requests in a row a device answering hellos may ignore before its token is called wrong.
+
+    Under 30 % loss an attempt fails about half the time: 12 in a row is ~1 in 3,000."""
     backoff: float = 0.05
-    """Pause before a retry after a timeout (doubles, jittered, capped)."""
+    """Pause before a retry after a timeout (the hub's :class:`Backoff` curve from here)."""
     busy_backoff: float = 0.2
-    """Pause before a retry after -9999 / -30001 (doubles, jittered, capped)."""
+    """Pause before a retry after -9999 / -30001 (the device asked us to wait)."""
     max_backoff: float = 2.0
 
     def attempt_timeout(self, attempt: int) -> float:
         return float(self.timeout * self.growth**attempt)
 
     def pause(self, attempt: int, busy: bool) -> float:
-        base = self.busy_backoff if busy else self.backoff
-        return min(base * 2.0 ** (attempt - 1), self.max_backoff) * (0.5 + random.random())
+        initial = self.busy_backoff if busy else self.backoff
+        return Backoff(initial, max(initial, self.max_backoff), jitter=0.5).delay(attempt)
 
 
 @dataclass(slots=True)
@@ -116,6 +122,7 @@ class MiioTransport:
         *,
         timeout: float | None = None,
         retries: int | None = None,
+        deadline: float | None = None,
         policy: RetryPolicy | None = None,
         receive_buffer: int = RECEIVE_BUFFER,
         max_in_flight: int = MAX_IN_FLIGHT,
@@ -125,6 +132,8 @@ class MiioTransport:
             policy = replace(policy, timeout=timeout)
         if retries is not None:
             policy = replace(policy, retries=retries)
+        if deadline is not None:
+            policy = replace(policy, deadline=deadline)
         self.bind = bind
         self.policy = policy
         self.receive_buffer = receive_buffer

@@ -1,0 +1,7 @@
+"""History: every change and command with its origin, 5-minute statistics, and queries."""
+
+from hub.history.database import HistoryDatabase
+from hub.history.recorder import HistoryRecorder
+from hub.history.retention import Retention
+
+__all__ = ["HistoryDatabase", "HistoryRecorder", "Retention"]

@@ -1,0 +1,199 @@
+"""Reading history: a feature's raw rows or its statistics at a resolution, a page at a time.
+
+Raw rows are found one minute-block at a time and statistics one 5-minute bucket at a time,
+by key seeks (see ``schema``), so a query costs the length of its range, not the size of the
+house. Statistics are filled forward: a bucket with no stored row held the previous value.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hub.history.database import HistoryDatabase
+from hub.history.schema import BLOCK_MS, BUCKET, COMMAND, ORIGINS
+
+_RAW = """
+WITH RECURSIVE b(block) AS (SELECT ? UNION ALL SELECT block + 1 FROM b WHERE block < ?)
+SELECT e.at, e.kind, e.entity, e.value, e.is_bool, e.origin, e.status
+FROM b CROSS JOIN events AS e ON e.block = b.block AND e.entity IN ({entities})
+WHERE e.at >= ? AND e.at < ? AND (e.at, e.kind, e.entity) > (?, ?, ?)
+ORDER BY e.at, e.kind, e.entity LIMIT ?
+"""
+_BUCKETS = """
+WITH RECURSIVE b(start) AS (SELECT ? UNION ALL SELECT start + ? FROM b WHERE start < ?)
+SELECT s.start, s.mean, s.min, s.max, s.first, s.last
+FROM b CROSS JOIN statistics AS s ON s.start = b.start AND s.entity = ?
+"""
+_LATEST = "SELECT start, last FROM latest WHERE entity = ?"
+_NEXT = "SELECT first FROM statistics WHERE entity = ? AND start >= ? ORDER BY start LIMIT 1"
+
+
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    feature: str
+    at: float
+    kind: str
+    """state or command"""
+    value: Any
+    origin: str
+    status: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StatRow:
+    feature: str
+    start: int
+    mean: float
+    min: float
+    max: float
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    rows: list[Any]
+    next: str | None
+    """The cursor of the next page, or None when this is the last."""
+
+
+class BadCursor(ValueError):
+    """A cursor this reader did not make."""
+
+
+class HistoryReader:
+    def __init__(self, db: HistoryDatabase, clock: Any = time.time) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def features(self, device_id: str) -> dict[str, int]:
+        """The device's recorded features and their entity ids."""
+        rows = await self.db.fetch(
+            "SELECT feature, id FROM entities WHERE device_id = ? ORDER BY id", (device_id,)
+        )
+        return dict(rows)
+
+    async def raw(
+        self,
+        features: Mapping[str, int],
+        start: float,
+        end: float,
+        limit: int,
+        cursor: str | None = None,
+    ) -> Page:
+        """State changes and commands of these features in [start, end), oldest first."""
+        if not features:
+            return Page([], None)
+        after = (
+            _parse(cursor, "r", 3)
+            if cursor is not None
+            else (int(start * 1000) - 1, COMMAND - 1, 0)
+        )
+        start_ms, end_ms = max(int(start * 1000), after[0]), int(end * 1000)
+        names = {entity: feature for feature, entity in features.items()}
+        sql = _RAW.format(entities=",".join(str(int(e)) for e in names))
+        params = (
+            start_ms // BLOCK_MS,
+            (end_ms - 1) // BLOCK_MS,
+            start_ms,
+            end_ms,
+            *after,
+            limit + 1,
+        )
+        found = await self.db.fetch(sql, params)
+        rows = [_raw_row(names, row) for row in found[:limit]]
+        if len(found) <= limit:
+            return Page(rows, None)
+        last = found[limit - 1]
+        return Page(rows, f"r.{last[0]}.{last[1]}.{last[2]}")
+
+    async def statistics(
+        self,
+        features: Mapping[str, int],
+        start: float,
+        end: float,
+        resolution: int,
+        limit: int,
+        cursor: str | None = None,
+    ) -> Page:
+        """Mean, min and max per ``resolution`` seconds (a multiple of 5 minutes), filled
+        forward, feature by feature, in [start, end) and up to now."""
+        first = int(start // resolution) * resolution
+        end = min(end, self.clock())
+        after_entity, after_start = (
+            _parse(cursor, "s", 2) if cursor is not None else (0, first - resolution)
+        )
+        rows: list[StatRow] = []
+        last_entity = 0
+        for feature, entity in sorted(features.items(), key=lambda item: item[1]):
+            if entity < after_entity:
+                continue
+            begin = after_start + resolution if entity == after_entity else first
+            for point in await self._series(feature, entity, begin, end, resolution):
+                if len(rows) == limit:
+                    return Page(rows, f"s.{last_entity}.{rows[-1].start}")
+                rows.append(point)
+                last_entity = entity
+        return Page(rows, None)
+
+    async def _series(
+        self, feature: str, entity: int, start: int, end: float, resolution: int
+    ) -> list[StatRow]:
+        if start >= end:
+            return []
+        last_bucket = int((end - 1) // BUCKET) * BUCKET
+        stored = await self.db.fetch(_BUCKETS, (start, BUCKET, last_bucket, entity))
+        held = await self._held_at(entity, start, stored)
+        by_start = {row[0]: row for row in stored}
+        groups: dict[int, list[tuple[float, float, float]]] = {}
+        for bucket in range(start, last_bucket + 1, BUCKET):
+            row = by_start.get(bucket)
+            if row is not None:
+                _, mean, low, high, _, held = row
+            elif held is None:
+                continue
+            else:
+                mean = low = high = held
+            groups.setdefault(bucket - bucket % resolution, []).append((mean, low, high))
+        return [
+            StatRow(
+                feature,
+                group,
+                sum(point[0] for point in points) / len(points),
+                min(point[1] for point in points),
+                max(point[2] for point in points),
+            )
+            for group, points in groups.items()
+        ]
+
+    async def _held_at(self, entity: int, start: int, stored: list[Any]) -> float | None:
+        """The value the feature held as ``start`` began, if history knows it."""
+        if stored:
+            first: float | None = stored[0][4]
+            return first
+        latest = await self.db.fetch(_LATEST, (entity,))
+        if not latest:
+            return None
+        latest_start, last = latest[0]
+        if latest_start < start:
+            return float(last)
+        following = await self.db.fetch(_NEXT, (entity, start))
+        return None if not following else following[0][0]
+
+
+def _raw_row(names: Mapping[int, str], row: Any) -> RawRow:
+    at, kind, entity, value, is_bool, origin, status = row
+    kind_name = "command" if kind == COMMAND else "state"
+    value = bool(value) if is_bool else value
+    return RawRow(names[entity], at / 1000, kind_name, value, str(ORIGINS[origin]), status)
+
+
+def _parse(cursor: str, prefix: str, parts: int) -> tuple[int, ...]:
+    pieces = cursor.split(".")
+    if len(pieces) != parts + 1 or pieces[0] != prefix:
+        raise BadCursor(cursor)
+    try:
+        return tuple(int(piece) for piece in pieces[1:])
+    except ValueError:
+        raise BadCursor(cursor) from None

@@ -1,0 +1,155 @@
+"""The recorder: changes and commands land in the history database with their origin,
+in batches, with 5-minute statistics, and old rows are pruned."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub.bus import EventBus, Origin
+from hub.devices.registry import DeviceRegistry
+from hub.history import HistoryDatabase, HistoryRecorder, Retention
+from hub.history.schema import COMMAND, ORIGINS, STATE
+from tests.api.home import build_home
+
+DAY = 86_400
+
+
+async def until(predicate: Callable[[], bool], seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+async def rows(db: HistoryDatabase, sql: str, *params: Any) -> list[Any]:
+    return await db.fetch(sql, params)
+
+
+async def raw(db: HistoryDatabase, device: str, feature: str) -> list[tuple[Any, ...]]:
+    """(kind, value, origin, status) of a feature's raw rows, oldest first."""
+    found = await rows(
+        db,
+        "SELECT kind, value, origin, status FROM events JOIN entities ON entities.id = entity "
+        "WHERE device_id = ? AND feature = ? ORDER BY at, kind",
+        device,
+        feature,
+    )
+    return [(kind, value, str(ORIGINS[origin]), status) for kind, value, origin, status in found]
+
+
+@pytest.fixture
+async def home(tmp_path: Path) -> AsyncIterator[tuple[DeviceRegistry, HistoryRecorder]]:
+    bus = EventBus()
+    registry, _ = build_home(bus)
+    recorder = HistoryRecorder(bus, HistoryDatabase(tmp_path / "history.db"), commit_interval=60)
+    async with recorder:
+        yield registry, recorder
+    registry.close()
+
+
+async def test_each_change_and_command_is_recorded_with_who_caused_it(
+    home: tuple[DeviceRegistry, HistoryRecorder],
+) -> None:
+    registry, recorder = home
+    await registry.command("lamp", "power", True, Origin.API)  # a phone
+    await registry.command("lamp", "power", False, Origin.AUTOMATION)
+    registry.update("lamp", {"power": True})  # someone pressed the lamp's own button
+    await registry.call_action("lamp", "toggle", origin=Origin.SCENE)
+    await recorder.flush()
+    assert await raw(recorder.db, "lamp", "power") == [
+        (COMMAND, 1, "api", "confirmed"),
+        (STATE, 1, "api", None),
+        (COMMAND, 0, "automation", "confirmed"),
+        (STATE, 0, "automation", None),
+        (STATE, 1, "device", None),
+        (STATE, 0, "device", None),  # the toggle action's effect, reported by the device
+    ]
+    assert await raw(recorder.db, "lamp", "toggle") == [(COMMAND, None, "scene", "acknowledged")]
+
+
+async def test_values_keep_their_type(home: tuple[DeviceRegistry, HistoryRecorder]) -> None:
+    registry, recorder = home
+    registry.update("lamp", {"brightness": 70, "mode": "night"})
+    registry.update("thermo", {"temperature": 21.5})
+    await recorder.flush()
+    assert [r[1] for r in await raw(recorder.db, "lamp", "brightness")] == [70]
+    assert [r[1] for r in await raw(recorder.db, "lamp", "mode")] == ["night"]
+    assert [r[1] for r in await raw(recorder.db, "thermo", "temperature")] == [21.5]
+
+
+async def test_nothing_is_written_until_a_batch_is_full_or_the_interval_passes(
+    home: tuple[DeviceRegistry, HistoryRecorder],
+) -> None:
+    registry, recorder = home
+    recorder.batch_rows = 10
+    for brightness in range(1, 10):
+        registry.update("lamp", {"brightness": brightness})
+    await asyncio.sleep(0.05)
+    assert recorder.commits == 0
+    assert recorder.pending == 9
+    registry.update("lamp", {"brightness": 10})
+    await until(lambda: recorder.commits == 1)
+    assert recorder.pending == 0
+    assert len(await raw(recorder.db, "lamp", "brightness")) == 10
+    assert await recorder.flush() == 0  # nothing new: no transaction at all
+    assert recorder.commits == 1
+
+
+async def test_numbers_get_5_minute_statistics_and_switches_do_not(
+    home: tuple[DeviceRegistry, HistoryRecorder],
+) -> None:
+    registry, recorder = home
+    t0 = (int(time.time()) // 300 - 10) * 300
+    registry.update("thermo", {"temperature": 18.0}, at=t0 - 1)
+    registry.update("thermo", {"temperature": 23.0}, at=t0 + 200)
+    registry.update("lamp", {"power": True}, at=t0 + 30)
+    registry.update("thermo", {"temperature": 26.0}, at=t0 + 330)
+    await recorder.flush()
+    stats = await rows(
+        recorder.db, "SELECT start, mean, min, max, first, last FROM statistics ORDER BY start"
+    )
+    assert [s[0] for s in stats] == [t0 - 300, t0, t0 + 300]
+    _, mean, low, high, first, last = stats[1]
+    assert mean == pytest.approx((18 * 200 + 23 * 100) / 300)
+    assert (low, high, first, last) == (18, 23, 18, 23)
+    entities = await rows(recorder.db, "SELECT DISTINCT entity FROM statistics")
+    assert len(entities) == 1  # the thermometer only
+
+
+async def test_old_rows_are_pruned_and_statistics_outlive_raw_rows(tmp_path: Path) -> None:
+    bus = EventBus()
+    registry, _ = build_home(bus)
+    retention = Retention(raw_days=10, statistics_days=365)
+    recorder = HistoryRecorder(bus, HistoryDatabase(tmp_path / "h.db"), retention=retention)
+    async with recorder:
+        now = time.time()
+        for age_days in (400, 30, 1):
+            registry.update("thermo", {"temperature": float(age_days)}, at=now - age_days * DAY)
+        await recorder.flush()
+        assert len(await raw(recorder.db, "thermo", "temperature")) == 3
+        await retention.prune(recorder.db, now)
+        assert [r[1] for r in await raw(recorder.db, "thermo", "temperature")] == [1.0]
+        kept = await rows(recorder.db, "SELECT last FROM statistics ORDER BY start")
+        assert [k[0] for k in kept] == [30.0, 1.0]
+    registry.close()
+
+
+async def test_stopping_writes_what_waits_and_a_restart_carries_on(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    bus = EventBus()
+    registry, _ = build_home(bus)
+    async with HistoryRecorder(bus, HistoryDatabase(path), commit_interval=3600):
+        registry.update("lamp", {"brightness": 30})
+    async with HistoryRecorder(bus, HistoryDatabase(path), commit_interval=3600) as recorder:
+        registry.update("lamp", {"brightness": 40})
+        registry.update("thermo", {"temperature": 19.0})
+    async with HistoryRecorder(bus, HistoryDatabase(path)) as recorder:
+        assert [r[1] for r in await raw(recorder.db, "lamp", "brightness")] == [30, 40]
+        assert [r[1] for r in await raw(recorder.db, "thermo", "temperature")] == [19.0]
+    registry.close()
