@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck pytest bench mosquitto chromium clean
+.PHONY: demo test lint typecheck pytest bench mosquitto chromium systemd-analyze clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
@@ -35,6 +35,16 @@ chromium:
 	  fi; \
 	fi
 
+# `mihub service install`'s unit is checked with systemd-analyze (Debian's systemd package).
+systemd-analyze:
+	@if ! command -v systemd-analyze >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends systemd; \
+	  else \
+	    echo "systemd-analyze is not installed and we are not root: install it (apt-get install systemd)"; exit 1; \
+	  fi; \
+	fi
+
 demo: $(STAMP)
 	$(BIN)/mihub demo
 
@@ -45,7 +55,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict hub firmware_sim
 
-pytest: $(STAMP) mosquitto chromium
+pytest: $(STAMP) mosquitto chromium systemd-analyze
 	$(BIN)/pytest
 
 test: lint typecheck pytest

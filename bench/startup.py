@@ -7,8 +7,12 @@
 2. Start-up: the store is seeded with 200 devices; `mihub run` is spawned and timed until it
    logs that every device is known (process start, imports and the store load included).
    Target: under 1 s.
+3. Start-up against a floor (issue 13, item 6): `mihub run` with the seeded store and one
+   automation of every kind (tests/scenes/examples.yaml) is timed from spawn to its first
+   answer on /api/health (the API starts after the automations), in rounds interleaved with
+   a bare `python -c "import aiohttp.web"` timed from spawn to exit. Target: at most 1.3x.
 
-    .venv/bin/python bench/startup.py [--devices 100]
+    .venv/bin/python bench/startup.py [--devices 100] [--only memory|startup|health]
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -79,12 +84,12 @@ async def start_broker(workdir: Path) -> tuple[asyncio.subprocess.Process, str]:
     return broker, f"mqtt://127.0.0.1:{port}"
 
 
-async def memory(devices: int, zigbee: int, workdir: Path) -> dict[str, float]:
+async def memory(devices: int, zigbee: int, workdir: Path, models: str) -> dict[str, Any]:
     manifest = workdir / "manifest.json"
     broker, url = await start_broker(workdir)
     spawned = time.perf_counter()
     fleet = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "firmware_sim", "--count", str(devices), "--models", MODELS,
+        sys.executable, "-m", "firmware_sim", "--count", str(devices), "--models", models,
         "--host-base", "127.0.1.10", "--manifest", str(manifest), "--quiet",
         "--mqtt", url, "--zigbee-count", str(zigbee),
     )  # fmt: skip
@@ -108,7 +113,7 @@ async def memory(devices: int, zigbee: int, workdir: Path) -> dict[str, float]:
         began = time.perf_counter()
         hub = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "hub.cli", "run", "--config", str(path),
-            stderr=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, env=bytecode_env(),
         )  # fmt: skip
         try:
             assert hub.stderr is not None
@@ -194,26 +199,128 @@ async def startup(count: int, workdir: Path, runs: int = 5) -> dict[str, float]:
     return {"devices": count, "median_s": times[len(times) // 2], "best_s": times[0]}
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--devices", type=int, default=100)
-    parser.add_argument("--zigbee", type=int, default=100)
-    parser.add_argument("--store", type=int, default=200)
-    args = parser.parse_args()
-    os.chdir(ROOT)
-    with tempfile.TemporaryDirectory(prefix="mihub-bench-") as tmp:
-        mem = await memory(args.devices, args.zigbee, Path(tmp))
-        start = await startup(args.store, Path(tmp))
+async def health_ready(port: int, limit: float) -> None:
+    """Return once GET /api/health on ``port`` answers 200 (polled every 2 ms)."""
+    deadline = time.perf_counter() + limit
+    request = b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    while time.perf_counter() < deadline:
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.002)
+            continue
+        writer.write(request)
+        status = await reader.readline()
+        writer.close()
+        if b" 200 " in status:
+            return
+        await asyncio.sleep(0.002)
+    raise RuntimeError("the hub did not answer /api/health in time")
+
+
+def bytecode_env() -> dict[str, str]:
+    """The environment, minus PYTHONDONTWRITEBYTECODE: an installed hub starts from the .pyc
+    files pip wrote, as aiohttp (the floor) does; compiling ~60 modules from source on every
+    start would add ~0.3 s that no installed hub pays."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+async def spawn_timed(*argv: str, port: int | None = None) -> float:
+    """Seconds from spawn to exit, or (with ``port``) to the first answer on /api/health."""
+    began = time.perf_counter()
+    proc = await asyncio.create_subprocess_exec(
+        *argv, env=bytecode_env(), stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        if port is None:
+            await proc.wait()
+        else:
+            await health_ready(port, 60)
+        return time.perf_counter() - began
+    finally:
+        await stop(proc)
+
+
+async def health(count: int, workdir: Path, rounds: int) -> dict[str, list[float]]:
+    data_dir = workdir / "health"
+    await seed_store(data_dir, count)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    examples = yaml.safe_load((ROOT / "tests/scenes/examples.yaml").read_text())
+    config = {
+        "hub": {"data_dir": str(data_dir)},
+        "api": {"host": "127.0.0.1", "port": port},
+        **examples,
+    }
+    path = workdir / "health.yaml"
+    path.write_text(yaml.safe_dump(config))
+    hub = (sys.executable, "-m", "hub.cli", "run", "--config", str(path))
+    floor = (sys.executable, "-c", "import aiohttp.web")
+    times: dict[str, list[float]] = {"floor": [], "hub": [], "load": []}
+    await spawn_timed(*hub, port=port)  # warm the page cache and write the .pyc files once
+    for i in range(rounds):
+        times["load"].append(os.getloadavg()[0])
+        order = [("floor", floor, None), ("hub", hub, port)]
+        for name, argv, wait_port in order if i % 2 == 0 else reversed(order):
+            times[name].append(await spawn_timed(*argv, port=wait_port))
+    return times
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def report_health(times: dict[str, list[float]]) -> None:
+    ratios = [h / f for h, f in zip(times["hub"], times["floor"], strict=True)]
+    floor, hub = median(times["floor"]), median(times["hub"])
     print(
-        f"mihub run with {mem['devices']} miIO + {args.zigbee} Zigbee2MQTT simulated devices "
+        f"start-up to /api/health, automations running, {len(ratios)} interleaved rounds: "
+        f"hub median {hub:.3f} s (best {min(times['hub']):.3f}), "
+        f"bare 'import aiohttp.web' median {floor:.3f} s (best {min(times['floor']):.3f}); "
+        f"ratio of medians {hub / floor:.2f}x, median of round ratios {median(ratios):.2f}x "
+        f"(rounds {min(ratios):.2f}-{max(ratios):.2f}x); load average "
+        f"{min(times['load']):.1f}-{max(times['load']):.1f}"
+    )
+
+
+def report_memory(mem: dict[str, Any], zigbee: int) -> None:
+    print(
+        f"mihub run with {mem['devices']} miIO + {zigbee} Zigbee2MQTT simulated devices "
         f"(stored per protocol: {mem['known']}; the simulated fleet was up, MQTT side "
         f"included, {mem['fleet_s']:.2f} s after its spawn): miIO all online after "
         f"{mem['onboarded_s']:.2f} s; RSS {mem['rss_mb']:.1f} MB (peak {mem['peak_mb']:.1f} MB)"
     )
+
+
+def report_startup(start: dict[str, float]) -> None:
     print(
-        f"start-up to 'every device known' with {start['devices']} devices in the store: "
+        f"start-up to 'every device known' with {start['devices']:.0f} devices in the store: "
         f"median {start['median_s']:.3f} s, best {start['best_s']:.3f} s (process spawn included)"
     )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--devices", type=int, default=100)
+    parser.add_argument("--zigbee", type=int, default=100)
+    parser.add_argument("--models", default=MODELS, help="miIO models, round-robin")
+    parser.add_argument("--store", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=10, help="interleaved start-up rounds")
+    parser.add_argument("--only", choices=("memory", "startup", "health"))
+    args = parser.parse_args()
+    os.chdir(ROOT)
+    with tempfile.TemporaryDirectory(prefix="mihub-bench-") as tmp:
+        if args.only in (None, "memory"):
+            mem = await memory(args.devices, args.zigbee, Path(tmp), args.models)
+            report_memory(mem, args.zigbee)
+        if args.only in (None, "startup"):
+            report_startup(await startup(args.store, Path(tmp)))
+        if args.only in (None, "health"):
+            report_health(await health(args.store, Path(tmp), args.rounds))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""The `mihub` command line: run | demo | pair | discover | devices | check-config."""
+"""The `mihub` command line: run | demo | pair | discover | devices | check-config, plus the
+operator's import-tokens | service | backup | restore (hub.service.commands)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from pathlib import Path
 from hub import __version__
 from hub.config import load_config
 from hub.errors import ConfigError, HubError
-from hub.logs import configure_logging
+from hub.service.commands import add_operator_commands
+from hub.service.journal import configure_logging
 
 
 def _check_config(args: argparse.Namespace) -> int:
@@ -166,7 +168,14 @@ def _discover(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from hub.demo import demo_fleet, run_demo
+    try:
+        from hub.demo import demo_fleet, run_demo
+    except ModuleNotFoundError as exc:  # the simulators speak through python-miio's codec
+        if exc.name not in ("miio", "construct"):
+            raise
+        print("mihub demo: the simulated devices need python-miio: pip install 'mihub[miio]'",
+              file=sys.stderr)  # fmt: skip
+        return 1
 
     try:
         return run_demo(args.port)
@@ -291,12 +300,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="simulated devices plus the hub, on loopback")
     demo.add_argument("--port", type=int, default=8321, help="the API and phone page port")
+    add_operator_commands(sub, CONFIG_HELP)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    configure_logging(args.verbose)
+    configure_logging(args.verbose)  # no timestamps of its own in the journal
     try:
         if args.command == "check-config":
             return _check_config(args)
@@ -310,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
             return _pair(args)
         if args.command == "demo":
             return _demo(args)
+        if hasattr(args, "handler"):  # the operator's commands (hub.service.commands)
+            return int(args.handler(args))
     except HubError as exc:
         print(f"mihub: {exc}", file=sys.stderr)
         return 1

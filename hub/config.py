@@ -170,15 +170,18 @@ def load_config(path: str | Path) -> Config:
 
 
 def parse_config(text: str, path: Path) -> Config:
-    loader = _loader(path)
+    loader = _loader(path)(text)
     try:
-        node = yaml.compose(text, Loader=loader)
+        # One parse gives both the nodes (for the line of an error) and the data.
+        node = loader.get_single_node()
         _refuse_duplicate_keys(node, path)
-        data = yaml.load(text, Loader=loader) if node is not None else {}  # noqa: S506
+        data = loader.construct_document(node) if node is not None else {}
     except yaml.MarkedYAMLError as exc:
-        raise ConfigError(f"{path}:{yaml_problem(exc)}") from exc
+        raise ConfigError(f"{path}:{yaml_problem(_worded(text, exc))}") from exc
     except _TagError as exc:
         raise ConfigError(f"{path}:{exc.line}: {exc}") from exc
+    finally:
+        loader.dispose()
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: the config must be a mapping of sections (hub, miio, ...)")
     try:
@@ -309,6 +312,21 @@ def secrets_file(path: Path) -> Path:
     return path.parent / ("secrets.example.yaml" if example else "secrets.yaml")
 
 
+# libyaml's parser when PyYAML was built with it (its wheels are): the pure-Python one spends
+# ~40 ms on a config with a dozen automations, a noticeable share of a Raspberry Pi's start.
+_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _worded(text: str, exc: yaml.MarkedYAMLError) -> yaml.MarkedYAMLError:
+    """The same syntax error as PyYAML's pure-Python parser words it (libyaml's words differ,
+    and hub/config_messages.py explains the pure-Python ones); only on the error path."""
+    try:
+        yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as worded:
+        return worded
+    return exc
+
+
 def _loader(path: Path) -> type[yaml.SafeLoader]:
     secrets_path = secrets_file(path)
     secrets: dict[str, Any] | None = None
@@ -335,7 +353,7 @@ def _loader(path: Path) -> type[yaml.SafeLoader]:
             raise _TagError(f"environment variable '{name}' is not set", node.start_mark.line + 1)
         return os.environ[name]
 
-    class Loader(yaml.SafeLoader):
+    class Loader(_SAFE_LOADER):  # type: ignore[valid-type,misc]
         pass
 
     Loader.add_constructor("!secret", secret)

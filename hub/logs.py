@@ -1,4 +1,5 @@
-"""The hub's logging: one format, and filters that keep secrets out of every level.
+"""Filters that keep secrets out of the log at every level (the format and handlers are
+:mod:`hub.service.journal`'s).
 
 Secrets (device tokens, API tokens, pairing codes, MQTT passwords) are never logged by the
 hub's own code. Two libraries would log them at DEBUG (``mihub -v``) if let:
@@ -8,15 +9,13 @@ hub's own code. Two libraries would log them at DEBUG (``mihub -v``) if let:
 - aiohttp logs a request it cannot parse with the raw bytes, an ``Authorization`` header
   among them (:class:`hub.api.middleware.RawRequestRedactor`, installed with the API).
 
-:func:`configure_logging` installs the first filter on the library's own logger, so it holds
-whatever handlers and levels are configured later.
+The store installs the first filter on the library's own logger when it opens, so it holds
+whatever handlers and levels are configured, by ``mihub`` or by a program embedding the hub.
 """
 
 from __future__ import annotations
 
 import logging
-
-FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class SqlParameterRedactor(logging.Filter):
@@ -32,9 +31,3 @@ def redact_sql_parameters() -> None:
     logger = logging.getLogger("aiosqlite")
     if not any(isinstance(f, SqlParameterRedactor) for f in logger.filters):
         logger.addFilter(SqlParameterRedactor())
-
-
-def configure_logging(verbose: bool = False) -> None:
-    """``mihub``'s logging: INFO (DEBUG with ``-v``) to stderr, secrets filtered out."""
-    redact_sql_parameters()
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format=FORMAT)

@@ -111,9 +111,9 @@ async def test_without_mosquitto_the_zigbee_devices_run_on_the_embedded_amqtt_br
         # The demo's automation: the Zigbee button, through amqtt, toggles a miIO light.
         await until(lambda: len(home.hub.miio.online()) == len(home.fleet.devices), 10)
         light = home.fleet.devices[HALL_LIGHT]
-        was_on = light.get_property(2, 1)
+        was_on = light.feature("power")  # legacy firmware: "on" / "off" on the wire
         home.zigbee.bridge.press("button_1", "single")
-        await until(lambda: light.get_property(2, 1) is (not was_on), 5)
+        await until(lambda: light.feature("power") is (not was_on), 5)
 
 
 async def test_the_hub_and_the_demo_do_not_load_amqtt_until_it_is_the_broker() -> None:

@@ -2,7 +2,7 @@
 
 ::
 
-    await until(lambda: light.get_property(2, 1) is True, 5)
+    await until(lambda: light.feature("power") is True, 5)
     await until_async(lambda: page.text_content("#count"), "3")
 
 A fixed ``asyncio.sleep`` in a test is either the behaviour under test (a simulated clock

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -22,6 +23,9 @@ from hub.bus import Origin
 from hub.devices.model import Device, FeatureKind
 from hub.errors import NotFound
 from hub.history.queries import BadCursor, HistoryReader, Page, RawRow, StatRow
+
+_CURSOR = re.compile(r"^[rs](\.-?[0-9]+){2,3}$")
+"""What a page's ``next`` looks like: a prefix and two or three integers."""
 
 DAY = 86_400
 RESOLUTIONS = {"raw": 0, "5min": 300, "hour": 3600, "day": DAY}
@@ -87,6 +91,8 @@ async def device_history(request: web.Request) -> web.StreamResponse:
         raise ApiError(503, "unavailable", "history is off on this hub (history: enabled)")
     features = await _features(ctx.history, device, query.get("feature"), resolution)
     cursor = query.get("cursor")
+    if cursor is not None and not _CURSOR.fullmatch(cursor):
+        raise _invalid("cursor", "not a cursor from this history's answers")
     try:
         if resolution == "raw":
             page = await ctx.history.raw(features, start, end, limit, cursor)
@@ -217,7 +223,7 @@ def _params() -> tuple[Param, ...]:
               "at most 400 days"),
         Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
               "rows per page (default 1000)"),
-        Param("cursor", "query", {"type": "string", "pattern": r"^[rs](\.-?[0-9]+){2,3}$"},
+        Param("cursor", "query", {"type": "string", "pattern": _CURSOR.pattern},
               "the previous page's next"),
         Param("format", "query", {"type": "string", "enum": ["json", "csv"]},
               "csv: a file (also chosen by Accept: text/csv); its next page is in Link"),

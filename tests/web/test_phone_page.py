@@ -311,9 +311,9 @@ async def test_the_page_switches_a_simulated_light_over_miio(
             await switch.wait_for()
             await page.wait_for_selector("#status.live")
 
-            was_on = sim.get_property(2, 1)
+            was_on = sim.feature("power")  # legacy firmware: "on" / "off" on the wire
             await (expect(switch).to_be_checked() if was_on else expect(switch).not_to_be_checked())
             await switch.click()
-            await until(lambda: sim.get_property(2, 1) is (not was_on), 5)  # the simulator itself
+            await until(lambda: sim.feature("power") is (not was_on), 5)  # the simulator itself
             await (expect(switch).not_to_be_checked() if was_on else expect(switch).to_be_checked())
             assert not [m for m in browser.console if "error" in m.lower()], browser.console

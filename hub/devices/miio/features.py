@@ -143,6 +143,8 @@ class DeviceFeatures:
     by_iid: dict[tuple[int, int], PropertyBinding]
     actions: dict[str, MiotAction]
     events: dict[tuple[int, int], tuple[str, MiotEvent]]
+    readable: tuple[tuple[int, int], ...] = ()
+    """(siid, piid) of each readable property: one poll's request, shared by the model's devices."""
 
 
 def _choice_name(description: str) -> str:
@@ -234,4 +236,5 @@ def derive_features(spec: MiotSpec) -> DeviceFeatures:
             )
             events[(event.siid, event.eiid)] = (feature_id, event)
     by_iid = {(b.prop.siid, b.prop.piid): b for b in properties.values()}
-    return DeviceFeatures(features, properties, by_iid, actions, events)
+    readable = tuple((b.prop.siid, b.prop.piid) for b in properties.values() if b.prop.readable)
+    return DeviceFeatures(features, properties, by_iid, actions, events, readable)

@@ -83,14 +83,11 @@ class MiotDialect:
     def __init__(self, derived: DeviceFeatures) -> None:
         self.derived = derived
         self.features: Mapping[str, Feature] = derived.features
-        self._readable = [
-            (b.prop.siid, b.prop.piid) for b in derived.properties.values() if b.prop.readable
-        ]
 
     async def read(
         self, session: Requester, feature_ids: Sequence[str] | None = None
     ) -> dict[str, Value]:
-        props = self._readable
+        props: Sequence[tuple[int, int]] = self.derived.readable
         if feature_ids is not None:
             bindings = (self.derived.properties.get(f) for f in feature_ids)
             props = [(b.prop.siid, b.prop.piid) for b in bindings if b and b.prop.readable]
