@@ -5,6 +5,8 @@ them in order: store, registry, protocol layers, automations, API.
 from __future__ import annotations
 
 import logging
+import os
+import sqlite3
 import time
 from collections.abc import Callable
 from contextlib import AsyncExitStack
@@ -17,6 +19,7 @@ from hub.bus import EventBus
 from hub.config import Config, HistorySection, MqttSection
 from hub.devices.miio.runtime import MiioRuntime
 from hub.devices.registry import DeviceRegistry
+from hub.errors import HubError, StoreError
 from hub.scenes.engine import AutomationEngine
 from hub.scenes.scenes import SceneManager
 from hub.scenes.schedule import Location
@@ -48,23 +51,54 @@ class Hub:
         self.started_at = 0.0
 
     async def start(self) -> None:
+        """Start every part, or stop those already started and raise a :class:`HubError`
+        whose message names what failed (the store's path, the address, the automations)."""
         began = time.perf_counter()
         await self._stack.__aenter__()
-        await self.store.open()
+        try:
+            await self._start_parts()
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        self.started_at = time.time()
+        _LOGGER.info("hub started in %.3f s", time.perf_counter() - began)
+
+    async def _start_parts(self) -> None:
+        try:
+            await self.store.open()
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the store {self.store.path}: {exc}") from exc
         self._stack.push_async_callback(self.store.close)
         self._stack.callback(self.registry.close)
         known = await self.registry.load()
         _LOGGER.info("%d devices known from the store", known)
         if self.config.history.enabled:
-            await self._start_history(self.config.history)
-        await self.miio.start()
+            path = self.data_dir / "history.db"
+            try:
+                await self._start_history(self.config.history)
+            except (OSError, sqlite3.Error) as exc:
+                raise StoreError(f"cannot open the history database {path}: {exc}") from exc
+        miio = self.config.miio
+        try:
+            await self.miio.start()
+        except OSError as exc:
+            where = f"{miio.bind}:{miio.port}"
+            raise HubError(f"cannot open the miIO socket on {where}: {_reason(exc)}") from exc
         self._stack.push_async_callback(self.miio.stop)
         if self.config.mqtt is not None:
             await self._start_mqtt(self.config.mqtt)
-        await self._start_automations()
-        await self._start_api()
-        self.started_at = time.time()
-        _LOGGER.info("hub started in %.3f s", time.perf_counter() - began)
+        try:
+            await self._start_automations()
+        except HubError:
+            raise
+        except Exception as exc:
+            raise HubError(f"cannot start the scenes and automations: {exc}") from exc
+        api = self.config.api
+        try:
+            await self._start_api()
+        except OSError as exc:
+            where = f"{api.host}:{api.port}"
+            raise HubError(f"cannot listen for the API on {where}: {_reason(exc)}") from exc
 
     async def _start_history(self, section: HistorySection) -> None:
         from hub.history import HistoryDatabase, HistoryRecorder, Retention
@@ -167,3 +201,8 @@ class Hub:
         tb: TracebackType | None,
     ) -> None:
         await self.stop()
+
+
+def _reason(exc: OSError) -> str:
+    """``address already in use`` rather than ``[Errno 98] error while attempting to bind...``."""
+    return os.strerror(exc.errno).lower() if exc.errno else str(exc)

@@ -36,7 +36,7 @@ def name_demo_device(registry: DeviceRegistry, device_id: str) -> None:
     if device is None or device.room is not None or device.name not in MQTT_HOME:
         return
     name, room = MQTT_HOME[device.name]
-    registry.rename(device_id, name, room)
+    registry.rename_nowait(device_id, name, room)
 
 
 @contextlib.asynccontextmanager

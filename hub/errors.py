@@ -11,6 +11,10 @@ class ConfigError(HubError):
     """The configuration is invalid; the message names the file, line and key."""
 
 
+class StoreError(HubError):
+    """The store could not open or commit (disk full, database damaged, no permission)."""
+
+
 class DeviceError(HubError):
     """A device refused or failed a request.
 

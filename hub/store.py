@@ -1,23 +1,36 @@
-"""Persistence: SQLite through aiosqlite, in WAL mode, with batched writes.
+"""Persistence: SQLite through aiosqlite, in WAL mode, with group commit.
 
 Everything the hub keeps is a JSON document in a named collection (devices, state, secrets,
 scenes, automations, api tokens, timers, traces). One small interface serves them all, so a
-larger deployment can move it to another database without touching its users. Writes on hot
-paths go through :meth:`Store.put_later`: they are coalesced per key and written in one
-transaction every ``flush_interval`` seconds, never on the caller's time.
+larger deployment can move it to another database without touching its users.
+
+Every write goes through one queue of pending documents (the latest per key wins), written in
+one transaction by one task, so writes are never reordered. Two kinds of caller:
+
+- :meth:`Store.put` / :meth:`Store.delete` / :meth:`Store.commit` return only once the write is
+  committed (``synchronous=FULL``: on disk, a power cut included). Whatever else is pending at
+  that moment goes in the same transaction, so concurrent writers share one commit. An API
+  answers 2xx for a write only after this.
+- :meth:`Store.put_later` (hot paths: device state, last-used times, traces) is written with
+  the next commit, at the latest ``flush_interval`` seconds later, never on the caller's time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
+import sqlite3
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import aiosqlite
+
+from hub.errors import StoreError
+from hub.logs import redact_sql_parameters
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -35,19 +48,33 @@ class Store:
     def __init__(self, path: str | Path, flush_interval: float = 1.0) -> None:
         self.path = str(path)
         self.flush_interval = flush_interval
+        self.commits = 0
         self._db: aiosqlite.Connection | None = None
         self._pending: dict[tuple[str, str], dict[str, Any] | None] = {}
+        self._committed: asyncio.Future[None] | None = None
+        """Resolved when what is pending now is committed; created by the first waiter."""
+        self._inflight: asyncio.Future[None] | None = None
+        """The commit under way, if any."""
         self._flusher: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
     async def open(self) -> None:
+        redact_sql_parameters()  # aiosqlite's DEBUG lines carry the SQL parameters: secrets
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            # aiosqlite leaves its thread answering a closed loop when connect fails: find
+            # out first, with a plain connection, whether the file can be opened at all
+            await asyncio.to_thread(_probe, self.path)
         self._db = await aiosqlite.connect(self.path)
-        await self._db.execute("PRAGMA journal_mode=WAL")
-        await self._db.execute("PRAGMA synchronous=NORMAL")
-        await self._db.executescript(_SCHEMA)
-        await self._db.commit()
+        try:
+            await self._db.execute("PRAGMA journal_mode=WAL")
+            await self._db.execute("PRAGMA synchronous=FULL")
+            await self._db.executescript(_SCHEMA)
+            await self._db.commit()
+        except BaseException:
+            await self._db.close()
+            self._db = None
+            raise
         self._flusher = asyncio.create_task(self._flush_loop(), name="store-flusher")
 
     async def close(self) -> None:
@@ -57,9 +84,11 @@ class Store:
                 await self._flusher
             self._flusher = None
         if self._db is not None:
-            await self.flush()
-            await self._db.close()
-            self._db = None
+            try:
+                await self.flush()
+            finally:
+                await self._db.close()
+                self._db = None
 
     async def __aenter__(self) -> Store:
         await self.open()
@@ -105,44 +134,108 @@ class Store:
         return docs
 
     async def put(self, collection: str, key: str, doc: dict[str, Any]) -> None:
-        self._pending.pop((collection, key), None)
-        await self.db.execute(
-            "INSERT OR REPLACE INTO documents (collection, key, doc) VALUES (?, ?, ?)",
-            (collection, key, json.dumps(doc)),
-        )
-        await self.db.commit()
+        """Write ``doc``; return once it is committed."""
+        self._pending[(collection, key)] = doc
+        await self.commit()
 
     async def delete(self, collection: str, key: str) -> None:
-        self._pending.pop((collection, key), None)
-        await self.db.execute(
-            "DELETE FROM documents WHERE collection = ? AND key = ?", (collection, key)
-        )
-        await self.db.commit()
+        """Delete a document; return once that is committed."""
+        self._pending[(collection, key)] = None
+        await self.commit()
 
     def put_later(self, collection: str, key: str, doc: dict[str, Any] | None) -> None:
         """Write (or, with ``None``, delete) soon, in a batch; the latest doc per key wins."""
         self._pending[(collection, key)] = doc
 
+    async def commit(self) -> None:
+        """Return once everything written so far (``put_later`` included) is committed.
+
+        Raises :class:`StoreError` when the commit failed: the caller must not acknowledge.
+        """
+        if not self._pending:
+            if self._inflight is not None and not self._inflight.done():
+                await asyncio.shield(self._inflight)  # an earlier write is being committed
+            return
+        if self._flusher is None:
+            raise StoreError(f"the store {self.path} is not open")
+        if self._committed is None:
+            self._committed = asyncio.get_running_loop().create_future()
+        committed = self._committed
+        self._wake.set()
+        await asyncio.shield(committed)
+
     async def flush(self) -> None:
+        """Commit what is pending now, in one transaction."""
         if not self._pending or self._db is None:
             return
+        committed = self._committed or asyncio.get_running_loop().create_future()
+        self._committed, self._inflight = None, committed
         batch, self._pending = self._pending, {}
+        try:
+            await self._write(self._db, batch)
+        except BaseException as exc:
+            for key, doc in batch.items():  # kept for the next try; newer writes win
+                self._pending.setdefault(key, doc)
+            if isinstance(exc, Exception):
+                committed.set_exception(StoreError(f"the store {self.path} failed: {exc}"))
+                committed.exception()  # retrieved here; each waiter raises its own
+            else:
+                self._carry_over(committed)
+            raise
+        committed.set_result(None)
+
+    def _carry_over(self, committed: asyncio.Future[None]) -> None:
+        """A flush was cancelled (closing): the next one resolves its waiters."""
+        if self._committed is None:
+            self._committed = committed
+        else:
+            self._committed.add_done_callback(functools.partial(_follow, committed))
+
+    async def _write(
+        self, db: aiosqlite.Connection, batch: dict[tuple[str, str], dict[str, Any] | None]
+    ) -> None:
         upserts = [(c, k, json.dumps(d)) for (c, k), d in batch.items() if d is not None]
         deletes = [(c, k) for (c, k), d in batch.items() if d is None]
-        if upserts:
-            await self._db.executemany(
-                "INSERT OR REPLACE INTO documents (collection, key, doc) VALUES (?, ?, ?)", upserts
-            )
-        if deletes:
-            await self._db.executemany(
-                "DELETE FROM documents WHERE collection = ? AND key = ?", deletes
-            )
-        await self._db.commit()
+        try:
+            if upserts:
+                await db.executemany(
+                    "INSERT OR REPLACE INTO documents (collection, key, doc) VALUES (?, ?, ?)",
+                    upserts,
+                )
+            if deletes:
+                await db.executemany(
+                    "DELETE FROM documents WHERE collection = ? AND key = ?", deletes
+                )
+            await db.commit()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await db.rollback()
+            raise
+        self.commits += 1
 
     async def _flush_loop(self) -> None:
         while True:
-            await asyncio.sleep(self.flush_interval)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.flush_interval):
+                    await self._wake.wait()
+            self._wake.clear()
             try:
                 await self.flush()
             except Exception:  # keep the hub running; the next flush retries what it can
                 _LOGGER.exception("store flush failed")
+
+
+def _probe(path: str) -> None:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA schema_version").fetchone()
+
+
+def _follow(target: asyncio.Future[None], source: asyncio.Future[None]) -> None:
+    if target.done():
+        return
+    if source.cancelled():
+        target.cancel()
+    elif (error := source.exception()) is not None:
+        target.set_exception(error)
+    else:
+        target.set_result(None)

@@ -11,9 +11,10 @@ from typing import Any
 from aiohttp import web
 
 from hub.api import automations, devices, events, history, openapi, pairing, scenes, system
+from hub.api.auth import PAIRING_TTL
 from hub.api.context import CONTEXT, STATE, ApiContext, ApiState, SnapshotProvider
 from hub.api.device_cache import DeviceJsonCache
-from hub.api.limits import Lockout
+from hub.api.limits import GuessLimits
 from hub.api.middleware import add_headers, errors, guard, origin_guard, redact_raw_requests
 from hub.api.routes import ACCESS, Route, RouteAccess
 
@@ -50,14 +51,16 @@ def create_app(ctx: ApiContext) -> web.Application:
     redact_raw_requests()
     app = web.Application(middlewares=[origin_guard, errors, guard], client_max_size=MAX_BODY)
     app[CONTEXT] = ctx
-    app[STATE] = ApiState(
-        Lockout(ctx.auth_failures, ctx.auth_window), DeviceJsonCache(ctx.registry)
-    )
+    guesses = GuessLimits(ctx.auth_failures, ctx.auth_window, ctx.pairing_ceiling, PAIRING_TTL)
+    app[STATE] = ApiState(guesses, DeviceJsonCache(ctx.registry))
     build: Callable[[], dict[str, Any]] = functools.partial(document, ctx.version)
     app[openapi.DOCUMENT] = build
     access = {}
     for route in ROUTES:
-        app.router.add_route(route.method, route.path, route.handler)
+        if route.method == "GET":  # and HEAD, answered like GET without the body
+            app.router.add_get(route.path, route.handler)
+        else:
+            app.router.add_route(route.method, route.path, route.handler)
         access[route.handler] = RouteAccess(route.scope, route.websocket)
     app[ACCESS] = access
     app.router.add_get("/", _static("index.html"))

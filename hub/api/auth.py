@@ -15,7 +15,7 @@ import hmac
 import secrets
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -63,6 +63,17 @@ class Caller:
         return needed is Scope.NONE or str(needed) in self.scopes
 
 
+@dataclass(frozen=True, slots=True)
+class PairingCode:
+    created: float
+    expires: float
+    scopes: tuple[str, ...]
+
+    @property
+    def expired(self) -> bool:
+        return self.expires < time.time()
+
+
 @dataclass(slots=True)
 class _Token:
     hash: str
@@ -91,7 +102,7 @@ async def create_pairing_code(
     for key, doc in (await store.all(CODES)).items():
         if doc.get("expires", 0) < now:
             await store.delete(CODES, key)
-    await store.put(CODES, _hash(code), {"expires": now + ttl, "scopes": granted})
+    await store.put(CODES, _hash(code), {"created": now, "expires": now + ttl, "scopes": granted})
     return code
 
 
@@ -145,18 +156,17 @@ class TokenAuth:
     async def create_pairing_code(self, scopes: Iterable[str] | None = None) -> str:
         return await create_pairing_code(self.store, scopes or ALL_SCOPES)
 
-    async def pair(self, code: str, name: str) -> tuple[str, list[str]] | None:
-        """Exchange a code for a new token (returned once); None when the code is not valid."""
+    async def take_code(self, code: str) -> PairingCode | None:
+        """Look a code up and use it up (one time, valid or not); None when it is unknown."""
         key = _hash(normalize_code(code))
-        async with self._pairing:  # two requests with one code: only the first gets a token
+        async with self._pairing:  # two requests with one code: only the first gets it
             doc = await self.store.get(CODES, key)
             if doc is None:
                 return None
-            await self.store.delete(CODES, key)  # one time, even if expired
-        if doc.get("expires", 0) < time.time():
-            return None
-        scopes = expand_scopes(doc.get("scopes", ()))
-        return await self.issue(name, scopes), scopes
+            await self.store.delete(CODES, key)
+        expires = float(doc.get("expires", 0))
+        created = float(doc.get("created", expires - PAIRING_TTL))
+        return PairingCode(created, expires, tuple(expand_scopes(doc.get("scopes", ()))))
 
     async def issue(self, name: str, scopes: Iterable[str]) -> str:
         token_id = secrets.token_hex(6)
@@ -166,6 +176,11 @@ class TokenAuth:
         self._tokens[token_id] = record
         await self.store.put(TOKENS, token_id, record.doc())
         return f"{token_id}.{secret}"
+
+    @property
+    def ids(self) -> Container[str]:
+        """The ids of the tokens issued (ids are not secrets: ``GET /api/tokens`` lists them)."""
+        return self._tokens.keys()
 
     def check(self, token: str) -> Caller | None:
         """The caller a presented token belongs to, or None. No I/O: it runs per request."""

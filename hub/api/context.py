@@ -11,7 +11,7 @@ from aiohttp import web
 
 from hub.api.auth import Caller, TokenAuth
 from hub.api.device_cache import DeviceJsonCache
-from hub.api.limits import IdempotencyCache, Lockout
+from hub.api.limits import GuessLimits, IdempotencyCache
 from hub.api.wire import EncodedEvents
 from hub.bus import EventBus, EventStream
 from hub.devices.registry import DeviceRegistry
@@ -45,8 +45,10 @@ class ApiContext:
     """The recorder's reader; None when history is off."""
     started: float = field(default_factory=time.time)
     auth_failures: int = 5
-    """Failed credentials allowed per client address within ``auth_window`` seconds."""
+    """Wrong secrets allowed per API token id within ``auth_window`` s before 429s."""
     auth_window: float = 60.0
+    pairing_ceiling: int = 100
+    """Wrong pairing codes the whole hub takes during a code's life before the code is void."""
     max_ws_clients: int = 64
     ws_queue: int = 1000
     """Events buffered per WebSocket client before that client (alone) loses some."""
@@ -81,11 +83,13 @@ class LiveClient:
 
 @dataclass
 class ApiState:
-    lockout: Lockout
+    guesses: GuessLimits
     devices: DeviceJsonCache
     idempotency: IdempotencyCache = field(default_factory=IdempotencyCache)
     events: EventRate = field(default_factory=EventRate)
     ws_clients: dict[web.WebSocketResponse, LiveClient] = field(default_factory=dict)
+    ws_pending: set[web.WebSocketResponse] = field(default_factory=set)
+    """WebSockets still waiting for their token (they count against ``max_ws_clients``)."""
     ws_dropped: int = 0
     """Events dropped for WebSocket clients that have gone (live ones count their own)."""
     ws_sent: int = 0

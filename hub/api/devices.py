@@ -102,7 +102,7 @@ async def patch_device(request: web.Request) -> web.Response:
     room = body.room
     if "room" in body.model_fields_set and room is None:
         room = ""  # null: out of any room
-    ctx.registry.rename(device.id, body.name, room)
+    await ctx.registry.rename(device.id, body.name, room)
     return web.Response(body=api_state(request).devices.device(device), headers=PLAIN_JSON)
 
 

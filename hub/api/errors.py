@@ -21,6 +21,7 @@ from hub.errors import (
     HubError,
     InvalidValue,
     NotFound,
+    StoreError,
 )
 from hub.scenes.model import DuplicateId, InvalidDefinition
 
@@ -75,6 +76,8 @@ def from_hub_error(exc: HubError, field: str | None = None) -> ApiError:
         )
     if isinstance(exc, DeviceError):
         return ApiError(502, "device_error", f"the device refused or failed: {exc}")
+    if isinstance(exc, StoreError):
+        return ApiError(503, "store_failed", f"nothing was saved: {exc}")
     if isinstance(exc, NotFound):
         return ApiError(404, "not_found", str(exc), field)
     if isinstance(exc, DuplicateId):

@@ -30,8 +30,10 @@ from hub.api.routes import Route, Scope
 from hub.api.wire import KIND_NAMES, KINDS, device_of
 from hub.bus import EventStream
 
-AUTH_TIMEOUT = 10.0
-UNAUTHORIZED, FORBIDDEN, LOCKED_OUT = 4401, 4403, 4429
+AUTH_TIMEOUT = 3.0
+UNAUTHORIZED, FORBIDDEN, TOO_SLOW, LOCKED_OUT = 4401, 4403, 4408, 4429
+WRONG_TOKEN = b"this token is not valid (revoked, or never issued)"
+NO_TOKEN_IN_TIME = f'no token within {AUTH_TIMEOUT:.0f} s: send {{"token": "..."}} first'.encode()
 _numbers = itertools.count(1)
 
 
@@ -67,15 +69,19 @@ async def events(request: web.Request) -> web.StreamResponse:
     if not ws.can_prepare(request).ok:
         raise ApiError(426, "upgrade_required", "this is a WebSocket: connect with "
                        "'Upgrade: websocket'", headers={"Upgrade": "websocket"})  # fmt: skip
-    if len(state.ws_clients) >= ctx.max_ws_clients:
+    if len(state.ws_clients) + len(state.ws_pending) >= ctx.max_ws_clients:
         raise ApiError(503, "too_many_clients", "too many live clients; try again later")
-    await ws.prepare(request)
     subscription = Subscription()
     caller = request.get(CALLER)
-    if caller is None:
-        caller = await _first_message_auth(ctx, state, ws, request.remote or "?", subscription)
+    state.ws_pending.add(ws)  # counted from now: a socket waiting for its token holds a slot
+    try:
+        await ws.prepare(request)
         if caller is None:
-            return ws
+            caller = await _first_message_auth(ctx, state, ws, request.remote or "?", subscription)
+            if caller is None:
+                return ws
+    finally:
+        state.ws_pending.discard(ws)
     async with ctx.bus.stream(KINDS, ctx.ws_queue) as stream:
         state.ws_clients[ws] = LiveClient(caller, stream)
         try:
@@ -94,21 +100,30 @@ async def _first_message_auth(
     client: str,
     subscription: Subscription,
 ) -> Caller | None:
-    if state.lockout.retry_after(client):
-        await ws.close(code=LOCKED_OUT, message=b"too many failed attempts; wait")
-        return None
+    """The first message must bring the token, within ``AUTH_TIMEOUT`` seconds; the socket
+    counts against ``max_ws_clients`` meanwhile, so silent sockets cannot crowd phones out."""
     message: dict[str, Any] = {}
-    with contextlib.suppress(TimeoutError, orjson.JSONDecodeError):
+    try:
         received = await ws.receive(timeout=AUTH_TIMEOUT)
-        if received.type is WSMsgType.TEXT:
+    except TimeoutError:
+        await ws.close(code=TOO_SLOW, message=NO_TOKEN_IN_TIME)  # not 4401: the token may be fine
+        return None
+    if received.type is WSMsgType.TEXT:
+        with contextlib.suppress(orjson.JSONDecodeError):
             loaded = orjson.loads(received.data)
             message = loaded if isinstance(loaded, dict) else {}
     token = message.get("token")
-    caller = ctx.auth.check(token) if isinstance(token, str) else None
+    if not isinstance(token, str):
+        await ws.close(code=UNAUTHORIZED, message=b'send {"token": "..."} first')
+        return None
+    caller = ctx.auth.check(token)
     if caller is None:
-        if isinstance(token, str):
-            state.lockout.failed(client)
-        await ws.close(code=UNAUTHORIZED, message=b'send {"token": ...} first')
+        wait = state.guesses.token_failed(token, ctx.auth.ids, client)
+        if wait:
+            reason = f"too many wrong tokens for this token id; try again in {wait} s"
+            await ws.close(code=LOCKED_OUT, message=reason.encode())
+        else:
+            await ws.close(code=UNAUTHORIZED, message=WRONG_TOKEN)
         return None
     if not caller.allows(Scope.READ):
         await ws.close(code=FORBIDDEN, message=b"this token lacks the 'read' scope")
@@ -188,7 +203,9 @@ ROUTES = [
           content_type="application/json", status=101, errors=(426, 503), tag="events",
           websocket=True,
           description="Send the token in the Authorization header, or (browsers) as the first "
-          "message {\"token\": \"...\"}. Then {\"subscribe\": [kinds], \"devices\": [ids]} "
-          "chooses what arrives; {\"stats\": true} answers {\"type\": \"stats\", \"dropped\": "
-          "n}. Kinds: state, availability, event, device, automation, notification."),
+          "message {\"token\": \"...\"} within 3 s (close codes: 4401 wrong or missing token, "
+          "4403 scope, 4408 too slow, 4429 locked out). Then {\"subscribe\": [kinds], "
+          "\"devices\": [ids]} chooses what arrives; {\"stats\": true} answers "
+          "{\"type\": \"stats\", \"dropped\": n}. Kinds: state, availability, event, device, "
+          "automation, notification."),
 ]  # fmt: skip

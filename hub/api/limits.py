@@ -1,59 +1,140 @@
-"""Limits that protect the hub from its clients: a lockout for failed credentials and an
-idempotency cache so that a retried command is answered without being sent again."""
+"""Limits that protect the hub from its clients: back-off for wrong credentials (by what was
+guessed, not by address) and an idempotency cache so that a retried command is answered
+without being sent again."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import logging
 import math
 import time
 from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Container
 from dataclasses import dataclass
 
 from hub.api.errors import ApiError
 
+_LOGGER = logging.getLogger(__name__)
+
 Answer = tuple[int, bytes]
 
 
-class Lockout:
-    """Failed attempts (bad token, bad pairing code) per client address.
-
-    After ``limit`` failures within ``window`` seconds the address waits until the oldest of
-    them leaves the window: every credential it sends meanwhile is refused with 429, right
-    or wrong, so guessing cannot go on by watching for a different answer.
+class GuessWindow:
+    """Failures per key in a sliding window: after ``limit`` of them within ``window`` seconds
+    the key is locked until the oldest leaves the window. At most ``max_keys`` keys are kept
+    (the least recently failing go first), so a flood of made-up keys costs bounded memory.
     """
 
-    def __init__(self, limit: int = 5, window: float = 60.0, max_clients: int = 4096) -> None:
-        self.limit = limit
+    def __init__(
+        self,
+        limit: int,
+        window: float,
+        max_keys: int = 4096,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limit = max(1, limit)
         self.window = window
-        self.max_clients = max_clients
+        self.max_keys = max_keys
+        self.clock = clock
         self._failures: OrderedDict[str, deque[float]] = OrderedDict()
 
-    def retry_after(self, client: str) -> int:
-        """Whole seconds the client must wait before trying again, or 0."""
-        failures = self._failures.get(client)
+    def retry_after(self, key: str = "") -> int:
+        """Whole seconds until ``key`` is no longer locked, or 0."""
+        failures = self._failures.get(key)
         if failures is None:
             return 0
-        now = time.monotonic()
+        now = self.clock()
         while failures and now - failures[0] >= self.window:
             failures.popleft()
         if not failures:
-            del self._failures[client]
+            del self._failures[key]
             return 0
         if len(failures) < self.limit:
             return 0
         return max(1, math.ceil(self.window - (now - failures[0])))
 
-    def failed(self, client: str) -> None:
-        failures = self._failures.get(client)
+    def failed(self, key: str = "") -> bool:
+        """Count a failure; True when this one locks the key (it was not locked before)."""
+        was_locked = self.retry_after(key) > 0
+        failures = self._failures.get(key)
         if failures is None:
-            failures = self._failures[client] = deque(maxlen=self.limit)
-            while len(self._failures) > self.max_clients:
-                self._failures.popitem(last=False)  # the least recently failing address
+            failures = self._failures[key] = deque(maxlen=self.limit)
+            while len(self._failures) > self.max_keys:
+                self._failures.popitem(last=False)
         else:
-            self._failures.move_to_end(client)
-        failures.append(time.monotonic())
+            self._failures.move_to_end(key)
+        failures.append(self.clock())
+        return not was_locked and self.retry_after(key) > 0
+
+    def exhausted_since(self, moment: float, key: str = "") -> bool:
+        """Whether ``limit`` failures (or more) happened after ``moment`` (on ``clock``)."""
+        failures = self._failures.get(key)
+        return failures is not None and len(failures) >= self.limit and failures[0] > moment
+
+
+class GuessLimits:
+    """Back-off by what was guessed, never by who asks: many phones share one address behind
+    a router or a reverse proxy, and a right credential is always checked first and accepted.
+
+    - **API tokens**, per token id (the part before the dot): after ``token_limit`` wrong
+      secrets for one id within ``token_window`` s, wrong tokens for it answer 429. A token's
+      secret is 256 random bits, so this is about noise and telling a broken client, not odds.
+    - **Pairing codes** (24 bits, valid 10 minutes) have one global budget: a code stops
+      working once ``pairing_ceiling`` wrong codes were tried during its life, so a guesser
+      gets at most that many tries at any code (odds of 100 in 16.7 million with the default).
+      While the ceiling is reached, wrong codes answer 429; a code made afterwards works.
+
+    Each lockout is logged at WARNING once, with the client address, never the secret.
+    """
+
+    def __init__(
+        self,
+        token_limit: int = 5,
+        token_window: float = 60.0,
+        pairing_ceiling: int = 100,
+        pairing_window: float = 600.0,
+    ) -> None:
+        self.tokens = GuessWindow(token_limit, token_window)
+        self.pairing = GuessWindow(pairing_ceiling, pairing_window, clock=time.time)
+        self.lockouts = 0
+
+    def token_failed(self, token: str, known: Container[str], client: str) -> int:
+        """Count a wrong token; the seconds its id was already locked for (0: answer 401)."""
+        token_id = token.partition(".")[0][:64]
+        wait = self.tokens.retry_after(token_id)
+        if self.tokens.failed(token_id):
+            self.lockouts += 1
+            # an id the hub never issued may be a pasted secret: log only its hash
+            label = token_id if token_id in known else f"#{_hash8(token_id)} (never issued)"
+            _LOGGER.warning(
+                "API token lockout: %d wrong tokens for token id %s within %.0f s (last from "
+                "%s); wrong tokens for it answer 429 for %d s, the right one still works",
+                self.tokens.limit, label, self.tokens.window, client,
+                self.tokens.retry_after(token_id),
+            )  # fmt: skip
+        return wait
+
+    def pairing_failed(self, client: str) -> int:
+        """Count a wrong pairing code; the seconds wrong codes were already answered 429 for."""
+        wait = self.pairing.retry_after()
+        if self.pairing.failed():
+            self.lockouts += 1
+            _LOGGER.warning(
+                "pairing lockout: %d wrong pairing codes within %.0f s (last from %s); the "
+                "codes made before now no longer work: make a new one with 'mihub pair'",
+                self.pairing.limit, self.pairing.window, client,
+            )  # fmt: skip
+        return wait
+
+    def code_void(self, created: float) -> bool:
+        """Whether a code made at ``created`` (wall clock) has seen too many wrong guesses."""
+        return self.pairing.exhausted_since(created)
+
+
+def _hash8(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
 @dataclass(slots=True)

@@ -3,7 +3,10 @@ and on every response, the security headers."""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import socket
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -41,7 +44,37 @@ _CROSS_ORIGIN: web.RequestKey[str] = web.RequestKey("cross_origin", str)
 
 
 def _same_origin(request: web.Request, origin: str) -> bool:
-    return origin == f"{request.scheme}://{request.host}"
+    """Whether ``origin`` is where this connection really arrived, not where it says it did.
+
+    The ``Host`` header is the client's to choose: a page of ``http://evil.example:8321``
+    whose name an attacker re-points at the hub (DNS rebinding) sends a matching ``Host``.
+    So the origin is compared with the socket's own address and port instead: its host must
+    be that address, ``localhost`` (when it arrived on loopback), or this machine's own name
+    (``name`` or ``name.local``, which no outside DNS can answer for). Any other name the hub
+    is reached by (a reverse proxy, a DNS name of the home's) goes in ``api.cors_origins``.
+    """
+    parts = urlsplit(origin)
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    if parts.scheme != request.scheme or not parts.hostname or not sockname:
+        return False
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return False
+    local = ipaddress.ip_address(str(sockname[0]).split("%")[0])
+    if isinstance(local, ipaddress.IPv6Address) and local.ipv4_mapped is not None:
+        local = local.ipv4_mapped  # a dual-stack socket reached over IPv4
+    if port != sockname[1]:
+        return False
+    host = parts.hostname.lower()
+    try:
+        return ipaddress.ip_address(host) == local
+    except ValueError:
+        pass
+    if host == "localhost":
+        return local.is_loopback
+    name = socket.gethostname().lower()
+    return host in (name, f"{name}.local")
 
 
 @web.middleware
@@ -94,7 +127,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The bearer token must cover the route's scope; failed tokens count to a lockout."""
+    """The bearer token must cover the route's scope; wrong tokens back off per token id."""
     access = request.app[ACCESS].get(request.match_info.route.handler)
     if access is None or access.scope is Scope.NONE:
         return await handler(request)
@@ -105,16 +138,15 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         raise ApiError(401, "no_token", "this needs a token: pair this device first and send "
                        "'Authorization: Bearer <token>'", "Authorization",
                        {"WWW-Authenticate": "Bearer"})  # fmt: skip
-    state = request.app[STATE]
-    client = request.remote or "?"
-    wait = state.lockout.retry_after(client)
-    if wait:
-        raise ApiError(429, "locked_out", f"too many failed attempts; try again in {wait} s",
-                       "Authorization", {"Retry-After": str(wait)})  # fmt: skip
     scheme, _, token = header.partition(" ")
-    caller = request.app[CONTEXT].auth.check(token.strip()) if scheme.lower() == "bearer" else None
+    token = token.strip()
+    auth = request.app[CONTEXT].auth
+    caller = auth.check(token) if scheme.lower() == "bearer" else None
     if caller is None:
-        state.lockout.failed(client)
+        wait = request.app[STATE].guesses.token_failed(token, auth.ids, request.remote or "?")
+        if wait:
+            message = f"too many wrong tokens for this token id; try again in {wait} s"
+            raise ApiError(429, "locked_out", message, "Authorization", {"Retry-After": str(wait)})
         raise ApiError(401, "bad_token", "this token is not valid (revoked, or never issued)",
                        "Authorization", {"WWW-Authenticate": "Bearer"})  # fmt: skip
     if not caller.allows(access.scope):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Literal
 
 from aiohttp import web
@@ -14,6 +15,8 @@ from hub.api.errors import ApiError
 from hub.api.events import close_clients
 from hub.api.jsonio import json_response, parse_body
 from hub.api.routes import Route, Scope
+
+_LOGGER = logging.getLogger(__name__)
 
 ScopeName = Literal["read", "control", "admin"]
 
@@ -35,21 +38,28 @@ class PairingCodeBody(BaseModel):
 
 
 async def pair(request: web.Request) -> web.Response:
-    ctx, state = context(request), api_state(request)
-    client = request.remote or "?"
-    wait = state.lockout.retry_after(client)
-    if wait:
-        raise ApiError(429, "locked_out", f"too many failed attempts; try again in {wait} s",
-                       headers={"Retry-After": str(wait)})  # fmt: skip
+    ctx, guesses = context(request), api_state(request).guesses
     body = await parse_body(request, PairBody)
-    issued = await ctx.auth.pair(body.code, body.name)
-    if issued is None:
-        state.lockout.failed(client)
-        raise ApiError(401, "bad_code", "that pairing code is unknown, used or expired", "code")
-    token, scopes = issued
-    token_id = token.partition(".")[0]
-    return json_response({"token": token, "id": token_id, "name": body.name, "scopes": scopes},
-                         status=201, headers={"Cache-Control": "no-store"})  # fmt: skip
+    client = request.remote or "?"
+    code = await ctx.auth.take_code(body.code)
+    if code is not None and not code.expired:
+        if guesses.code_void(code.created):
+            _LOGGER.warning("a pairing code from %s was refused: too many wrong codes were "
+                            "tried while it was valid; make a new one", client)  # fmt: skip
+            message = ("this pairing code no longer works: too many wrong codes were tried "
+                       "while it was valid; make a new one")  # fmt: skip
+            raise ApiError(401, "code_void", message, "code")
+        token = await ctx.auth.issue(body.name, code.scopes)
+        token_id = token.partition(".")[0]
+        return json_response({"token": token, "id": token_id, "name": body.name,
+                              "scopes": list(code.scopes)}, status=201,
+                             headers={"Cache-Control": "no-store"})  # fmt: skip
+    wait = 0 if code is not None else guesses.pairing_failed(client)  # expired: not a guess
+    if wait:
+        raise ApiError(429, "locked_out", "too many wrong pairing codes were tried; codes made "
+                       f"before now no longer work: make a new one, or wait {wait} s",
+                       "code", {"Retry-After": str(wait)})  # fmt: skip
+    raise ApiError(401, "bad_code", "that pairing code is unknown, used or expired", "code")
 
 
 async def new_pairing_code(request: web.Request) -> web.Response:
@@ -82,8 +92,9 @@ _T = "pairing"
 ROUTES = [
     Route("POST", "/api/pair", pair, Scope.NONE, "Exchange a pairing code for a token",
           PairBody, models.Paired, status=201, errors=(401, 429), tag=_T,
-          description="The token is in this answer only; the hub keeps its hash. Failed "
-          "codes count towards the client address's lockout (429 with Retry-After)."),
+          description="The token is in this answer only; the hub keeps its hash. Wrong "
+          "codes count towards one hub-wide budget: past it they answer 429 (Retry-After) and "
+          "the codes made before then stop working; a right code is always accepted."),
     Route("POST", "/api/pairing-codes", new_pairing_code, Scope.ADMIN,
           "A one-time code for pairing another phone", PairingCodeBody,
           models.PairingCodeOut, status=201, tag=_T),

@@ -239,7 +239,19 @@ class DeviceRegistry:
         _LOGGER.info("%s (%s) removed, with its state and secrets", device.name, device_id)
         return device
 
-    def rename(self, device_id: str, name: str | None = None, room: str | None = None) -> Device:
+    async def rename(
+        self, device_id: str, name: str | None = None, room: str | None = None
+    ) -> Device:
+        """Rename a device or move it to a room; return once the change is committed."""
+        device = self.rename_nowait(device_id, name, room)
+        if self.store is not None:
+            await self.store.commit()
+        return device
+
+    def rename_nowait(
+        self, device_id: str, name: str | None = None, room: str | None = None
+    ) -> Device:
+        """:meth:`rename` for a caller that acknowledges nothing (written with the next batch)."""
         device = self.get(device_id)
         if name is not None:
             device.name = name

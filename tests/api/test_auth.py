@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import time
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from hub.api.auth import (
@@ -110,24 +112,87 @@ async def test_tokens_survive_a_restart(tmp_path: Path) -> None:
         assert (await api.client.get("/api/devices", headers=api.auth(token))).status == 200
 
 
-async def test_failed_codes_lock_the_address_out_with_retry_after(api: Api) -> None:
+async def test_wrong_tokens_back_off_per_token_id_and_the_right_token_still_works(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    admin_id = api.admin.split(".")[0]
+    guess = f"{admin_id}.not-the-secret"
     for _ in range(5):
-        response = await api.client.post("/api/pair", json={"code": "WRONG-CODE", "name": "x"})
-        assert response.status == 401
-    locked = await api.client.post("/api/pair", json={"code": "WRONG-CODE", "name": "x"})
+        assert (await api.client.get("/api/devices", headers=api.auth(guess))).status == 401
+    locked = await api.client.get("/api/devices", headers=api.auth(guess))
     assert locked.status == 429
     assert 0 < int(locked.headers["Retry-After"]) <= 60
-    # locked out means every credential, right or wrong: guessing learns nothing more
-    assert (await api.client.get("/api/devices", headers=api.auth())).status == 429
-
-
-async def test_failed_tokens_count_too(api: Api) -> None:
-    for _ in range(5):
-        assert (await api.client.get("/api/devices", headers=api.auth("a.b"))).status == 401
-    assert (await api.client.get("/api/devices", headers=api.auth())).status == 429
+    # the same address, with the right token, is served: lockout is by what was guessed
+    assert (await api.client.get("/api/devices", headers=api.auth())).status == 200
+    assert (await api.client.get("/api/devices", headers=api.auth("other.x"))).status == 401
     async with api.client.ws_connect("/api/events") as ws:
-        await ws.receive(timeout=2)
-        assert ws.close_code == 4429
+        await ws.send_json({"token": api.admin})
+        assert (await ws.receive_json(timeout=2))["type"] == "hello"
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "lockout" in
+                r.getMessage()]  # fmt: skip
+    assert len(warnings) == 1
+    assert admin_id in warnings[0].getMessage()
+    assert "not-the-secret" not in caplog.text
+
+
+async def test_wrong_pairing_codes_never_refuse_a_right_code(api: Api) -> None:
+    code = await api.ctx.auth.create_pairing_code(["read"])
+    for _ in range(20):
+        response = await api.client.post("/api/pair", json={"code": "WRONG-CODE", "name": "x"})
+        assert response.status == 401
+    assert (await api.client.post("/api/pair", json={"code": code, "name": "p"})).status == 201
+    assert (await api.client.get("/api/devices", headers=api.auth())).status == 200
+
+
+async def test_past_the_pairing_ceiling_older_codes_stop_working_and_it_is_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with api_rig(tmp_path, pairing_ceiling=10) as api:
+        old = await api.ctx.auth.create_pairing_code(["read"])
+        for _ in range(10):
+            response = await api.client.post("/api/pair", json={"code": "BAD-0", "name": "x"})
+            assert response.status == 401
+        ceiling = await api.client.post("/api/pair", json={"code": "BAD-1", "name": "x"})
+        assert ceiling.status == 429
+        assert 0 < int(ceiling.headers["Retry-After"]) <= 600
+        refused = await api.client.post("/api/pair", json={"code": old, "name": "p"})
+        assert (refused.status, (await refused.json())["error"]["code"]) == (401, "code_void")
+        await asyncio.sleep(0.01)  # a code made after the guesses (wall clock) has its budget
+        new = await api.ctx.auth.create_pairing_code(["read"])
+        assert (await api.client.post("/api/pair", json={"code": new, "name": "p"})).status == 201
+    lockouts = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("pairing lockout" in r.getMessage() for r in lockouts)
+    assert any("was refused" in r.getMessage() for r in lockouts)
+    for code in (old, new):
+        assert code not in caplog.text
+
+
+async def test_a_wrong_websocket_token_is_told_so(api: Api) -> None:
+    async with api.client.ws_connect("/api/events") as ws:
+        await ws.send_json({"token": "abc.wrong"})
+        closed = await ws.receive(timeout=2)
+        assert ws.close_code == 4401
+        assert "not valid" in str(closed.extra)
+
+
+async def test_a_silent_websocket_is_closed_soon_and_holds_a_client_slot_meanwhile(
+    tmp_path: Path,
+) -> None:
+    async with api_rig(tmp_path, max_ws_clients=2) as api:
+        async with api.client.ws_connect("/api/events") as first, \
+                api.client.ws_connect("/api/events") as second:  # fmt: skip
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await api.client.ws_connect("/api/events")
+            assert refused.value.status == 503
+            began = time.monotonic()
+            closed = await first.receive(timeout=10)
+            assert first.close_code == 4408  # the page keeps its token and reconnects
+            assert "no token within 3 s" in str(closed.extra)
+            assert time.monotonic() - began < 5
+            await second.receive(timeout=10)
+        async with api.client.ws_connect("/api/events") as ws:  # the slots are free again
+            await ws.send_json({"token": api.admin})
+            assert (await ws.receive_json(timeout=2))["type"] == "hello"
 
 
 async def test_the_cli_stores_a_code_the_running_hub_accepts_and_prints_a_qr_code(
@@ -246,3 +311,29 @@ async def test_every_answer_carries_the_security_headers(api: Api) -> None:
     wrong = await api.client.delete("/api/devices", headers=api.auth())
     assert wrong.status == 405
     assert "GET" in wrong.headers["Allow"]
+
+
+async def test_a_forged_host_does_not_make_an_origin_same(api: Api) -> None:
+    port = api.client.server.port
+    rebound = {"Origin": f"http://evil.example:{port}", "Host": f"evil.example:{port}"}
+    refused = await api.client.post("/api/pairing-codes", headers={**api.auth(), **rebound},
+                                    json={"scopes": ["read"]})  # fmt: skip
+    assert refused.status == 403
+    assert (await refused.json())["error"]["code"] == "origin_not_allowed"
+    for origin in (f"http://127.0.0.1:{port}", f"http://localhost:{port}"):
+        same = await api.client.post("/api/pairing-codes", json={"scopes": ["read"]},
+                                     headers={**api.auth(), "Origin": origin})  # fmt: skip
+        assert same.status == 201, origin
+    other_port = await api.client.get("/api/devices", headers={
+        **api.auth(), "Origin": f"http://127.0.0.1:{port + 1}"})  # fmt: skip
+    assert other_port.status == 403
+
+
+async def test_head_answers_like_get_without_a_body(api: Api) -> None:
+    for path in ("/api/devices", "/api/health", "/api/scenes", "/"):
+        got = await api.client.get(path, headers=api.auth())
+        head = await api.client.head(path, headers=api.auth())
+        assert head.status == got.status == 200, path
+        assert head.content_type == got.content_type
+        assert await head.read() == b""
+    assert (await api.client.head("/api/devices")).status == 401

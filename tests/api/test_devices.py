@@ -23,7 +23,7 @@ COMMANDS = "/api/devices/lamp/commands"
 async def test_the_list_filters_by_room_and_kind_and_one_device_has_the_same_shape(
     api: Api,
 ) -> None:
-    api.registry.rename("lamp", room="Study")
+    await api.registry.rename("lamp", room="Study")
     everything = await (await api.client.get("/api/devices", headers=api.auth())).json()
     assert {d["id"] for d in everything["devices"]} == {"lamp", "thermo", "camera", "button"}
     study = await (await api.client.get("/api/devices?room=Study", headers=api.auth())).json()
@@ -67,7 +67,7 @@ async def test_the_list_is_encoded_once_yet_never_stale(api: Api) -> None:
     api.registry.update("thermo", {"temperature": 20.0})
     await shows_the_registry()
     api.registry.set_availability("lamp", online=True)
-    api.registry.rename("lamp", "Desk lamp", "Study")
+    await api.registry.rename("lamp", "Desk lamp", "Study")
     await shows_the_registry()
     api.registry.remove("button")
     api.registry.add(Device("plug", "Plug", "test.plug", Protocol.MQTT))
@@ -76,7 +76,7 @@ async def test_the_list_is_encoded_once_yet_never_stale(api: Api) -> None:
 
 
 async def test_rooms_come_from_the_configuration_and_from_the_devices(api: Api) -> None:
-    api.registry.rename("lamp", room="Study")
+    await api.registry.rename("lamp", room="Study")
     rooms = await (await api.client.get("/api/rooms", headers=api.auth())).json()
     assert rooms == {
         "rooms": [{"name": "Hall", "devices": ["camera"]}, {"name": "Study", "devices": ["lamp"]}],

@@ -144,7 +144,7 @@ async def test_a_restarted_registry_lists_devices_at_once_with_stale_state(
     async with Store(path) as store:
         registry = DeviceRegistry(EventBus(), store)
         registry.add(purifier())
-        registry.rename("miio-1", name="Bedroom purifier", room="Bedroom")
+        await registry.rename("miio-1", name="Bedroom purifier", room="Bedroom")
         registry.update("miio-1", {"power": True})
         await registry.set_secret("miio-1", "token", "00112233445566778899aabbccddeeff")
     async with Store(path) as store:

@@ -30,7 +30,7 @@ async def test_a_scene_by_room_and_name_runs_and_an_unknown_device_is_a_warning(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     registry, _ = build_home(EventBus())
-    registry.rename("lamp", room="Study")
+    await registry.rename("lamp", room="Study")
     scenes = SceneManager(registry)
     scenes.add_configured([{"id": "movie", "name": "Movie", "targets": [
         {"device": "Study/Lamp", "feature": "brightness", "value": 15},
@@ -71,8 +71,8 @@ async def test_an_automation_by_names_fires_for_devices_known_or_renamed_later()
     }))  # fmt: skip
     speed = {"speed": Feature("speed", FeatureKind.SENSOR)}
     registry.add(Device("zigbee-0x9", "Fan", "test.fan", Protocol.ZIGBEE2MQTT, features=speed))
-    registry.rename("zigbee-0x9", room="Living room")  # the fan appears after the automation
-    registry.rename("lamp", room="Study")
+    await registry.rename("zigbee-0x9", room="Living room")  # the fan appears after the automation
+    await registry.rename("lamp", room="Study")
     registry.update("zigbee-0x9", {"speed": 3})
     await until(lambda: registry.get("lamp").value("power") is True)
     [trace] = engine.traces("warm")
@@ -84,7 +84,7 @@ async def test_an_automation_by_names_fires_for_devices_known_or_renamed_later()
 async def test_a_wait_for_a_device_named_by_room_and_name() -> None:
     bus = EventBus()
     registry, _ = build_home(bus)
-    registry.rename("button", "Hall button", "Hall")
+    await registry.rename("button", "Hall button", "Hall")
     engine = AutomationEngine(registry, bus)
     await engine.start()
     await engine.save(parse_automation({

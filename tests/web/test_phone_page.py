@@ -65,8 +65,8 @@ async def home(tmp_path: Path) -> AsyncIterator[Home]:
     async with Store(tmp_path / "hub.db") as store:
         bus = EventBus()
         registry, _ = build_home(bus, store)
-        registry.rename("lamp", "Reading lamp", "Living room")
-        registry.rename("thermo", "Thermometer", "Living room")
+        await registry.rename("lamp", "Reading lamp", "Living room")
+        await registry.rename("thermo", "Thermometer", "Living room")
         yield Home(bus, registry, store, light="lamp")
         registry.close()
 

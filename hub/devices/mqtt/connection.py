@@ -6,6 +6,13 @@ thread. The connection reconnects by itself (:class:`ReconnectPolicy`), subscrib
 every connect, and keeps a retained ``<prefix>/status``: ``online`` on connect (birth),
 ``offline`` as the last will and on a clean stop.
 
+The session is persistent (MQTT 3.1.1 ``clean_session`` false, a client id stable per hub:
+``mihub-<hub id>``) and subscriptions are QoS 1: while the hub is away (a broker restart, a
+network cut, the hub restarting) the broker keeps its subscriptions and queues QoS 1 messages
+for it, and delivers them when it is back, as long as the broker keeps the session (Mosquitto:
+across its own restart only with ``persistence true``; how long: ``persistent_client_expiration``).
+So hub ids must be unique per broker, as their topics already are.
+
 ::
 
     async with MqttConnection("mqtt://127.0.0.1:1883", hub_id="home", bus=bus) as mqtt:
@@ -18,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Callable
 from enum import StrEnum
@@ -32,9 +38,12 @@ from hub.bus import EventBus, MqttMessage
 from hub.devices.mqtt.paho_client import PahoClient, open_socket
 from hub.devices.mqtt.reconnect import ReconnectPolicy
 from hub.devices.mqtt.router import MessageCallback, TopicRouter
-from hub.errors import DeviceError, DeviceTimeout
+from hub.errors import DeviceError, DeviceTimeout, InvalidValue
 
 _LOGGER = logging.getLogger(__name__)
+
+SUBSCRIBE_QOS = 1
+"""Messages published at QoS 1 reach the hub at QoS 1: queued by the broker while it is away."""
 
 
 class ConnectionState(StrEnum):
@@ -79,7 +88,10 @@ class MqttConnection:
         """``time.monotonic()`` of the last successful connect."""
         self.connections = 0
 
-        self._client = PahoClient(client_id or f"mihub-{hub_id}-{os.urandom(3).hex()}")
+        self.client_id = client_id or f"mihub-{hub_id}"
+        self.session_present = False
+        """Whether the broker still had this hub's session at the last connect."""
+        self._client = PahoClient(self.client_id, clean_session=False)
         if username is not None or parts.username is not None:
             self._client.username_pw_set(username or parts.username, password or parts.password)
         self._client.will_set(self.status_topic, b"offline", qos=1, retain=True)
@@ -145,7 +157,9 @@ class MqttConnection:
             self._set_state(ConnectionState.CONNECTING)
             try:
                 await self._connect_once()
-            except (OSError, MqttError) as exc:  # TimeoutError is an OSError
+            except (OSError, MqttError, ValueError) as exc:  # TimeoutError is an OSError
+                if isinstance(exc, ValueError):  # from paho: a bug, but never a dead connection
+                    _LOGGER.exception("MQTT connect to %s:%d failed", self.host, self.port)
                 self._connack = None
                 self._client.abort()
                 self._set_state(ConnectionState.DISCONNECTED)
@@ -170,11 +184,12 @@ class MqttConnection:
         self.connections += 1
         self.connected_at = time.monotonic()
         if filters := self._router.filters:
-            self._client.subscribe([(topic_filter, 0) for topic_filter in filters])
+            self._client.subscribe([(topic_filter, SUBSCRIBE_QOS) for topic_filter in filters])
         self._client.publish(self.status_topic, b"online", qos=1, retain=True)
         self._client.flush()
         self._set_state(ConnectionState.CONNECTED)
-        _LOGGER.info("connected to the MQTT broker %s:%d", self.host, self.port)
+        _LOGGER.info("connected to the MQTT broker %s:%d (%s)", self.host, self.port,
+                     "session kept" if self.session_present else "new session")  # fmt: skip
 
     async def _keepalive(self) -> None:
         while True:
@@ -202,6 +217,7 @@ class MqttConnection:
         connack = self._connack
         if connack is None or connack.done():
             return
+        self.session_present = bool(getattr(flags, "session_present", False))
         if reason.is_failure:
             connack.set_exception(MqttError(f"the MQTT broker refused the connection: {reason}"))
         else:
@@ -231,11 +247,16 @@ class MqttConnection:
     def subscribe(self, topic_filter: str, callback: MessageCallback) -> Callable[[], None]:
         """Call ``callback(topic, payload, retain)`` for messages matching ``topic_filter``.
 
-        Kept across reconnects. Returns the call that unsubscribes this callback.
+        Kept across reconnects. Returns the call that unsubscribes this callback. Raises
+        :class:`InvalidValue` for a filter the broker would refuse: kept, it would make every
+        later (re)subscribe fail with it.
         """
+        if not PahoClient.accepts_filter(topic_filter):
+            raise InvalidValue(f"'{topic_filter}' is not an MQTT topic filter: '+' and '#' "
+                               "stand alone in their level, '#' only last, no NUL")  # fmt: skip
         self._router.add(topic_filter, callback)
         if self.state is ConnectionState.CONNECTED:
-            self._client.subscribe(topic_filter, 0)  # again: retained messages are re-sent
+            self._client.subscribe(topic_filter, SUBSCRIBE_QOS)  # again: retained re-sent
             self._client.flush()
 
         def unsubscribe() -> None:
