@@ -24,8 +24,8 @@ from hub.devices.model import Device, FeatureKind
 from hub.errors import NotFound
 from hub.history.queries import BadCursor, HistoryReader, Page, RawRow, StatRow
 
-_CURSOR = re.compile(r"^[rs](\.-?[0-9]+){2,3}$")
-"""What a page's ``next`` looks like: a prefix and two or three integers."""
+_CURSOR = re.compile(r"^[rs](\.-?[0-9]{1,18}){2,3}$")
+"""What a page's ``next`` looks like: a prefix and two or three integers SQLite can hold."""
 
 DAY = 86_400
 RESOLUTIONS = {"raw": 0, "5min": 300, "hour": 3600, "day": DAY}

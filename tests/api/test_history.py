@@ -117,6 +117,7 @@ async def test_csv_by_parameter_or_accept_header_with_the_next_page_in_link(api:
         ({"feature": "colour"}, "feature"),
         ({"cursor": "s.1.2"}, "cursor"),
         ({"cursor": ""}, "cursor"),
+        ({"cursor": "r.76842627435045912543977.-3155608960.-764"}, "cursor"),  # > 64 bits
         ({"format": "xml"}, "format"),
     ],
 )
