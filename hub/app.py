@@ -26,6 +26,7 @@ from hub.scenes.schedule import Location
 from hub.store import Store
 
 if TYPE_CHECKING:
+    from hub.devices.mqtt.bridge import MqttBridge
     from hub.devices.mqtt.connection import MqttConnection
     from hub.history import HistoryRecorder
 
@@ -133,6 +134,19 @@ class Hub:
         if section.homeassistant.enabled:
             discovery = HaDiscoveryAdapter(self.mqtt, self.registry, section.homeassistant.prefix)
             await self._stack.enter_async_context(discovery)
+        if section.export.devices != "none":
+            await self._stack.enter_async_context(self._bridge(self.mqtt, section))
+
+    def _bridge(self, mqtt: MqttConnection, section: MqttSection) -> MqttBridge:
+        from hub import __version__
+        from hub.devices.mqtt.bridge import MqttBridge
+        from hub.devices.mqtt.bridge_discovery import BridgeTopics
+
+        ha_prefix, export = section.homeassistant.prefix, section.export
+        topics = BridgeTopics(self.config.hub.id, mqtt.prefix, ha_prefix, __version__)
+        return MqttBridge(
+            mqtt, self.registry, topics, export.devices, export.discovery, export.coalesce
+        )
 
     async def _start_automations(self) -> None:
         location = self.config.hub.location

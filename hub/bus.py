@@ -33,6 +33,8 @@ class Origin(StrEnum):
     """A phone or another API client."""
     AUTOMATION = "automation"
     SCENE = "scene"
+    MQTT = "mqtt"
+    """A command on an exported device's MQTT topics (Home Assistant, Node-RED)."""
     UNKNOWN = "unknown"
     """A command whose caller did not say who it was."""
 

@@ -15,7 +15,7 @@ import typing
 import zoneinfo
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -120,6 +120,17 @@ class HaDiscoveryConfig(_Section):
     prefix: str = "homeassistant"
 
 
+class MqttExportConfig(_Section):
+    """The hub's own devices on MQTT: state, availability, commands, HA discovery."""
+
+    devices: Literal["all", "none"] | list[str] = "all"
+    """``all``, ``none``, or a list of device ids and room names."""
+    discovery: bool = True
+    """Publish Home Assistant discovery configs under ``homeassistant.prefix``."""
+    coalesce: float = Field(0.05, ge=0, le=10)
+    """Seconds a burst of state changes is gathered into one state message."""
+
+
 class MqttSection(_Section):
     url: str = Field(..., pattern=r"^mqtts?://")
     prefix: str | None = None
@@ -128,6 +139,7 @@ class MqttSection(_Section):
     password: str | None = None
     zigbee2mqtt: Zigbee2MqttConfig = Zigbee2MqttConfig()
     homeassistant: HaDiscoveryConfig = HaDiscoveryConfig()
+    export: MqttExportConfig = MqttExportConfig()
 
 
 class HistorySection(_Section):

@@ -25,6 +25,7 @@ ORIGINS: tuple[Origin, ...] = (
     Origin.AUTOMATION,
     Origin.SCENE,
     Origin.UNKNOWN,
+    Origin.MQTT,
 )
 """Origins as stored (their index); append only, never reorder."""
 ORIGIN_CODES = {origin: code for code, origin in enumerate(ORIGINS)}

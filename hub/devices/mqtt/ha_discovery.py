@@ -16,6 +16,7 @@ from typing import Any
 
 from hub.devices.model import Device, Feature, FeatureKind, Protocol, Value
 from hub.devices.mqtt import json_payload
+from hub.devices.mqtt.bridge_discovery import ORIGIN_NAME
 from hub.devices.mqtt.connection import ConnectionState, MqttConnection
 from hub.devices.mqtt.ha_config import Command, ConfigProblem, HaEntity, Reading, parse_entity
 from hub.devices.mqtt.topic_warnings import TopicWarnings
@@ -76,12 +77,17 @@ class HaDiscoveryAdapter:
         if payload.strip():
             try:
                 config = json.loads(payload)
-                entity = parse_entity(topic, component, node_id, object_id, config)
+                entity = (  # a hub's own exported devices are never imported: no loops
+                    None
+                    if _exported_by_mihub(config)
+                    else parse_entity(topic, component, node_id, object_id, config)
+                )
             except (ConfigProblem, ValueError, TypeError, AttributeError) as exc:
                 self.warnings.warn(topic, "discovery config ignored", str(exc))
             else:
-                self.entities[topic] = entity
-                self._refresh(entity.device_id)
+                if entity is not None:
+                    self.entities[topic] = entity
+                    self._refresh(entity.device_id)
         if old is not None:
             self._refresh(old.device_id)
         self._rebuild_routes()
@@ -224,3 +230,9 @@ def _value(reading: Reading, raw: Any) -> Value:
     if reading.feature.kind is not FeatureKind.SENSOR:
         raise ValueError(f"{raw!r} is not a number")
     return text
+
+
+def _exported_by_mihub(config: Any) -> bool:
+    """A config a mihub hub published for its own device (``origin.name``, or ``o.name``)."""
+    origin = config.get("origin", config.get("o")) if isinstance(config, dict) else None
+    return isinstance(origin, dict) and origin.get("name") == ORIGIN_NAME
