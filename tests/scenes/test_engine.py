@@ -75,11 +75,11 @@ async def test_numeric_trigger_fires_on_crossing_not_on_every_change(rig: Rig) -
 
 async def test_state_held_for_a_duration(rig: Rig) -> None:
     await add(rig, trigger=[{"platform": "state", "device": "thermo", "feature": "temperature",
-                             "above": 24, "for": 0.2}], action=LAMP_ON)  # fmt: skip
+                             "above": 24, "for": 1.0}], action=LAMP_ON)  # fmt: skip
     rig.registry.update("thermo", {"temperature": 25.0})
-    await asyncio.sleep(0.1)  # the behaviour: held for half of its 0.2 s
+    await asyncio.sleep(0.05)  # the behaviour: held for a moment, far less than its 1 s
     rig.registry.update("thermo", {"temperature": 20.0})  # not held long enough
-    await asyncio.sleep(0.2)  # absence: the 0.2 s pass and nothing fires
+    await asyncio.sleep(1.1)  # absence: the 1 s pass and nothing fires
     assert rig.registry.get("lamp").value("power") is False
     rig.registry.update("thermo", {"temperature": 26.0})
     await until(lambda: rig.registry.get("lamp").value("power") is True)

@@ -150,10 +150,14 @@ async def test_state_availability_and_discovery_are_retained(
     await until(lambda: len(observer.configs(bulb)) >= 4, 5)
     assert observer.seen[f"{BASE}/status"] == (b"online", True)
     assert observer.seen[f"{BASE}/{purifier}/availability"] == (b"online", True)
-    state = observer.json(f"{BASE}/{purifier}")
+    # the first state may precede the first read (null values); it follows the device's
+    await until(
+        lambda: observer.json(f"{BASE}/{purifier}")["power"] is home.purifier.feature("power"), 5
+    )
     assert observer.seen[f"{BASE}/{purifier}"][1] is True
-    assert state["power"] is home.purifier.feature("power")
-    assert state["pm25"] == home.purifier.feature("pm25")
+    await until(
+        lambda: observer.json(f"{BASE}/{purifier}")["pm25"] == home.purifier.feature("pm25"), 5
+    )
 
     fan = observer.json(f"homeassistant/fan/{HUB}_{purifier}/fan/config")
     assert fan["preset_modes"] == ["auto", "sleep", "favorite", "none"]
