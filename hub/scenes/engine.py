@@ -56,7 +56,7 @@ from hub.scenes.model import (
     parse_automation,
     slug_id,
 )
-from hub.scenes.references import automation_problems
+from hub.scenes.references import automation_problems, load_level
 from hub.scenes.resume import TimerResumer
 from hub.scenes.runs import Run, Runs
 from hub.scenes.scenes import SceneManager
@@ -170,7 +170,8 @@ class AutomationEngine:
         self._topics_changed()
         for automation in self.automations.values():  # WARNINGs, never a refusal to start
             for problem in automation_problems(automation, self.registry):
-                _LOGGER.warning("automation %s: %s", automation.id, problem)
+                level = load_level(problem, self.registry)
+                _LOGGER.log(level, "automation %s: %s", automation.id, problem)
         subscribe = self.bus.subscribe
         self._unsubscribe = [
             subscribe(StateChanged, self._on_state),

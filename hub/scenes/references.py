@@ -8,6 +8,7 @@ yet), never a reason not to start.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -46,6 +47,15 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}{' (not seen yet)' * self.unknown_device}"
+
+
+def load_level(problem: Problem, registry: DeviceRegistry) -> int:
+    """How loudly a problem found at load is logged: a device not seen yet by a hub that has
+    seen no device at all (its first start, before discovery) is expected, so INFO; anything
+    else is a WARNING. A scene or automation that then fails says so at WARNING."""
+    if problem.unknown_device and not registry.devices:
+        return logging.INFO
+    return logging.WARNING
 
 
 def scene_problems(scene: Scene, registry: DeviceRegistry) -> list[Problem]:

@@ -33,7 +33,7 @@ from hub.scenes.model import (
     parse_scene,
     slug_id,
 )
-from hub.scenes.references import scene_problems
+from hub.scenes.references import load_level, scene_problems
 from hub.store import Store
 
 _LOGGER = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ class SceneManager:
             self.scenes[scene.id] = scene
             self.configured.add(scene.id)
             for problem in scene_problems(scene, self.registry):
-                _LOGGER.warning("scene %s: %s", scene.id, problem)
+                _LOGGER.log(load_level(problem, self.registry), "scene %s: %s", scene.id, problem)
 
     # ---- the API's calls -----------------------------------------------------------------
 

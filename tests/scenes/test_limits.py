@@ -278,3 +278,20 @@ async def test_a_placeholder_that_makes_a_wildcard_topic_is_a_clear_error(rig: R
     assert trace["result"] == "error"
     assert "no wildcards" in trace["error"]
     assert rig.broker.sent == 0
+
+
+async def test_on_a_first_start_an_unseen_device_is_only_info(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A hub that knows no device yet (its first start, before discovery): every reference is
+    unseen, which is expected, so it is said at INFO, not as a wall of WARNINGs."""
+    bus = EventBus()
+    registry = DeviceRegistry(bus)
+    engine = AutomationEngine(registry, bus)
+    action = {"action": "set", "device": "toaster", "feature": "power", "value": True}
+    with caplog.at_level(logging.INFO):
+        await engine.start([webhook(action=[action])])
+    await engine.stop()
+    registry.close()
+    [record] = [r for r in caplog.records if "not seen yet" in r.getMessage()]
+    assert record.levelno == logging.INFO
