@@ -1,5 +1,5 @@
 """The `mihub` command line: run | demo | pair | discover | devices | check-config, plus the
-operator's import-tokens | service | backup | restore (hub.service.commands)."""
+operator's onboard | import-tokens | service | backup | restore (hub.service.commands)."""
 
 from __future__ import annotations
 
