@@ -17,6 +17,7 @@ from hub.bus import EventBus
 from hub.config import Config, HistorySection, MqttSection
 from hub.devices.miio.runtime import MiioRuntime
 from hub.devices.registry import DeviceRegistry
+from hub.reload import ConfigReloader
 from hub.scenes.engine import AutomationEngine
 from hub.scenes.scenes import SceneManager
 from hub.scenes.schedule import Location
@@ -30,8 +31,12 @@ _LOGGER = logging.getLogger(__name__)
 
 
 class Hub:
-    def __init__(self, config: Config, data_dir: Path | None = None) -> None:
+    def __init__(
+        self, config: Config, data_dir: Path | None = None, *, config_path: Path | None = None
+    ) -> None:
         self.config = config
+        self.reloader = ConfigReloader(self, config_path) if config_path is not None else None
+        """Applies config.yaml's changes on SIGHUP or POST /api/system/reload (hub.reload)."""
         self.data_dir = data_dir or config.hub.data_dir
         self.bus = EventBus()
         self.store = Store(self.data_dir / "mihub.db")
@@ -130,6 +135,8 @@ class Hub:
             self.registry, self.bus, self.auth, self.scenes, self.engine, snapshots,
             rooms=self.config.rooms, version=__version__, cors_origins=self.config.api.cors_origins,
         )  # fmt: skip
+        if self.reloader is not None:
+            context.reload = self.reloader.reload
         if self.history is not None:
             from hub.history.queries import HistoryReader
 

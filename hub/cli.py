@@ -43,7 +43,9 @@ def _run(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        async with Hub(config):
+        async with Hub(config, config_path=args.config) as hub:
+            if hub.reloader is not None:
+                loop.add_signal_handler(signal.SIGHUP, hub.reloader.reload_soon)
             await stop.wait()
 
     asyncio.run(serve())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -18,6 +19,9 @@ from hub.devices.registry import DeviceRegistry
 from hub.history.queries import HistoryReader
 from hub.scenes.engine import AutomationEngine
 from hub.scenes.scenes import SceneManager
+
+if TYPE_CHECKING:  # the composition root's; the API only calls what it is given
+    from hub.reload import ReloadReport
 
 SnapshotProvider = Callable[[str], Awaitable[bytes]]
 """``await snapshot(device_id)`` -> a camera's current JPEG (raises the hub's DeviceErrors)."""
@@ -43,6 +47,8 @@ class ApiContext:
     counters: Counters | None = None
     history: HistoryReader | None = None
     """The recorder's reader; None when history is off."""
+    reload: Callable[[], Awaitable[ReloadReport]] | None = None
+    """Apply config.yaml's changes (None: the hub was not started from a config file)."""
     started: float = field(default_factory=time.time)
     auth_failures: int = 5
     """Failed credentials allowed per client address within ``auth_window`` seconds."""

@@ -273,6 +273,28 @@ class AutomationEngine:
             self.runs.cancel(automation_id)
             self.trace_log.forget(automation_id)
 
+    async def install_configured(self, automation: Automation) -> None:
+        """A config.yaml automation, new or changed at a reload: not stored; runs of the old
+        definition are cancelled; an enabled switch made over the API is kept."""
+        async with self._writing:
+            if self.store is not None:
+                enabled = ((await self.store.get(STATE_COLLECTION, automation.id)) or {}).get(
+                    "enabled"
+                )
+                if isinstance(enabled, bool):
+                    automation = automation.model_copy(update={"enabled": enabled})
+            self.runs.cancel(automation.id)
+            self.configured.add(automation.id)
+            self._install(automation)
+
+    async def remove_configured(self, automation_id: str) -> None:
+        """A config.yaml automation that a reload no longer finds there."""
+        async with self._writing:
+            self.configured.discard(automation_id)
+            self._uninstall(automation_id)
+            self.runs.cancel(automation_id)
+            self.trace_log.forget(automation_id)
+
     async def set_enabled(self, automation_id: str, enabled: bool) -> Automation:
         """Enable or disable (remembered across restarts, for config.yaml ones too); disabling
         cancels its running runs at once, as Home Assistant's ``automation.turn_off`` does."""

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from hub.config import MiioSection
+from hub.config import MiioDeviceConfig, MiioSection
 from hub.devices.miio.connection import MiioConnection, Target, Timing
 from hub.devices.miio.discovery import hello_scan, mdns_scan
 from hub.devices.miio.poller import PollScheduler
@@ -29,6 +29,12 @@ from hub.devices.registry import DeviceRegistry
 from hub.errors import DeviceError
 
 _LOGGER = logging.getLogger(__name__)
+
+
+def configured_target(device: MiioDeviceConfig, token: str) -> Target:
+    """A device of config.yaml's ``miio.devices``, as a connection's target."""
+    return Target(device.host, token, device.port, device.name, device.room, device.model,
+                  device.snapshot_url)  # fmt: skip
 
 
 class MiioRuntime:
@@ -82,13 +88,8 @@ class MiioRuntime:
         return [c for c in self.connections.values() if c.online]
 
     async def _targets(self) -> list[Target]:
-        targets = {
-            (d.host, d.port): Target(
-                d.host, d.token, d.port, d.name, d.room, d.model, d.snapshot_url
-            )
-            for d in self.config.devices
-            if d.token
-        }
+        targets = {(d.host, d.port): configured_target(d, d.token)
+                   for d in self.config.devices if d.token}  # fmt: skip
         for device in self.registry.devices.values():
             host = device.endpoint.get("host")
             port = int(device.endpoint.get("port", MIIO_PORT))
