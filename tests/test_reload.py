@@ -115,16 +115,16 @@ async def test_sighup_and_the_api_apply_config_changes_and_keep_the_rest(tmp_pat
             home.config["automations"] = [automation("off", False)]
             home.write()
             os.kill(hub.pid, signal.SIGHUP)
-            await until_async(lambda: _quiet(home.ids("/api/scenes")), ["evening", "night"], 20)
+            await until_async(lambda: _quiet(home.lamps()), {  # the device is applied last
+                "Desk lamp": (f"miio-{lamps[0].did}", "Office", True),
+                "Lamp B": both_online["Lamp B"],
+            }, 20)  # fmt: skip
+            assert await home.ids("/api/scenes") == ["evening", "night"]
             assert await home.ids("/api/automations") == ["off"]
             scenes = await home.get("/api/scenes")
             names = {s["id"]: s["name"] for s in (scenes if isinstance(scenes, list)
                                                   else scenes["scenes"])}  # fmt: skip
             assert names == {"evening": "Late evening", "night": "Night"}
-            await until_async(lambda: _quiet(home.lamps()), {
-                "Desk lamp": (f"miio-{lamps[0].did}", "Office", True),
-                "Lamp B": both_online["Lamp B"],
-            }, 10)  # fmt: skip
 
             # the API: an automation added and one section that needs a restart
             home.config["automations"].append(automation("on-again", True))

@@ -156,11 +156,7 @@ class AutomationEngine:
                         _LOGGER.error("skipping stored automation %s: %s", key, exc)
                 overrides = await self.store.all(STATE_COLLECTION)
             for automation in from_config:
-                enabled = overrides.get(automation.id, {}).get("enabled")
-                if isinstance(enabled, bool):
-                    automation = automation.model_copy(update={"enabled": enabled})
-                self.configured.add(automation.id)
-                self._install(automation)
+                self._install_configured(automation, overrides.get(automation.id))
             await self.trace_log.start()
         except BaseException:
             await self.clocks.stop()
@@ -277,15 +273,10 @@ class AutomationEngine:
         """A config.yaml automation, new or changed at a reload: not stored; runs of the old
         definition are cancelled; an enabled switch made over the API is kept."""
         async with self._writing:
-            if self.store is not None:
-                enabled = ((await self.store.get(STATE_COLLECTION, automation.id)) or {}).get(
-                    "enabled"
-                )
-                if isinstance(enabled, bool):
-                    automation = automation.model_copy(update={"enabled": enabled})
+            store = self.store
+            switch = None if store is None else await store.get(STATE_COLLECTION, automation.id)
             self.runs.cancel(automation.id)
-            self.configured.add(automation.id)
-            self._install(automation)
+            self._install_configured(automation, switch)
 
     async def remove_configured(self, automation_id: str) -> None:
         """A config.yaml automation that a reload no longer finds there."""
@@ -342,6 +333,14 @@ class AutomationEngine:
             raise InvalidValue(
                 f"automation '{automation_id}' is defined in config.yaml; edit it there"
             )
+
+    def _install_configured(self, automation: Automation, switch: Mapping[str, Any] | None) -> None:
+        """config.yaml's definition, with the enabled switch made over the API if there is one."""
+        enabled = (switch or {}).get("enabled")
+        if isinstance(enabled, bool):
+            automation = automation.model_copy(update={"enabled": enabled})
+        self.configured.add(automation.id)
+        self._install(automation)
 
     def _install(self, automation: Automation) -> None:
         self._uninstall(automation.id)
