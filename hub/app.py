@@ -26,6 +26,7 @@ from hub.store import Store
 if TYPE_CHECKING:
     from hub.devices.mqtt.connection import MqttConnection
     from hub.history import HistoryRecorder
+    from hub.onboarding.provision import Provisioned
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -137,6 +138,7 @@ class Hub:
         )  # fmt: skip
         if self.reloader is not None:
             context.reload = self.reloader.reload
+        context.provision = self._provision
         if self.history is not None:
             from hub.history.queries import HistoryReader
 
@@ -150,6 +152,11 @@ class Hub:
         port = sockets[0].getsockname()[1] if sockets else self.config.api.port
         self.api_url = f"http://{self.config.api.host}:{port}/"
         _LOGGER.info("the phone page and API are at %s", self.api_url)
+
+    async def _provision(self, host: str, ssid: str, password: str, uid: int) -> Provisioned:
+        from hub.onboarding.provision import onboard
+
+        return await onboard(self.registry, host, ssid, password, uid=uid)
 
     def _watch_topics(self, filters: set[str]) -> None:
         """Subscribe the MQTT connection to exactly the topics automations listen on."""

@@ -21,6 +21,7 @@ from hub.scenes.engine import AutomationEngine
 from hub.scenes.scenes import SceneManager
 
 if TYPE_CHECKING:  # the composition root's; the API only calls what it is given
+    from hub.onboarding.provision import Provisioned
     from hub.reload import ReloadReport
 
 SnapshotProvider = Callable[[str], Awaitable[bytes]]
@@ -49,6 +50,9 @@ class ApiContext:
     """The recorder's reader; None when history is off."""
     reload: Callable[[], Awaitable[ReloadReport]] | None = None
     """Apply config.yaml's changes (None: the hub was not started from a config file)."""
+    provision: Callable[[str, str, str, int], Awaitable[Provisioned]] | None = None
+    """``await provision(host, ssid, password, uid)``: a reset device given the home Wi-Fi,
+    its token kept (hub.onboarding.provision.onboard)."""
     started: float = field(default_factory=time.time)
     auth_failures: int = 5
     """Failed credentials allowed per client address within ``auth_window`` seconds."""

@@ -18,11 +18,15 @@ import getpass
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hub.config import Config, load_config
 from hub.devices.miio.discovery import MIIO_PORT
 from hub.devices.miio.wire import codec
 from hub.errors import DeviceError, HubError
+
+if TYPE_CHECKING:
+    from hub.devices.registry import DeviceRegistry
 
 AP_HOST = "192.168.13.1"
 """Where a Mi device on its own access point answers (python-miio and Mi Home use it)."""
@@ -75,14 +79,25 @@ async def provision(
         )
 
 
-async def record(config: Config, device: Provisioned) -> None:
-    """Keep the token where discovery looks for it (a running hub reads it on its next round)."""
+async def onboard(
+    registry: DeviceRegistry, host: str, ssid: str, password: str, *, uid: int = 0,
+    port: int = MIIO_PORT,
+) -> Provisioned:  # fmt: skip
+    """Provision the device at ``host`` and keep its token where discovery looks for it (a
+    running hub reads it at its next discovery round). The CLI's and the API's one path."""
+    device = await provision(host, ssid, password, uid=uid, port=port)
+    await registry.set_secret(device.device_id, "token", device.token)
+    return device
+
+
+async def _onboard_into_store(config: Config, host: str, ssid: str, password: str,
+                              uid: int) -> Provisioned:  # fmt: skip
     from hub.bus import EventBus
     from hub.devices.registry import DeviceRegistry
     from hub.store import Store
 
     async with Store(config.hub.data_dir / "mihub.db") as store:
-        await DeviceRegistry(EventBus(), store).set_secret(device.device_id, "token", device.token)
+        return await onboard(DeviceRegistry(EventBus(), store), host, ssid, password, uid=uid)
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -100,11 +115,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"mihub onboard: --password-file: {exc}", file=sys.stderr)
         return 2
     try:
-        device = asyncio.run(provision(args.host, args.ssid, password, uid=args.uid))
+        device = asyncio.run(_onboard_into_store(config, args.host, args.ssid, password, args.uid))
     except (ProvisioningError, DeviceError) as exc:
         print(f"mihub onboard: {exc}", file=sys.stderr)
         return 1
-    asyncio.run(record(config, device))
     print(
         f"{device.model or 'device'} {device.device_id} (MAC {device.mac or '?'}) is joining "
         f"{args.ssid!r}; its token is in {config.hub.data_dir / 'mihub.db'}.\n"
