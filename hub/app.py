@@ -139,6 +139,7 @@ class Hub:
         if self.reloader is not None:
             context.reload = self.reloader.reload
         context.provision = self._provision
+        context.token_problems, context.use_token = self.miio.token_problems, self.miio.use_token
         if self.history is not None:
             from hub.history.queries import HistoryReader
 

@@ -21,6 +21,7 @@ from hub.scenes.engine import AutomationEngine
 from hub.scenes.scenes import SceneManager
 
 if TYPE_CHECKING:  # the composition root's; the API only calls what it is given
+    from hub.devices.miio.runtime import TokenProblem
     from hub.onboarding.provision import Provisioned
     from hub.reload import ReloadReport
 
@@ -53,6 +54,10 @@ class ApiContext:
     provision: Callable[[str, str, str, int], Awaitable[Provisioned]] | None = None
     """``await provision(host, ssid, password, uid)``: a reset device given the home Wi-Fi,
     its token kept (hub.onboarding.provision.onboard)."""
+    token_problems: Callable[[], list[TokenProblem]] | None = None
+    """Devices that need a token or whose token is rejected (the miIO runtime's)."""
+    use_token: Callable[[str, str], Awaitable[str]] | None = None
+    """``await use_token(host, token)`` -> the device id, connecting with the given token."""
     started: float = field(default_factory=time.time)
     auth_failures: int = 5
     """Failed credentials allowed per client address within ``auth_window`` seconds."""
