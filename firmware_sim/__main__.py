@@ -8,6 +8,15 @@ With several models, ``--count`` devices take them round-robin on consecutive ad
 The manifest is a JSON list of {id, model, host, port, did, token(, snapshot_url)}, written
 once every device listens. mDNS stays off unless ``--mdns ADDR`` is given (network
 namespaces only). The fleet YAML format is described in :mod:`firmware_sim.fleet`.
+
+One device that keeps who it is across restarts, factory-reset on its own access point:
+
+    python -m firmware_sim --count 1 --models yeelink.light.color2 --host-base 192.168.13.1 \\
+        --bind-any --flash run/lamp.json --unprovisioned
+
+It tells its token in the hello until ``miIO.config_router`` sends it to a home network;
+then it writes its flash and exits, as a device leaves its access point. Started again with
+the same ``--flash`` (in the home network), it is the same device, provisioned.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from firmware_sim import flash
 from firmware_sim.fleet import Fleet
 from firmware_sim.models.table import bundled_models
 from firmware_sim.mqtt import MODELS, MqttSimulation, ZigbeeDeviceConfig
@@ -74,8 +84,10 @@ async def run(
     quiet: bool = False,
     mqtt: str | None = None,
     zigbee_count: int = 0,
+    flash_path: Path | None = None,
 ) -> None:
-    """Run ``fleet`` (and the MQTT simulators) until SIGINT or SIGTERM."""
+    """Run ``fleet`` (and the MQTT simulators) until SIGINT or SIGTERM; with a
+    ``flash_path``, also until its one device joins another network."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -94,10 +106,30 @@ async def run(
             if not quiet:
                 print("\n".join(table(manifest)))
                 print(f"{len(manifest)} simulated devices running; Ctrl-C stops them", flush=True)
-            await stop.wait()
+            if flash_path is None:
+                await stop.wait()
+            else:
+                await leave_when_joined(fleet, flash_path, stop, quiet)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+
+
+async def leave_when_joined(fleet: Fleet, path: Path, stop: asyncio.Event, quiet: bool) -> None:
+    """Keep the device's flash; when it joins a network, save it and stop the run."""
+    (simulated,) = fleet.devices
+    await asyncio.to_thread(flash.write, path, simulated)
+    stopped = asyncio.create_task(stop.wait(), name="sim-stop")
+    joined = asyncio.create_task(simulated.joined.wait(), name="sim-joined")
+    try:
+        await asyncio.wait({stopped, joined}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (stopped, joined):
+            task.cancel()
+    if simulated.joined.is_set():
+        await asyncio.to_thread(flash.write, path, simulated)
+        if not quiet:
+            print(f"joined {simulated.identity.ssid!r}: leaving the access point", flush=True)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -137,6 +169,19 @@ def parser() -> argparse.ArgumentParser:
         metavar="INTERFACE_ADDR",
         help="advertise on mDNS on this interface address (inside a network namespace only)",
     )
+    p.add_argument(
+        "--flash",
+        type=Path,
+        metavar="PATH",
+        help="one device that keeps its id, token and network here across restarts; the run "
+        "ends when miIO.config_router sends it to another network",
+    )
+    p.add_argument(
+        "--unprovisioned",
+        action="store_true",
+        help="factory-reset: the hello tells the token until miIO.config_router (with a blank "
+        "--flash, or without one)",
+    )
     return p
 
 
@@ -146,13 +191,22 @@ def build_fleet(args: argparse.Namespace) -> Fleet:
         options["mdns_interfaces"] = args.mdns
     if args.config:
         return Fleet.from_yaml(args.config, **options)
+    bind = "0.0.0.0" if args.bind_any else None  # noqa: S104 - namespaces only
+    if args.flash is not None or args.unprovisioned:
+        if args.count != 1 or "," in args.models:
+            raise ValueError("--flash and --unprovisioned are for one device: --count 1, one model")
+        config = flash.device_config(
+            args.flash, args.models.strip(), args.host_base, args.port, bind,
+            provisioned=not args.unprovisioned,
+        )  # fmt: skip
+        return Fleet([config], **options)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     return Fleet.from_counts(
         args.count,
         models,
         args.host_base,
         args.port,
-        bind="0.0.0.0" if args.bind_any else None,  # noqa: S104 - namespaces only
+        bind=bind,
         snapshot_port=args.snapshot_port,
         **options,
     )
@@ -173,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     raise_file_limit(2 * len(fleet.devices))
     try:
-        asyncio.run(run(fleet, args.manifest, args.quiet, args.mqtt, args.zigbee_count))
+        asyncio.run(run(fleet, args.manifest, args.quiet, args.mqtt, args.zigbee_count, args.flash))
     except OSError as exc:  # an address in use, or not on this host
         print(f"firmware_sim: {exc}", file=sys.stderr)
         return 1

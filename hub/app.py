@@ -20,6 +20,7 @@ from hub.config import Config, HistorySection, MqttSection
 from hub.devices.miio.runtime import MiioRuntime
 from hub.devices.registry import DeviceRegistry
 from hub.errors import HubError, StoreError
+from hub.reload import ConfigReloader
 from hub.scenes.engine import AutomationEngine
 from hub.scenes.scenes import SceneManager
 from hub.scenes.schedule import Location
@@ -29,13 +30,18 @@ if TYPE_CHECKING:
     from hub.devices.mqtt.bridge import MqttBridge
     from hub.devices.mqtt.connection import MqttConnection
     from hub.history import HistoryRecorder
+    from hub.onboarding.provision import Provisioned
 
 _LOGGER = logging.getLogger(__name__)
 
 
 class Hub:
-    def __init__(self, config: Config, data_dir: Path | None = None) -> None:
+    def __init__(
+        self, config: Config, data_dir: Path | None = None, *, config_path: Path | None = None
+    ) -> None:
         self.config = config
+        self.reloader = ConfigReloader(self, config_path) if config_path is not None else None
+        """Applies config.yaml's changes on SIGHUP or POST /api/system/reload (hub.reload)."""
         self.data_dir = data_dir or config.hub.data_dir
         self.bus = EventBus()
         self.store = Store(self.data_dir / "mihub.db")
@@ -178,6 +184,10 @@ class Hub:
             self.registry, self.bus, self.auth, self.scenes, self.engine, snapshots,
             rooms=self.config.rooms, version=__version__, cors_origins=self.config.api.cors_origins,
         )  # fmt: skip
+        if self.reloader is not None:
+            context.reload = self.reloader.reload
+        context.provision = self._provision
+        context.token_problems, context.use_token = self.miio.token_problems, self.miio.use_token
         if self.history is not None:
             from hub.history.queries import HistoryReader
 
@@ -191,6 +201,11 @@ class Hub:
         port = sockets[0].getsockname()[1] if sockets else self.config.api.port
         self.api_url = f"http://{self.config.api.host}:{port}/"
         _LOGGER.info("the phone page and API are at %s", self.api_url)
+
+    async def _provision(self, host: str, ssid: str, password: str, uid: int) -> Provisioned:
+        from hub.onboarding.provision import onboard
+
+        return await onboard(self.registry, host, ssid, password, uid=uid)
 
     def _watch_topics(self, filters: set[str]) -> None:
         """Subscribe the MQTT connection to exactly the topics automations listen on."""

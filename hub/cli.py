@@ -1,5 +1,5 @@
 """The `mihub` command line: run | demo | pair | discover | devices | check-config, plus the
-operator's import-tokens | service | backup | restore (hub.service.commands)."""
+operator's onboard | import-tokens | service | backup | restore (hub.service.commands)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,9 @@ def _run(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        async with Hub(config):
+        async with Hub(config, config_path=args.config) as hub:
+            if hub.reloader is not None:
+                loop.add_signal_handler(signal.SIGHUP, hub.reloader.reload_soon)
             await stop.wait()
 
     asyncio.run(serve())

@@ -13,6 +13,11 @@ one transaction by one task, so writes are never reordered. Two kinds of caller:
   answers 2xx for a write only after this.
 - :meth:`Store.put_later` (hot paths: device state, last-used times, traces) is written with
   the next commit, at the latest ``flush_interval`` seconds later, never on the caller's time.
+
+The file carries its layout's version in SQLite's ``PRAGMA user_version``; opening an older
+file runs the steps in ``_MIGRATIONS`` up to ``SCHEMA_VERSION``, each in one transaction with
+its version bump. Version 1 is the ``documents`` table, the layout stores had before they
+carried a version (they read 0). A file from a newer mihub is refused, not guessed at.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from typing import Any
 
 import aiosqlite
 
-from hub.errors import StoreError
+from hub.errors import HubError, StoreError
 from hub.logs import redact_sql_parameters
 
 _LOGGER = logging.getLogger(__name__)
@@ -42,6 +47,14 @@ CREATE TABLE IF NOT EXISTS documents (
     PRIMARY KEY (collection, key)
 ) WITHOUT ROWID;
 """
+
+SCHEMA_VERSION = 1
+_MIGRATIONS: dict[int, str] = {1: _SCHEMA}
+"""The step to each version from the one before it."""
+
+
+class StoreVersionError(HubError):
+    """The store was written by a newer mihub than this one."""
 
 
 class Store:
@@ -69,8 +82,7 @@ class Store:
         try:
             await self._db.execute("PRAGMA journal_mode=WAL")
             await self._db.execute("PRAGMA synchronous=FULL")
-            await self._db.executescript(_SCHEMA)
-            await self._db.commit()
+            await self._migrate()
         except BaseException:
             await self._db.close()
             self._db = None
@@ -89,6 +101,25 @@ class Store:
             finally:
                 await self._db.close()
                 self._db = None
+
+    async def schema_version(self) -> int:
+        async with self.db.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def _migrate(self) -> None:
+        found = await self.schema_version()
+        if found > SCHEMA_VERSION:
+            raise StoreVersionError(
+                f"{self.path} has store schema {found}, written by a newer mihub; this one "
+                f"reads up to {SCHEMA_VERSION}: upgrade mihub, or `mihub restore` an older backup"
+            )
+        for version in range(found + 1, SCHEMA_VERSION + 1):
+            await self.db.executescript(
+                f"BEGIN;\n{_MIGRATIONS[version]}\nPRAGMA user_version = {version};\nCOMMIT;"
+            )
+        if found < SCHEMA_VERSION:  # 0: a new file, or one from before the store had versions
+            _LOGGER.info("%s: store schema %d -> %d", self.path, found, SCHEMA_VERSION)
 
     async def __aenter__(self) -> Store:
         await self.open()

@@ -56,6 +56,13 @@ class DeviceConfig:
     bind: str | None = None
     """Address the miIO socket binds (default: ``host``); ``0.0.0.0`` also hears broadcast
     hellos, for use inside a network namespace only."""
+    provisioned: bool = True
+    """False: factory-reset (token in the hello, waiting for ``miIO.config_router``)."""
+    ssid: str | None = None
+    """The network it joined (None: the simulator's, or its own access point's when
+    unprovisioned)."""
+    uid: int = 0
+    """The account ``miIO.config_router`` bound it to."""
 
 
 def miot_initial(spec: ModelSpec, identity: Identity) -> dict[Hashable, Any]:
@@ -94,6 +101,7 @@ class SimulatedDevice:
             config.port,
             fw_ver=config.fw_ver or behaviour_class.fw_ver,
             hw_ver=behaviour_class.hw_ver,
+            provisioned=config.provisioned,
         )
         if config.token:
             self.identity.token = checked_token(config.token)
@@ -103,6 +111,12 @@ class SimulatedDevice:
             self.identity.did = config.did
         if config.mac:
             self.identity.mac = config.mac
+        self.identity.uid = config.uid
+        if config.ssid:
+            self.identity.ssid = config.ssid
+        elif not config.provisioned:  # its own access point, named as Mi devices name theirs
+            ap = config.model.replace(".", "-")
+            self.identity.ssid = f"{ap}_miap{self.identity.mac.replace(':', '')[-4:]}"
         self.props: Props
         self.dialect: MiotHandler | LegacyHandler
         if table.dialect == "miot":
@@ -119,7 +133,9 @@ class SimulatedDevice:
             self.behaviour = behaviour_class(self.props)
             self.dialect = LegacyHandler(table, self.props, self.behaviour)
         self.faults = Faults()
-        self.server = MiioServer(self.identity, self.dialect, self.faults)
+        self.joined = asyncio.Event()
+        """Set when ``miIO.config_router`` sent it to another network (see ``identity.ssid``)."""
+        self.server = MiioServer(self.identity, self.dialect, self.faults, self.joined.set)
         self.state.on_change.append(self.server.subscribers.property_changed)
         self.state.on_event.append(self.server.subscribers.event)
         self.use_cases = UseCases(self.behaviour)

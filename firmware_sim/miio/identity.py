@@ -45,6 +45,13 @@ class Identity:
     hw_ver: str = "esp32"
     booted_at: float = field(default_factory=time.monotonic)
     """``time.monotonic()`` at the last boot; the stamp counts from it."""
+    provisioned: bool = True
+    """False: factory-reset, on its own access point, telling its token to anyone who says
+    hello, until ``miIO.config_router`` gives it a home network."""
+    ssid: str = "mihub-sim"
+    """The network it has joined (its own access point's name while unprovisioned)."""
+    uid: int = 0
+    """The account id ``miIO.config_router`` bound it to (0: none)."""
     _key: bytes = field(default=b"", init=False, repr=False, compare=False)
     _key_of: str = field(default="", init=False, repr=False, compare=False)
 
@@ -63,8 +70,14 @@ class Identity:
         self.booted_at = time.monotonic()
 
     def hello_reply(self) -> bytes:
-        """32 bytes: header with our id and stamp; the checksum (token) masked as all ff."""
-        return HELLO_HEADER.pack(MAGIC, 32, 0, self.did, self.stamp) + b"\xff" * 16
+        """32 bytes: header with our id and stamp, then the token in the clear while
+        unprovisioned (as real firmware on its own access point does), else all ff."""
+        checksum = self.token_bytes if not self.provisioned else b"\xff" * 16
+        return HELLO_HEADER.pack(MAGIC, 32, 0, self.did, self.stamp) + checksum
+
+    def join(self, ssid: str, uid: int) -> None:
+        """``miIO.config_router`` was accepted: from now on the token stays masked."""
+        self.provisioned, self.ssid, self.uid = True, ssid, uid
 
     def packet(self, payload: dict[str, Any]) -> bytes:
         """A packet from this device: our id and stamp, encrypted with our token."""
@@ -95,6 +108,6 @@ class Identity:
             "ot": "otu",
             "otu_stat": [101, 74, 5343, 0, 5327, 407],
             "ott_stat": [0, 0, 0, 0],
-            "ap": {"ssid": "mihub-sim", "bssid": "C8:3A:35:00:00:01", "rssi": -48, "primary": 6},
+            "ap": {"ssid": self.ssid, "bssid": "C8:3A:35:00:00:01", "rssi": -48, "primary": 6},
             "netif": {"localIp": self.host, "mask": "255.255.255.0", "gw": "127.0.0.1"},
         }

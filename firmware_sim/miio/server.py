@@ -1,9 +1,11 @@
 """The miIO UDP service of one simulated device (pyatv's "Service"): the real wire, through
 python-miio's codec.
 
-It answers the hello (token masked), ``miIO.info``, ``miIO.sub`` / ``miIO.unsub`` (MIoT models;
-legacy firmware pushes nothing and refuses them with -32601) and the model's own methods in its
-dialect, and pushes to subscribers. Like real firmware it stays silent for:
+It answers the hello (token masked once provisioned, in the clear before), ``miIO.info``,
+``miIO.config_router`` (the home network's ssid and password: the device then joins it),
+``miIO.sub`` / ``miIO.unsub`` (MIoT models; legacy firmware pushes nothing and refuses them
+with -32601) and the model's own methods in its dialect, and pushes to subscribers.
+Like real firmware it stays silent for:
 
 - a packet whose checksum does not match (a wrong token);
 - a request whose stamp is more than 60 s away from the device's clock (sent before the
@@ -19,6 +21,7 @@ import asyncio
 import calendar
 import logging
 import time
+from collections.abc import Callable
 from typing import Any, Final, Protocol, cast
 
 from construct import ChecksumError
@@ -36,6 +39,7 @@ DUPLICATE_WINDOW: Final = 10.0
 STAMP_TOLERANCE: Final = 60
 SEEN_PRUNE_AT: Final = 4096
 BUSY: Final = -9999
+INVALID_PARAMS: Final = -32602
 Address = tuple[str, int]
 
 
@@ -49,8 +53,16 @@ class Dialect(Protocol):
 
 
 class MiioServer(asyncio.DatagramProtocol):
-    def __init__(self, identity: Identity, dialect: Dialect, faults: Faults) -> None:
+    def __init__(
+        self,
+        identity: Identity,
+        dialect: Dialect,
+        faults: Faults,
+        on_join: Callable[[], None] | None = None,
+    ) -> None:
         self.identity = identity
+        self.on_join = on_join
+        """Called once ``miIO.config_router`` is answered: the device leaves for the network."""
         self.dialect = dialect
         self.faults = faults
         self.transport: asyncio.DatagramTransport | None = None
@@ -135,6 +147,20 @@ class MiioServer(asyncio.DatagramProtocol):
         answer = self._answer(payload, client)
         self._reply(self.identity.packet(answer), client, self.faults.reply_delay)
 
+    def _config_router(self, params: Any) -> dict[str, Any]:
+        """Join the network in ``params`` ({"ssid", "passwd", "uid"}); the password is only
+        checked for presence, as the simulated device has no radio to try it on."""
+        ssid = params.get("ssid") if isinstance(params, dict) else None
+        passwd = params.get("passwd") if isinstance(params, dict) else None
+        uid = params.get("uid", 0) if isinstance(params, dict) else 0
+        if not isinstance(ssid, str) or not ssid or not isinstance(passwd, str):
+            message = "config_router needs params {ssid: non-empty text, passwd: text, uid}"
+            return {"error": {"code": INVALID_PARAMS, "message": message}}
+        self.identity.join(ssid, uid if isinstance(uid, int) else 0)
+        if self.on_join is not None:  # after this answer is on its way
+            asyncio.get_running_loop().call_soon(self.on_join)
+        return {"result": ["ok"]}
+
     def _repeated(self, client: Address, msg_id: Any) -> bool:
         now = time.monotonic()
         if len(self._seen) > SEEN_PRUNE_AT:
@@ -153,6 +179,8 @@ class MiioServer(asyncio.DatagramProtocol):
             return {"id": msg_id, "error": {"code": BUSY, "message": "user ack timeout"}}
         if method == "miIO.info":
             return {"id": msg_id, "result": self.identity.info()}
+        if method == "miIO.config_router":
+            return {"id": msg_id, **self._config_router(params)}
         if method in ("miIO.sub", "miIO.unsub") and not self.dialect.pushes:
             return {"id": msg_id, "error": {"code": UNKNOWN_METHOD, "message": "Method not found."}}
         if method == "miIO.sub":

@@ -10,7 +10,17 @@ from typing import Any
 
 from aiohttp import web
 
-from hub.api import automations, devices, events, history, openapi, pairing, scenes, system
+from hub.api import (
+    automations,
+    devices,
+    events,
+    history,
+    onboarding,
+    openapi,
+    pairing,
+    scenes,
+    system,
+)
 from hub.api.auth import PAIRING_TTL
 from hub.api.context import CONTEXT, STATE, ApiContext, ApiState, SnapshotProvider
 from hub.api.device_cache import DeviceJsonCache
@@ -29,6 +39,7 @@ ROUTES: list[Route] = [
     *events.ROUTES,
     *pairing.ROUTES,
     *system.ROUTES,
+    *onboarding.ROUTES,
     *openapi.ROUTES,
 ]
 STATIC = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -18,6 +19,11 @@ from hub.devices.registry import DeviceRegistry
 from hub.history.queries import HistoryReader
 from hub.scenes.engine import AutomationEngine
 from hub.scenes.scenes import SceneManager
+
+if TYPE_CHECKING:  # the composition root's; the API only calls what it is given
+    from hub.devices.miio.runtime import TokenProblem
+    from hub.onboarding.provision import Provisioned
+    from hub.reload import ReloadReport
 
 SnapshotProvider = Callable[[str], Awaitable[bytes]]
 """``await snapshot(device_id)`` -> a camera's current JPEG (raises the hub's DeviceErrors)."""
@@ -43,6 +49,15 @@ class ApiContext:
     counters: Counters | None = None
     history: HistoryReader | None = None
     """The recorder's reader; None when history is off."""
+    reload: Callable[[], Awaitable[ReloadReport]] | None = None
+    """Apply config.yaml's changes (None: the hub was not started from a config file)."""
+    provision: Callable[[str, str, str, int], Awaitable[Provisioned]] | None = None
+    """``await provision(host, ssid, password, uid)``: a reset device given the home Wi-Fi,
+    its token kept (hub.onboarding.provision.onboard)."""
+    token_problems: Callable[[], list[TokenProblem]] | None = None
+    """Devices that need a token or whose token is rejected (the miIO runtime's)."""
+    use_token: Callable[[str, str], Awaitable[str]] | None = None
+    """``await use_token(host, token)`` -> the device id, connecting with the given token."""
     started: float = field(default_factory=time.time)
     auth_failures: int = 5
     """Wrong secrets allowed per API token id within ``auth_window`` s before 429s."""

@@ -114,6 +114,24 @@ class Stats(_Out):
     counters: dict[str, float]
 
 
+class ReloadChanges(_Out):
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+    unchanged: int
+
+
+class ReloadOut(_Out):
+    scenes: ReloadChanges = Field(description="config.yaml's scenes")
+    automations: ReloadChanges = Field(description="config.yaml's automations")
+    devices: ReloadChanges = Field(
+        description="miio.devices, by address; a removed one stays known from the store"
+    )
+    restart_needed: list[str] = Field(
+        description="changed sections a running hub cannot take; they apply at the next start"
+    )
+
+
 class Paired(_Out):
     token: str = Field(description="shown this once: keep it (the hub keeps only its hash)")
     id: str

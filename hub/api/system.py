@@ -8,9 +8,11 @@ from aiohttp import web
 
 from hub.api import models
 from hub.api.context import api_state, context
+from hub.api.errors import error_response, from_hub_error
 from hub.api.jsonio import json_response
 from hub.api.routes import Route, Scope
 from hub.devices.model import Availability
+from hub.errors import HubError
 
 API_VERSION = 1
 
@@ -46,6 +48,18 @@ async def stats(request: web.Request) -> web.Response:
     })  # fmt: skip
 
 
+async def reload(request: web.Request) -> web.Response:
+    ctx = context(request)
+    if ctx.reload is None:
+        message = "this hub was not started from a config file: there is nothing to reload"
+        return error_response(409, "no_config_file", message)
+    try:
+        report = await ctx.reload()
+    except HubError as exc:
+        raise from_hub_error(exc) from None
+    return json_response(report.as_dict())
+
+
 ROUTES = [
     Route("GET", "/api/health", health, Scope.NONE, "Is the hub up (no token needed)",
           response=models.Health),
@@ -54,4 +68,10 @@ ROUTES = [
     Route("GET", "/api/system/stats", stats, Scope.READ,
           "Devices online, events per second, automation runs, live clients, drops",
           response=models.Stats),
+    Route("POST", "/api/system/reload", reload, Scope.ADMIN,
+          "Apply config.yaml's changes without a restart", response=models.ReloadOut,
+          errors=(409, 422),
+          description="Scenes, automations and miio.devices change in place; devices that "
+          "did not change keep running. A config that does not load changes nothing (422, "
+          "naming its line). Other sections are listed in restart_needed."),
 ]  # fmt: skip

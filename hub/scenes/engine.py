@@ -156,11 +156,7 @@ class AutomationEngine:
                         _LOGGER.error("skipping stored automation %s: %s", key, exc)
                 overrides = await self.store.all(STATE_COLLECTION)
             for automation in from_config:
-                enabled = overrides.get(automation.id, {}).get("enabled")
-                if isinstance(enabled, bool):
-                    automation = automation.model_copy(update={"enabled": enabled})
-                self.configured.add(automation.id)
-                self._install(automation)
+                self._install_configured(automation, overrides.get(automation.id))
             await self.trace_log.start()
         except BaseException:
             await self.clocks.stop()
@@ -274,6 +270,23 @@ class AutomationEngine:
             self.runs.cancel(automation_id)
             self.trace_log.forget(automation_id)
 
+    async def install_configured(self, automation: Automation) -> None:
+        """A config.yaml automation, new or changed at a reload: not stored; runs of the old
+        definition are cancelled; an enabled switch made over the API is kept."""
+        async with self._writing:
+            store = self.store
+            switch = None if store is None else await store.get(STATE_COLLECTION, automation.id)
+            self.runs.cancel(automation.id)
+            self._install_configured(automation, switch)
+
+    async def remove_configured(self, automation_id: str) -> None:
+        """A config.yaml automation that a reload no longer finds there."""
+        async with self._writing:
+            self.configured.discard(automation_id)
+            self._uninstall(automation_id)
+            self.runs.cancel(automation_id)
+            self.trace_log.forget(automation_id)
+
     async def set_enabled(self, automation_id: str, enabled: bool) -> Automation:
         """Enable or disable (remembered across restarts, for config.yaml ones too); disabling
         cancels its running runs at once, as Home Assistant's ``automation.turn_off`` does."""
@@ -321,6 +334,14 @@ class AutomationEngine:
             raise InvalidValue(
                 f"automation '{automation_id}' is defined in config.yaml; edit it there"
             )
+
+    def _install_configured(self, automation: Automation, switch: Mapping[str, Any] | None) -> None:
+        """config.yaml's definition, with the enabled switch made over the API if there is one."""
+        enabled = (switch or {}).get("enabled")
+        if isinstance(enabled, bool):
+            automation = automation.model_copy(update={"enabled": enabled})
+        self.configured.add(automation.id)
+        self._install(automation)
 
     def _install(self, automation: Automation) -> None:
         self._uninstall(automation.id)

@@ -101,6 +101,12 @@ class SceneManager:
             for problem in scene_problems(scene, self.registry):
                 _LOGGER.log(load_level(problem, self.registry), "scene %s: %s", scene.id, problem)
 
+    def remove_configured(self, scene_id: str) -> None:
+        """A config.yaml scene that a reload no longer finds there."""
+        if scene_id in self.configured:
+            self.configured.discard(scene_id)
+            self.scenes.pop(scene_id, None)
+
     # ---- the API's calls -----------------------------------------------------------------
 
     def all(self) -> list[Scene]:

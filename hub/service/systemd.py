@@ -83,6 +83,7 @@ def render_unit(spec: UnitSpec) -> str:
         f"Group={spec.user}\n"
         f"WorkingDirectory={spec.data_dir}\n"
         f"ExecStart={command}\n"
+        "ExecReload=/bin/kill -HUP $MAINPID\n"
         "Restart=on-failure\n"
         "RestartSec=5\n"
         "Environment=PYTHONUNBUFFERED=1\n"

@@ -51,11 +51,16 @@ class Host:
 
 
 class VirtualLan:
-    """``async with VirtualLan() as lan: hub = lan.add_host("hub")`` (addresses 10.213.x.y/24)."""
+    """``async with VirtualLan() as lan: hub = lan.add_host("hub")`` (addresses 10.213.x.y/24).
 
-    def __init__(self) -> None:
-        self.tag = f"{os.getpid() % 10000}"
+    Two LANs at once need their own ``name`` (a letter or two); ``prefix`` ("192.168.13")
+    gives a LAN its own /24, since no packet leaves the namespaces.
+    """
+
+    def __init__(self, name: str = "", prefix: str | None = None) -> None:
+        self.tag = f"{name}{os.getpid() % 10000}"
         self.lan = os.getpid() % 200 + 20
+        self.prefix = prefix or SUBNET.format(lan=self.lan, host="").rstrip(".")
         self.switch = f"mhsw{self.tag}"
         self.hosts: list[Host] = []
 
@@ -97,11 +102,12 @@ class VirtualLan:
         _ip("-n", self.switch, "link", "set", "br0", "up")
         _ip("-n", self.switch, "link", "set", "lo", "up")
 
-    def add_host(self, name: str) -> Host:
+    def add_host(self, name: str, number: int | None = None) -> Host:
+        """A host at ``<prefix>.<number>`` (default: the next free from .2)."""
         index = len(self.hosts) + 1
         netns = f"mh{name[:6]}{self.tag}"
-        address = SUBNET.format(lan=self.lan, host=index + 1)
-        broadcast = SUBNET.format(lan=self.lan, host=255)
+        address = f"{self.prefix}.{number if number is not None else index + 1}"
+        broadcast = f"{self.prefix}.255"
         port = f"p{index}-{self.tag}"
         _ip("netns", "add", netns)
         _ip(

@@ -15,20 +15,39 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from hub.config import MiioSection
-from hub.devices.miio.connection import MiioConnection, Target, Timing
+from hub.config import MiioDeviceConfig, MiioSection
+from hub.devices.miio.connection import ConnectionState, MiioConnection, Target, Timing
 from hub.devices.miio.discovery import hello_scan, mdns_scan
 from hub.devices.miio.poller import PollScheduler
+from hub.devices.miio.wire.codec import check_token
 from hub.devices.miio.wire.session import Address
 from hub.devices.miio.wire.transport import MIIO_PORT, MiioTransport
 from hub.devices.model import Device, Feature, Protocol, Value
 from hub.devices.registry import DeviceRegistry
-from hub.errors import DeviceError
+from hub.errors import DeviceError, InvalidValue, NotFound
 
 _LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenProblem:
+    """A device on the LAN the hub cannot talk to for want of its right token."""
+
+    host: str
+    did: int
+    problem: str
+    """``needs_token`` (found, no token known) or ``token_rejected`` (re-paired since)."""
+    device_id: str | None = None
+    name: str | None = None
+
+
+def configured_target(device: MiioDeviceConfig, token: str) -> Target:
+    """A device of config.yaml's ``miio.devices``, as a connection's target."""
+    return Target(device.host, token, device.port, device.name, device.room, device.model,
+                  device.snapshot_url)  # fmt: skip
 
 
 class MiioRuntime:
@@ -82,13 +101,8 @@ class MiioRuntime:
         return [c for c in self.connections.values() if c.online]
 
     async def _targets(self) -> list[Target]:
-        targets = {
-            (d.host, d.port): Target(
-                d.host, d.token, d.port, d.name, d.room, d.model, d.snapshot_url
-            )
-            for d in self.config.devices
-            if d.token
-        }
+        targets = {(d.host, d.port): configured_target(d, d.token)
+                   for d in self.config.devices if d.token}  # fmt: skip
         for device in self.registry.devices.values():
             host = device.endpoint.get("host")
             port = int(device.endpoint.get("port", MIIO_PORT))
@@ -125,6 +139,7 @@ class MiioRuntime:
                 continue
             token = await self.registry.secret(f"miio-{dev.did}", "token")
             if token:
+                self.needs_token.pop(dev.host, None)
                 await self.add(Target(dev.host, token))
             elif dev.host not in self.needs_token:
                 self.needs_token[dev.host] = dev.did
@@ -133,6 +148,41 @@ class MiioRuntime:
                     "config.yaml under miio.devices", dev.host, dev.did,
                     f", {dev.model}" if dev.model else "",
                 )  # fmt: skip
+
+    # ---- tokens a person has to give ----------------------------------------------------
+
+    def token_problems(self) -> list[TokenProblem]:
+        """Found without a token, or answering with another token than the hub's."""
+        found = self.needs_token.items()
+        problems = [TokenProblem(host, did, "needs_token") for host, did in found]
+        problems += [
+            TokenProblem(c.target.host, c.session.device_id, "token_rejected",
+                         c.device.id if c.device else None, c.device.name if c.device else None)
+            for c in self.connections.values() if c.state is ConnectionState.WRONG_TOKEN
+        ]  # fmt: skip
+        return problems
+
+    async def use_token(self, host: str, token: str) -> str:
+        """A token a person gave for the device at ``host`` (one waiting for it): kept, and
+        the device connected with it. Returns its device id. InvalidValue for a malformed
+        token or a device whose token config.yaml gives, NotFound when no device there waits."""
+        check_token(token)
+        connection = self.connections.get((host, MIIO_PORT))
+        if connection is not None and connection.state is ConnectionState.WRONG_TOKEN:
+            did, target = connection.session.device_id, replace(connection.target, token=token)
+        else:
+            did, target = self.needs_token.get(host, 0), Target(host, token)
+        if not did:
+            raise NotFound(f"no device at {host} is waiting for a token")
+        if any(d.host == host and d.token for d in self.config.devices):
+            raise InvalidValue(
+                f"config.yaml gives {host} its token, and it wins at every start: change it "
+                "there, then reload the config (SIGHUP, or POST /api/system/reload)"
+            )
+        await self.registry.set_secret(f"miio-{did}", "token", token)
+        self.needs_token.pop(host, None)
+        await self.add(target)
+        return f"miio-{did}"
 
     async def _discover_forever(self) -> None:
         while True:

@@ -84,6 +84,11 @@ def test_hello_request_and_reply_vectors() -> None:
     assert codec.parse(TOKEN, reply) == hello  # parse accepts hellos too
     assert codec.parse_hello(REQUEST_VECTOR) is None
     assert codec.parse_hello(b"\x00" * 32) is None
+    assert codec.token_in_hello(hello) is None, "provisioned firmware masks its token"
+    unprovisioned = codec.build_hello_reply(0xABCD, 16, bytes.fromhex(TOKEN))
+    opened = codec.parse_hello(unprovisioned)
+    assert opened is not None
+    assert codec.token_in_hello(opened) == TOKEN
     # python-miio agrees on the hello reply's header
     parsed = MiioMessage.parse(reply)
     assert parsed.header.value.device_id == bytes.fromhex("0000abcd")

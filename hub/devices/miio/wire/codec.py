@@ -21,7 +21,7 @@ import json
 import struct
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -55,6 +55,9 @@ class Message:
     device_id: int = 0
     stamp: int = 0
     payload: dict[str, Any] | None = None
+    checksum: bytes = field(default=b"", compare=False)
+    """A hello's 16-byte checksum field (empty for other packets): all ff from provisioned
+    firmware; a factory-reset device puts its token there (see :func:`token_in_hello`)."""
 
     @property
     def is_hello(self) -> bool:
@@ -148,7 +151,14 @@ def parse_hello(data: bytes) -> Message | None:
     magic, length, _, device_id, stamp = HEADER.unpack_from(data)
     if magic != MAGIC or length != 32:
         return None
-    return Message(device_id, stamp)
+    return Message(device_id, stamp, checksum=data[16:32])
+
+
+def token_in_hello(hello: Message) -> str | None:
+    """The token an unprovisioned device gives in its hello reply (hex), None when masked."""
+    if len(hello.checksum) != 16 or hello.checksum in (_NO_CHECKSUM, bytes(16)):
+        return None
+    return hello.checksum.hex()
 
 
 def parse(token_hex: str, data: bytes) -> Message:
@@ -164,7 +174,7 @@ def parse(token_hex: str, data: bytes) -> Message:
     if length != len(data):
         raise BadLength(f"length field says {length} bytes; got {len(data)}")
     if length == 32:
-        return Message(device_id, stamp)
+        return Message(device_id, stamp, checksum=data[16:32])
     keys = _keys(token_hex)
     cipher = data[32:]
     expected = hashlib.md5(data[:16] + keys.token + cipher).digest()  # noqa: S324 - the wire format
