@@ -4,6 +4,8 @@ them in order: store, registry, protocol layers, automations, API.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import sqlite3
@@ -34,6 +36,10 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
+RECHECK_AFTER = 30.0
+"""Seconds after start when devices that scenes and automations name, and that the hub has
+still not seen, are warned of (at start they are only said at INFO: discovery takes time)."""
+
 
 class Hub:
     def __init__(
@@ -54,6 +60,7 @@ class Hub:
         self._watched: dict[str, Callable[[], None]] = {}
         self.auth = TokenAuth(self.store)
         self.api_url = ""
+        self.recheck_after = RECHECK_AFTER
         self._stack = AsyncExitStack()
         self.started_at = 0.0
 
@@ -169,6 +176,18 @@ class Hub:
         self.scenes.add_configured(self.config.scenes)
         await self.engine.start(self.config.automations)
         self._stack.push_async_callback(self.engine.stop)
+        recheck = asyncio.create_task(self._recheck_references(), name="recheck-references")
+        self._stack.push_async_callback(_cancel, recheck)
+
+    async def _recheck_references(self) -> None:
+        """Devices named by config.yaml's scenes and automations but not seen at start were
+        said at INFO; once discovery and onboarding have had their time, WARN of the rest."""
+        from hub.scenes.references import still_unseen
+
+        await asyncio.sleep(self.recheck_after)
+        for line in still_unseen(self.config.scenes, self.config.automations, self.registry):
+            unseen = line.removesuffix(" (not seen yet)")
+            _LOGGER.warning("%s, still not seen %g s after start", unseen, self.recheck_after)
 
     async def _start_api(self) -> None:
         from aiohttp import web
@@ -230,6 +249,12 @@ class Hub:
         tb: TracebackType | None,
     ) -> None:
         await self.stop()
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def _reason(exc: OSError) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from firmware_sim.fleet import DeviceConfig, Fleet
 from firmware_sim.mqtt import MqttSimulation
@@ -77,3 +79,30 @@ async def test_the_hub_brings_in_zigbee2mqtt_and_ha_discovery_devices(
         result = await hub.registry.command(plug.id, "state", True)
         assert result.status is CommandStatus.CONFIRMED
         assert simulation.bridge.devices["plug_1"].state["state"] == "ON"
+
+
+async def test_a_device_still_unseen_after_start_is_warned_of_once_onboarding_had_its_time(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    configs = [DeviceConfig("yeelink.light.color2", host) for host in free_hosts(1)]
+    async with Fleet(configs) as fleet:
+        config = config_for(fleet, tmp_path)
+        lamp = f"miio-{fleet.devices[0].did}"
+        config = Config.model_validate(
+            config.model_dump(mode="json")
+            | {"scenes": [{"id": "movie", "name": "Movie", "targets": [
+                {"device": lamp, "feature": "power", "value": True},
+                {"device": "Attic/Toaster", "feature": "power", "value": True}]}]}
+        )  # fmt: skip
+        caplog.set_level(logging.INFO, "hub")
+        hub = Hub(config)
+        hub.recheck_after = 0.5
+        async with hub:
+            await until(lambda: "s after start" in caplog.text, 10)
+    at_start = [r for r in caplog.records if "(not seen yet)" in r.getMessage()]
+    assert {r.levelno for r in at_start} == {logging.INFO}  # both unseen at load: said quietly
+    late = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    # the lamp came online in the meantime; the toaster never did
+    assert late == [
+        "scene movie: targets.1.device: no device 'Attic/Toaster', still not seen 0.5 s after start"
+    ]

@@ -166,8 +166,7 @@ class AutomationEngine:
         self._topics_changed()
         for automation in self.automations.values():  # WARNINGs, never a refusal to start
             for problem in automation_problems(automation, self.registry):
-                level = load_level(problem, self.registry)
-                _LOGGER.log(level, "automation %s: %s", automation.id, problem)
+                _LOGGER.log(load_level(problem), "automation %s: %s", automation.id, problem)
         subscribe = self.bus.subscribe
         self._unsubscribe = [
             subscribe(StateChanged, self._on_state),

@@ -49,13 +49,31 @@ class Problem:
         return f"{self.field}: {self.message}{' (not seen yet)' * self.unknown_device}"
 
 
-def load_level(problem: Problem, registry: DeviceRegistry) -> int:
-    """How loudly a problem found at load is logged: a device not seen yet by a hub that has
-    seen no device at all (its first start, before discovery) is expected, so INFO; anything
-    else is a WARNING. A scene or automation that then fails says so at WARNING."""
-    if problem.unknown_device and not registry.devices:
-        return logging.INFO
-    return logging.WARNING
+def load_level(problem: Problem) -> int:
+    """How loudly a problem found at load is logged. A device not seen yet is expected at
+    start (discovery and onboarding run after the config is read), so INFO; the hub checks
+    again once it has had time to find it (:func:`still_unseen`) and warns then. Anything
+    else is a WARNING at once."""
+    return logging.INFO if problem.unknown_device else logging.WARNING
+
+
+def still_unseen(
+    scenes: Sequence[Scene], automations: Sequence[Automation], registry: DeviceRegistry
+) -> list[str]:
+    """The references to devices the hub has still not seen, one line each."""
+    lines = [
+        f"scene {scene.id}: {problem}"
+        for scene in scenes
+        for problem in scene_problems(scene, registry)
+        if problem.unknown_device
+    ]
+    lines += [
+        f"automation {automation.id}: {problem}"
+        for automation in automations
+        for problem in automation_problems(automation, registry)
+        if problem.unknown_device
+    ]
+    return lines
 
 
 def scene_problems(scene: Scene, registry: DeviceRegistry) -> list[Problem]:

@@ -99,7 +99,7 @@ class SceneManager:
             self.scenes[scene.id] = scene
             self.configured.add(scene.id)
             for problem in scene_problems(scene, self.registry):
-                _LOGGER.log(load_level(problem, self.registry), "scene %s: %s", scene.id, problem)
+                _LOGGER.log(load_level(problem), "scene %s: %s", scene.id, problem)
 
     def remove_configured(self, scene_id: str) -> None:
         """A config.yaml scene that a reload no longer finds there."""
