@@ -51,6 +51,8 @@ class HistoryRecorder:
         self._buckets: list[Bucket] = []
         self._open: dict[int, BucketAccumulator] = {}
         self._last_ms: dict[int, int] = {}
+        self._last_state: dict[int, tuple[float, int]] = {}
+        """A feature's last change: when it happened, and the millisecond it is stored at."""
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._unsubscribes: list[Callable[[], None]] = []
@@ -143,11 +145,19 @@ class HistoryRecorder:
             return 0
         entity = self._entity(device_id, feature)
         at_ms = int(at * 1000)
+        if kind == COMMAND:
+            # Within one millisecond rows sort commands first, as a command comes before the
+            # change it causes. A command sent after a change already recorded sorts after it.
+            state_at, state_ms = self._last_state.get(entity, (0.0, 0))
+            if at > state_at and at_ms <= state_ms:
+                at_ms = state_ms + 1
         key = entity * 2 + kind
         last = self._last_ms.get(key, 0)
         if at_ms <= last:  # a feature's rows are keyed by their millisecond: keep them apart
             at_ms = last + 1
         self._last_ms[key] = at_ms
+        if kind == STATE:
+            self._last_state[entity] = (at, at_ms)
         stored, is_bool = _storable(value)
         row = (at_ms // BLOCK_MS, entity, at_ms, kind, stored, is_bool, origin, status)
         self._events.append(row)

@@ -154,10 +154,16 @@ async def test_state_availability_and_discovery_are_retained(
     await until(
         lambda: observer.json(f"{BASE}/{purifier}")["power"] is home.purifier.feature("power"), 5
     )
-    assert observer.seen[f"{BASE}/{purifier}"][1] is True
     await until(
         lambda: observer.json(f"{BASE}/{purifier}")["pm25"] == home.purifier.feature("pm25"), 5
     )
+
+    # a client that comes later gets the state from the broker: it is retained
+    async with MqttConnection(home.broker.url, hub_id="late", prefix="test/late") as client:
+        late = Observer(client)
+        client.subscribe(f"{BASE}/{purifier}", late.on_message)
+        await until(seen(late, f"{BASE}/{purifier}"), 5)
+        assert late.seen[f"{BASE}/{purifier}"][1] is True
 
     fan = observer.json(f"homeassistant/fan/{HUB}_{purifier}/fan/config")
     assert fan["preset_modes"] == ["auto", "sleep", "favorite", "none"]
