@@ -85,8 +85,8 @@ function onEvent(event) {
   switch (event.type) {
     case "hello":
       state.retry = 1000;
-      state.cachedAt = null;
       setStatus(true);
+      if (state.cachedAt) { state.cachedAt = null; route(); }  // controls come back
       break;
     case "state":
       if (!device) return;

@@ -30,7 +30,6 @@ async function history(device, feature, resolution, start, end) {
 
 export function lineChart(feature, items, start, end, step) {
   const label = `${feature.name} over the last ${Math.round((end - start) / 3600)} h`;
-  if (!items.length) return el("p", { class: "muted", text: `${feature.name}: nothing recorded yet` });
   const low = Math.min(...items.map((i) => i.min));
   const high = Math.max(...items.map((i) => i.max));
   const pad = high === low ? 1 : (high - low) * 0.08;
@@ -93,9 +92,11 @@ export async function renderCharts(device, container, features, chosen = 0) {
       onclick: () => renderCharts(device, container, features, i) })));
   container.replaceChildren(el("h3", { text: "History" }), picker);
   try {
-    const lines = await Promise.all(numeric.map(async (f) => el("figure", { class: "figure", id: `chart-${f.id}` },
-      el("figcaption", { text: `${f.name}${f.unit ? ` (${f.unit})` : ""}` }),
-      lineChart(f, await history(device, f, resolution, start, end), start, end, step))));
+    const series = await Promise.all(numeric.map((f) => history(device, f, resolution, start, end)));
+    const lines = numeric.flatMap((f, i) => (series[i].length ? [el("figure", { class: "figure", id: `chart-${f.id}` },
+      el("figcaption", { text: `${f.name}${f.unit ? ` (${f.unit})` : ""}` }), lineChart(f, series[i], start, end, step))] : []));
+    const empty = numeric.filter((f, i) => !series[i].length).map((f) => f.name);
+    if (empty.length) lines.push(el("p", { class: "muted small", text: `Not recorded in this span yet: ${empty.join(", ")}` }));
     const bars = await Promise.all(onoff.map(async (f) => el("figure", { class: "figure", id: `chart-${f.id}` },
       timeline(f, await history(device, f, "raw", start, end), start, end))));
     container.append(...lines, ...bars);

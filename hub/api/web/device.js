@@ -61,6 +61,7 @@ export function renderDevice() {
   const screen = $("device");
   if (!device) { screen.replaceChildren(); return; }
   const problem = trouble(device);
+  const frozen = Boolean(problem || state.cachedAt);  // nothing can be sent while the hub is away
   const controls = [...byCategory(device, "primary"), ...byCategory(device, "control")];
   const config = byCategory(device, "config");
   const diagnostic = byCategory(device, "diagnostic");
@@ -71,9 +72,9 @@ export function renderDevice() {
       el("div", {}, el("h2", { text: device.name }),
         el("p", { class: `where${problem ? " trouble" : ""}`, id: "device-status",
           text: [device.room, problem || (device.availability === "online" ? "online" : "not heard from yet")].filter(Boolean).join(" · ") }))),
-    el("fieldset", { class: "card", id: "controls", disabled: Boolean(problem) }, el("legend", { text: "Controls" }), ...rows(device, controls)),
+    el("fieldset", { class: "card", id: "controls", disabled: frozen }, el("legend", { text: "Controls" }), ...rows(device, controls)),
     numeric ? el("section", { class: "card charts", id: "charts" }) : null,
-    config.length ? el("fieldset", { class: "card", id: "config", disabled: Boolean(problem) }, el("legend", { text: "Settings" }), ...rows(device, config)) : null,
+    config.length ? el("fieldset", { class: "card", id: "config", disabled: frozen }, el("legend", { text: "Settings" }), ...rows(device, config)) : null,
     diagnostic.length ? el("details", { class: "card", id: "diagnostics" }, el("summary", { text: "Diagnostics" }), ...rows(device, diagnostic)) : null,
     el("p", { class: "muted small", text: `${device.model} · ${device.protocol}${device.manufacturer ? ` · ${device.manufacturer}` : ""}` }),
     el("button", { type: "button", class: "link remove", id: `r-${device.id}`, "aria-label": `remove ${device.name}`,

@@ -88,7 +88,7 @@ export function tile(device) {
   if (main) {
     node.append(
       el("button", { type: "button", class: "tile-main", id: `tile-${device.id}`, "aria-pressed": String(on),
-        "aria-label": `${device.name}: ${on ? "turn off" : "turn on"}`, disabled: Boolean(problem),
+        "aria-label": `${device.name}: ${on ? "turn off" : "turn on"}`, disabled: Boolean(problem || state.cachedAt),
         onclick: (e) => command(device, { feature: main.id, value: !on }, e.currentTarget) }, ...body),
       el("button", { type: "button", class: "tile-more", "aria-label": `open ${device.name}`, text: "›", onclick: open }));
   } else {
