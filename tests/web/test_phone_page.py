@@ -93,7 +93,7 @@ async def test_pair_tabs_tiles_and_live_changes(
     await page.wait_for_selector("#toast:not([hidden])")
 
     # automations: the enable switch and the last trace
-    await page.locator("#automations-section").scroll_into_view_if_needed()
+    await page.locator("#automations-section > summary").click()  # folded away on the home
     enabled = page.get_by_role("switch", name="enable Lamp off at night")
     await enabled.click()
     await until(lambda: served.engine.get("night").enabled is False, 5)

@@ -3,6 +3,7 @@ the colour picker change the simulated Yeelight's own state over real miIO."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import playwright.async_api as playwright
@@ -10,9 +11,11 @@ import playwright.async_api as playwright
 from firmware_sim.fleet import DeviceConfig, Fleet
 from hub.app import Hub
 from hub.config import Config
-from tests.loopback import free_host
+from hub.demo import HOME, demo_home
+from tests.loopback import free_host, free_hosts
 from tests.mqtt_broker import until
-from tests.web.conftest import Browser
+from tests.waiting import until_async
+from tests.web.conftest import PHONE, Browser
 
 expect = playwright.expect
 
@@ -63,3 +66,33 @@ async def test_a_tile_and_the_colour_picker_change_a_simulated_bulb(
             await expect(page.locator("#device-status")).to_contain_text("online")
             await browser.shot("colour")
             assert not browser.errors(), browser.console
+
+
+async def test_the_demo_home_fits_in_two_screens(tmp_path: Path, browser: Browser) -> None:
+    """Issue 12: with the demo's 17 devices, the home screen is at most two screens high."""
+    first_host = free_hosts(len(HOME))[0]
+    async with demo_home(tmp_path, port=0, first_host=first_host, speed=0.001) as demo:
+        hub = demo.hub
+        await until(lambda: len(hub.registry.devices) >= 17, 15)
+        await until(lambda: len(hub.miio.online()) == len(demo.fleet.devices), 15)
+        page = browser.page
+        code = await hub.auth.create_pairing_code()
+        await page.goto(f"{hub.api_url}#pair={code}")
+        await page.click("#pair-button")
+        await page.wait_for_selector("#status.live")
+        await expect(page.locator(".tile")).to_have_count(len(hub.registry.devices))
+        await expect(page.locator(".tile-state", has_text="PM2.5")).to_have_count(3)
+        air = page.locator("#air-living-room")
+        await expect(air).to_contain_text("PM2.5")
+        await expect(air).to_have_class(re.compile(r"\b(good|moderate|poor)\b"))
+        await until_async(lambda: page.locator("img.snapshot[src^=blob]").count(), 2)
+        height = await page.evaluate("document.documentElement.scrollHeight")
+        screens = height / PHONE["height"]
+        print(f"demo home: {len(hub.registry.devices)} devices, {height} px, {screens:.2f} screens")
+        assert screens <= 2, f"{height} px is {screens:.2f} screens"
+        await browser.shot("demo-home", full_page=True)
+        purifier = next(d for d in hub.registry.devices.values() if "purifier" in d.model)
+        await page.get_by_role("button", name=f"open {purifier.name}").click()
+        await expect(page.locator(f"#f-{purifier.id}-mode")).to_be_visible()
+        await browser.shot("demo-purifier", full_page=True)
+        assert not browser.errors(), browser.console

@@ -12,7 +12,8 @@ function rooms() {
     if (!byRoom.has(room)) byRoom.set(room, []);
     byRoom.get(room).push(device);
   }
-  for (const devices of byRoom.values()) devices.sort((a, b) => a.name.localeCompare(b.name));
+  const tall = (d) => d.features.some((f) => f.kind === "image");  // cameras last: their rows are taller
+  for (const devices of byRoom.values()) devices.sort((a, b) => tall(a) - tall(b) || a.name.localeCompare(b.name));
   const names = [...byRoom.keys()].sort((a, b) => (a === OTHER) - (b === OTHER) || a.localeCompare(b));
   return new Map(names.map((name) => [name, byRoom.get(name)]));
 }
@@ -40,7 +41,7 @@ export function airSummary(devices) {
     const found = [];
     let feature = null;
     for (const device of devices) {
-      const f = device.features.find((x) => x.id === id && x.readable);
+      const f = device.features.find((x) => x.id === id && x.readable && x.category !== "diagnostic");
       const v = f && device.availability !== "offline" ? valueOf(device, id) : null;
       if (typeof v === "number") { found.push(v); feature = f; }
     }
@@ -51,26 +52,36 @@ export function airSummary(devices) {
   }
   if (!parts.length) return null;
   const rating = pm25 === null ? "" : pm25 <= 35 ? "good" : pm25 <= 75 ? "moderate" : "poor";
-  return { text: `${rating ? `Air ${rating} · ` : ""}${parts.join(" · ")}`, rating };
+  return { text: parts.join(" · "), rating };
 }
 
 // ---- tiles ------------------------------------------------------------------------------------
 
+const BINARY = { contact: ["closed", "open"], occupancy: ["no motion", "motion"], motion: ["no motion", "motion"],
+  water_leak: ["dry", "water leak"], smoke: ["no smoke", "smoke"] };
+
 function words(device, feature) {
   const value = valueOf(device, feature.id);
-  if (feature.kind === "binary_sensor") return value ? feature.name : `no ${feature.name.toLowerCase()}`;
+  if (feature.kind === "binary_sensor") {
+    const [no, yes] = BINARY[feature.id] || [`no ${feature.name.toLowerCase()}`, feature.name];
+    return value === null ? "–" : value ? yes : no;
+  }
   const text = formatValue(feature, value);
   return /pm2|aqi/.test(feature.id) ? `${feature.name} ${text}` : text;
 }
 
+const READING = ["sensor", "binary_sensor"];
+
+/** A tile's words: its primary values; when it is off, "off" and its readings only. */
 function summary(device, main) {
-  if (main && valueOf(device, main.id) === false) return "off";
-  const shown = device.features.filter((f) => f.readable && f !== main && !isColour(f)
-    && !["image", "event", "action", "text"].includes(f.kind));
+  const off = main && valueOf(device, main.id) === false;
+  const shown = device.features.filter((f) => f.readable && f !== main && !isColour(f) && f.category !== "diagnostic"
+    && !["image", "event", "action", "text"].includes(f.kind) && (!off || READING.includes(f.kind)));
   let primary = shown.filter((f) => f.category === "primary");
-  if (!primary.length) primary = shown.filter((f) => f.kind === "sensor" || f.kind === "binary_sensor").slice(0, 2);
-  const text = primary.map((f) => words(device, f)).join(" · ");
-  return text || (main ? "on" : "");
+  if (!primary.length) primary = shown.filter((f) => READING.includes(f.kind)).slice(0, 2);
+  const parts = primary.map((f) => words(device, f));
+  if (off) parts.unshift("off");
+  return parts.join(" · ") || (main ? "on" : "");
 }
 
 export function tile(device) {
