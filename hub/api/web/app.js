@@ -76,6 +76,7 @@ async function loadDevices() {
   state.devices = new Map(devices.map((d) => [d.id, d]));
   if (state.cachedAt) setStatus(false);
   route();
+  if (!performance.getEntriesByName("mihub-rendered").length) performance.mark("mihub-rendered");  // bench/phone_page.py
 }
 
 // ---- live events ----------------------------------------------------------------------------

@@ -129,7 +129,10 @@ const pictures = new Map();
 export function picture(device, feature) {
   const img = el("img", { class: "snapshot", alt: `${device.name}: ${feature.name}`, "data-snap": device.id,
     src: pictures.get(device.id) || null });
-  if (!pictures.has(device.id)) loadPicture(device.id);
+  if (!pictures.has(device.id)) {
+    pictures.set(device.id, "");
+    setTimeout(() => loadPicture(device.id), 0);  // after the screen is drawn
+  }
   return img;
 }
 
@@ -147,7 +150,6 @@ export async function loadPicture(deviceId) {
     }
     if (old) setTimeout(() => URL.revokeObjectURL(old), 1000);
   } catch (error) {
-    pictures.set(deviceId, pictures.get(deviceId) || "");
     for (const img of document.querySelectorAll(`img[data-snap="${CSS.escape(deviceId)}"]`)) img.classList.add("failed");
   }
 }
