@@ -127,6 +127,13 @@ async def test_an_offline_or_rejected_device_says_so_and_cannot_be_tapped(
         "token rejected: re-enter it"
     )
     await browser.shot("offline")
+    await page.reload()  # the hub remembers why and since when, not only the page
+    await expect(page.locator(f"#d-{device} .tile-state")).to_have_text(
+        "token rejected: re-enter it"
+    )
+    await expect(page.locator(f"#d-{home.light} .tile-state")).to_have_text(
+        re.compile(r"^offline since \d\d:\d\d$")
+    )
 
     # its screen says why, and its controls are disabled
     await page.get_by_role("button", name="open Reading lamp").click()
