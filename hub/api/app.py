@@ -38,6 +38,7 @@ STATIC = {
     "device.js": "text/javascript",
     "chart.js": "text/javascript",
     "automations.js": "text/javascript",
+    "scenes.js": "text/javascript",
     "sw.js": "text/javascript",
     "style.css": "text/css",
     "icon.svg": "image/svg+xml",

@@ -109,6 +109,33 @@ async def test_pair_tabs_tiles_and_live_changes(
     )
 
 
+async def test_a_scene_made_on_the_phone_keeps_the_chosen_devices_state(
+    home: Home, served: Served, browser: Browser
+) -> None:
+    page = browser.page
+    await paired(page, served, home)
+    home.registry.update(home.light, {home.switch: True, "brightness": 30, "mode": "night"})
+    await page.get_by_role("button", name="new scene").click()
+    await page.fill("#scene-name", "Reading")
+    await page.get_by_role("checkbox", name="Reading lamp").check()
+    await browser.shot("new-scene")
+    await page.click("#scene-save")
+    await expect(page.locator("#s-reading")).to_be_visible()  # back home, with its chip
+    scene = served.ctx.scenes.get("reading")
+    kept = {(t.device, t.feature): t.value for t in scene.targets}
+    assert kept == {
+        (home.light, home.switch): True,
+        (home.light, "brightness"): 30,
+        (home.light, "mode"): "night",
+    }
+
+    home.registry.update(home.light, {home.switch: False, "brightness": 90})
+    await page.click("#s-reading")
+    await until(lambda: home.registry.get(home.light).value("brightness") == 30, 5)
+    assert home.registry.get(home.light).value(home.switch) is True
+    assert not browser.errors(), browser.console
+
+
 async def test_an_offline_or_rejected_device_says_so_and_cannot_be_tapped(
     home: Home, served: Served, browser: Browser
 ) -> None:

@@ -6,6 +6,7 @@ import { renderAutomations, refreshAutomationsSoon } from "./automations.js";
 import { $, TOKEN_KEY, api, clock, hooks, refreshPictures, state, toast } from "./core.js";
 import { renderDevice, showEvent, showValue } from "./device.js";
 import { renderHome, renderScenes, updateTile } from "./home.js";
+import { renderSceneEditor } from "./scenes.js";
 
 // ---- pairing --------------------------------------------------------------------------------
 
@@ -58,16 +59,24 @@ function forget() {
 
 function route() {
   const match = location.hash.match(/^#device=(.+)$/);
+  const editing = location.hash === "#new-scene";
   state.open = match && state.devices.has(decodeURIComponent(match[1])) ? decodeURIComponent(match[1]) : null;
-  $("home").hidden = state.open !== null;
+  $("home").hidden = state.open !== null || editing;
   $("device").hidden = state.open === null;
-  if (state.open) { renderDevice(); window.scrollTo(0, 0); } else renderHome();
+  $("editor").hidden = !editing;
+  if (editing) renderSceneEditor();
+  else if (state.open) renderDevice();
+  else { renderHome(); renderScenes().catch(() => {}); return; }
+  window.scrollTo(0, 0);
 }
 
-hooks.open = (deviceId) => {
-  history.pushState(null, "", `#device=${encodeURIComponent(deviceId)}`);
+function go(hash) {
+  history.pushState(null, "", hash);
   route();
-};
+}
+
+hooks.open = (deviceId) => go(`#device=${encodeURIComponent(deviceId)}`);
+hooks.newScene = () => go("#new-scene");
 hooks.unauthorized = forget;
 hooks.changed = (device, featureId) => { updateTile(device); if (featureId) showValue(device, featureId); };
 
@@ -158,7 +167,7 @@ async function start() {
   try {
     await loadDevices();
     connect();
-    await Promise.all([renderScenes(), renderAutomations().catch((error) => { if (error.status !== 503) throw error; })]);
+    await renderAutomations().catch((error) => { if (error.status !== 503) throw error; });
     state.timers.push(setInterval(refreshPictures, 10000));
   } catch (error) { if (error.status !== 401) toast(error.message); }
 }

@@ -146,5 +146,7 @@ export async function renderScenes() {
         const bad = result.devices.filter((d) => d.status === "failed" || d.status === "offline");
         toast(bad.length ? `${scene.name}: ${bad.map((d) => `${d.device} ${d.status}`).join(", ")}` : `${scene.name}: done`);
       } catch (error) { toast(error.message); } finally { button.classList.remove("busy"); }
-    } }, scene.name)));
+    } }, scene.name)),
+    el("button", { type: "button", class: "scene add", id: "new-scene", text: "+ Scene", "aria-label": "new scene",
+      onclick: () => hooks.newScene() }));
 }
