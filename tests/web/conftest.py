@@ -163,14 +163,19 @@ def viewport() -> playwright.ViewportSize:
 
 
 @pytest.fixture
+def scheme() -> str:
+    return "light"
+
+
+@pytest.fixture
 async def browser(
-    shots: Path, profile: Path, chromium: Path, viewport: playwright.ViewportSize
+    shots: Path, profile: Path, chromium: Path, viewport: playwright.ViewportSize, scheme: str
 ) -> AsyncIterator[Browser]:
     async with playwright.async_playwright() as driver:
         context = await driver.chromium.launch_persistent_context(
             str(profile), executable_path=str(chromium), headless=True, args=FLAGS,
             viewport=viewport, device_scale_factor=2, is_mobile=True, has_touch=True,
-            color_scheme="light", locale="en-GB",
+            color_scheme=scheme, locale="en-GB",
         )  # fmt: skip
         try:
             page = context.pages[0] if context.pages else await context.new_page()

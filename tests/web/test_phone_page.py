@@ -226,19 +226,23 @@ TOO_SMALL = """() => [...document.querySelectorAll('button, input, select, a')]
   .map(([what, r]) => `${what}: ${Math.round(r.width)}x${Math.round(r.height)}`)"""
 
 
-@pytest.mark.parametrize("viewport", [NARROW])
+@pytest.mark.parametrize(("viewport", "scheme"), [(NARROW, "dark")])
 async def test_at_360_px_nothing_scrolls_sideways_and_every_target_is_44_px(
     home: Home, served: Served, browser: Browser, viewport: playwright.ViewportSize
 ) -> None:
+    """At 360 px, in the dark theme (the phone's setting decides)."""
     page = browser.page
     await paired(page, served, home)
     await page.locator(f"#d-{home.camera} img.snapshot").wait_for()
     width = "document.documentElement.scrollWidth"
     assert await page.evaluate(width) <= viewport["width"]
     assert await page.evaluate(TOO_SMALL) == []
-    await browser.shot("home-360", full_page=True)
+    background = "getComputedStyle(document.body).backgroundColor"
+    assert await page.evaluate(background) == "rgb(17, 21, 27)"  # the dark theme
+    await browser.shot("home-360-dark", full_page=True)
     await page.get_by_role("button", name="open Reading lamp").click()
     await page.locator(f"#f-{home.light}-brightness").wait_for()
     assert await page.evaluate(width) <= viewport["width"]
     assert await page.evaluate(TOO_SMALL) == []
+    await browser.shot("device-360-dark")
     assert not browser.errors(), browser.console
