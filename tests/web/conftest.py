@@ -10,7 +10,7 @@ import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import playwright.async_api as playwright
 import pytest
@@ -162,14 +162,17 @@ def viewport() -> playwright.ViewportSize:
     return PHONE
 
 
+Scheme = Literal["light", "dark"]
+
+
 @pytest.fixture
-def scheme() -> str:
+def scheme() -> Scheme:
     return "light"
 
 
 @pytest.fixture
 async def browser(
-    shots: Path, profile: Path, chromium: Path, viewport: playwright.ViewportSize, scheme: str
+    shots: Path, profile: Path, chromium: Path, viewport: playwright.ViewportSize, scheme: Scheme
 ) -> AsyncIterator[Browser]:
     async with playwright.async_playwright() as driver:
         context = await driver.chromium.launch_persistent_context(
