@@ -39,6 +39,7 @@ STATIC = {
     "chart.js": "text/javascript",
     "automations.js": "text/javascript",
     "scenes.js": "text/javascript",
+    "automation-form.js": "text/javascript",
     "sw.js": "text/javascript",
     "style.css": "text/css",
     "icon.svg": "image/svg+xml",

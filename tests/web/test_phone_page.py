@@ -136,6 +136,37 @@ async def test_a_scene_made_on_the_phone_keeps_the_chosen_devices_state(
     assert not browser.errors(), browser.console
 
 
+async def test_an_automation_made_with_the_form_fires_and_shows_its_trace(
+    home: Home, served: Served, browser: Browser
+) -> None:
+    page = browser.page
+    await paired(page, served, home)
+    await page.locator("#automations-section > summary").click()
+    await page.click("#new-automation")
+    await page.fill("#automation-name", "Warm: lamp on")
+    await page.select_option("#when-device", label="Thermometer")  # by name, never an id
+    await page.select_option("#when-feature", label="Temperature")
+    await page.select_option("#when-test", label="goes above")
+    await page.fill("#when-value", "25")
+    await page.select_option("#then-device", label="Reading lamp")
+    await page.select_option("#then-feature", label="Power")
+    await page.select_option("#then-value", label="on")
+    await browser.shot("new-automation")
+    await page.click("#automation-save")
+    await expect(page.locator("#home")).to_be_visible()
+    automation = served.engine.get("warm-lamp-on")
+    assert automation.alias == "Warm: lamp on"
+
+    device, feature = home.sensor
+    assert home.registry.get(home.light).value(home.switch) is False
+    home.registry.update(device, {feature: 26.0})
+    await until(lambda: home.registry.get(home.light).value(home.switch) is True, 5)
+    trace = page.locator("#a-warm-lamp-on .trace")
+    await expect(trace).to_be_visible()  # the section stays open
+    await expect(trace).to_have_text(re.compile("^done"))
+    assert not browser.errors(), browser.console
+
+
 async def test_an_offline_or_rejected_device_says_so_and_cannot_be_tapped(
     home: Home, served: Served, browser: Browser
 ) -> None:

@@ -6,6 +6,7 @@ import { renderAutomations, refreshAutomationsSoon } from "./automations.js";
 import { $, TOKEN_KEY, api, clock, hooks, refreshPictures, state, toast } from "./core.js";
 import { renderDevice, showEvent, showValue } from "./device.js";
 import { renderHome, renderScenes, updateTile } from "./home.js";
+import { renderAutomationForm } from "./automation-form.js";
 import { renderSceneEditor } from "./scenes.js";
 
 // ---- pairing --------------------------------------------------------------------------------
@@ -59,14 +60,14 @@ function forget() {
 
 function route() {
   const match = location.hash.match(/^#device=(.+)$/);
-  const editing = location.hash === "#new-scene";
+  const editing = location.hash === "#new-scene" || location.hash === "#new-automation";
   state.open = match && state.devices.has(decodeURIComponent(match[1])) ? decodeURIComponent(match[1]) : null;
   $("home").hidden = state.open !== null || editing;
   $("device").hidden = state.open === null;
   $("editor").hidden = !editing;
-  if (editing) renderSceneEditor();
+  if (editing) (location.hash === "#new-scene" ? renderSceneEditor : renderAutomationForm)();
   else if (state.open) renderDevice();
-  else { renderHome(); renderScenes().catch(() => {}); return; }
+  else { renderHome(); renderScenes().catch(() => {}); refreshAutomationsSoon(); return; }
   window.scrollTo(0, 0);
 }
 
@@ -175,6 +176,7 @@ async function start() {
 function init() {
   $("pair-form").addEventListener("submit", pair);
   $("forget").addEventListener("click", forget);
+  $("new-automation").addEventListener("click", () => go("#new-automation"));
   window.addEventListener("popstate", () => { if (state.token) route(); });
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
   if (state.token && !codeFromHash()) start(); else showPairing();
