@@ -164,6 +164,14 @@ async def test_an_automation_made_with_the_form_fires_and_shows_its_trace(
     trace = page.locator("#a-warm-lamp-on .trace")
     await expect(trace).to_be_visible()  # the section stays open
     await expect(trace).to_have_text(re.compile("^done"))
+
+    # its runs, readable: what triggered, what each action did, devices by name
+    await page.get_by_role("button", name="runs of Warm: lamp on").click()
+    run = page.locator("#t-warm-lamp-on .run-trace").first
+    await expect(run).to_contain_text("When state Thermometer temperature = 26")
+    await expect(run).to_contain_text(re.compile(r"Then set Reading lamp power to on: → \w+"))
+    await run.scroll_into_view_if_needed()
+    await browser.shot("automation-trace")
     assert not browser.errors(), browser.console
 
 
