@@ -6,8 +6,6 @@ import { renderAutomations, refreshAutomationsSoon } from "./automations.js";
 import { $, TOKEN_KEY, api, clock, hooks, refreshPictures, state, toast } from "./core.js";
 import { renderDevice, showEvent, showValue } from "./device.js";
 import { renderHome, renderScenes, updateTile } from "./home.js";
-import { renderAutomationForm } from "./automation-form.js";
-import { renderSceneEditor } from "./scenes.js";
 
 // ---- pairing --------------------------------------------------------------------------------
 
@@ -65,7 +63,11 @@ function route() {
   $("home").hidden = state.open !== null || editing;
   $("device").hidden = state.open === null;
   $("editor").hidden = !editing;
-  if (editing) (location.hash === "#new-scene" ? renderSceneEditor : renderAutomationForm)();
+  if (editing) {  // the editors load when first opened, never with the home
+    const editor = location.hash === "#new-scene"
+      ? import("./scenes.js").then((m) => m.renderSceneEditor) : import("./automation-form.js").then((m) => m.renderAutomationForm);
+    editor.then((render) => render()).catch((error) => toast(error.message));
+  }
   else if (state.open) renderDevice();
   else { renderHome(); renderScenes().catch(() => {}); refreshAutomationsSoon(); return; }
   window.scrollTo(0, 0);
