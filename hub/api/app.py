@@ -45,8 +45,19 @@ ROUTES: list[Route] = [
 STATIC = {
     "index.html": "text/html",
     "app.js": "text/javascript",
+    "core.js": "text/javascript",
+    "home.js": "text/javascript",
+    "device.js": "text/javascript",
+    "chart.js": "text/javascript",
+    "automations.js": "text/javascript",
+    "scenes.js": "text/javascript",
+    "automation-form.js": "text/javascript",
+    "sw.js": "text/javascript",
     "style.css": "text/css",
     "icon.svg": "image/svg+xml",
+    "icon-192.png": "image/png",
+    "icon-512.png": "image/png",
+    "manifest.webmanifest": "application/manifest+json",
 }
 MAX_BODY = 256 * 1024
 

@@ -60,6 +60,12 @@ class DeviceOut(_Out):
     protocol: DeviceProtocol
     room: str | None
     availability: Availability
+    availability_since: float | None = Field(
+        description="when the hub saw the availability change; null: not since it started"
+    )
+    availability_reason: str = Field(
+        description="why the device is offline, e.g. a token the device rejects; empty online"
+    )
     features: list[FeatureOut]
     state: dict[str, FeatureStateOut]
 

@@ -179,6 +179,10 @@ class Device:
     features: dict[str, Feature] = field(default_factory=dict)
     state: dict[str, FeatureState] = field(default_factory=dict)
     availability: Availability = Availability.UNKNOWN
+    availability_since: float | None = None
+    """When the hub last saw ``availability`` change (None: not since the hub started)."""
+    availability_reason: str = ""
+    """Why it is offline, in the protocol's words ("... not with our token"); "" when online."""
     endpoint: dict[str, Any] = field(default_factory=dict)
     """Where the protocol layer finds the device (host and did, a topic...); never a secret."""
 
@@ -204,6 +208,8 @@ class Device:
             "protocol": str(self.protocol),
             "room": self.room,
             "availability": str(self.availability),
+            "availability_since": self.availability_since,
+            "availability_reason": self.availability_reason,
             "features": [f.as_dict() for f in self.features.values()],
             "state": {
                 k: {"value": s.value, "changed_at": s.changed_at, "stale": s.stale}

@@ -336,8 +336,9 @@ class DeviceRegistry:
                 if device.availability is Availability.OFFLINE:
                     _LOGGER.warning("%s (%s) is back online", device.name, device_id)
                 device.availability = Availability.ONLINE
+                device.availability_since, device.availability_reason = time.time(), ""
                 self._touch(device_id)
-                self.bus.publish(DeviceOnline(device_id, time.time()))
+                self.bus.publish(DeviceOnline(device_id, device.availability_since))
             return
         if device.availability is Availability.OFFLINE:
             return
@@ -358,9 +359,10 @@ class DeviceRegistry:
         if device is None or device.availability is Availability.OFFLINE:
             return
         device.availability = Availability.OFFLINE
+        device.availability_since, device.availability_reason = time.time(), reason
         self._touch(device_id)
         _LOGGER.warning("%s (%s) went offline: %s", device.name, device_id, reason or "no answer")
-        self.bus.publish(DeviceOffline(device_id, reason, time.time()))
+        self.bus.publish(DeviceOffline(device_id, reason, device.availability_since))
 
     def close(self) -> None:
         for timer in self._offline_timers.values():

@@ -1,183 +1,26 @@
-"""The phone page in a real headless Chromium: pair, see the home, tap a switch, and watch the
-device's state change and the device's changes arrive on the page.
+"""The phone page in a real headless Chromium at phone size: pair, rooms as tabs, a tile
+toggled by a tap, the device screen's controls, live changes, scenes and automations.
 
-Most checks run against the API tests' in-process home behind the registry's adapter
-interface (fast, every feature kind). The last test runs the whole hub against the simulated
-firmware: the page switches a simulated Yeelight over real miIO, and the simulator's own
-state is what is checked.
+These run against the in-process home of tests/web/conftest.py; test_simulated.py runs the
+whole hub against the simulated firmware.
 """
 
 from __future__ import annotations
 
-import io
-import os
 import re
-import shutil
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import playwright.async_api as playwright
 import pytest
-from aiohttp.test_utils import TestServer
-from PIL import Image, ImageDraw
 
-from firmware_sim.fleet import DeviceConfig, Fleet
-from hub.api.app import create_app
-from hub.api.auth import TokenAuth, create_pairing_code
-from hub.api.context import ApiContext
-from hub.app import Hub
-from hub.bus import EventBus
-from hub.config import Config
-from hub.devices.registry import DeviceRegistry
-from hub.scenes.engine import AutomationEngine
-from hub.scenes.scenes import SceneManager
-from hub.store import Store
-from tests.api.home import build_home
-from tests.loopback import free_host
+from hub.api.auth import create_pairing_code
 from tests.mqtt_broker import until
 from tests.waiting import until_async
+from tests.web.conftest import NARROW, Browser, Home, Served, paired
 
 expect = playwright.expect
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
-PHONE = {"width": 390, "height": 844}
 
 
-@dataclass
-class Home:
-    """What the page test needs from a home: its registry, and a light to switch."""
-
-    bus: EventBus
-    registry: DeviceRegistry
-    store: Store
-    light: str
-    switch: str = "power"
-    sensor: tuple[str, str] = ("thermo", "temperature")
-    camera: str | None = "camera"
-
-
-@pytest.fixture
-async def home(tmp_path: Path) -> AsyncIterator[Home]:
-    """The swap point: a home of in-process devices behind the registry's adapter interface."""
-    async with Store(tmp_path / "hub.db") as store:
-        bus = EventBus()
-        registry, _ = build_home(bus, store)
-        await registry.rename("lamp", "Reading lamp", "Living room")
-        await registry.rename("thermo", "Thermometer", "Living room")
-        yield Home(bus, registry, store, light="lamp")
-        registry.close()
-
-
-def _jpeg() -> bytes:
-    image = Image.new("RGB", (320, 240), (40, 60, 90))
-    draw = ImageDraw.Draw(image)
-    draw.rectangle((40, 150, 280, 230), fill=(90, 120, 70))
-    draw.ellipse((220, 30, 280, 90), fill=(250, 210, 80))
-    out = io.BytesIO()
-    image.save(out, "JPEG")
-    return out.getvalue()
-
-
-@dataclass
-class Served:
-    url: str
-    ctx: ApiContext
-    engine: AutomationEngine
-    snapshots: list[str] = field(default_factory=list)
-
-
-@pytest.fixture
-async def served(home: Home) -> AsyncIterator[Served]:
-    scenes = SceneManager(home.registry, home.store)
-    engine = AutomationEngine(home.registry, home.bus, home.store, scenes=scenes)
-    await engine.start()
-    await scenes.create({"id": "evening", "name": "Evening", "targets": [
-        {"device": home.light, "feature": home.switch, "value": True}]})  # fmt: skip
-    await scenes.create({"id": "all-off", "name": "All off", "targets": [
-        {"device": home.light, "feature": home.switch, "value": False}]})  # fmt: skip
-    await engine.create({
-        "id": "night", "alias": "Lamp off at night",
-        "trigger": [{"platform": "time", "at": "23:30:00"}],
-        "action": [{"action": "set", "device": home.light, "feature": home.switch,
-                    "value": False}]})  # fmt: skip
-    image = _jpeg()
-    asked: list[str] = []
-
-    async def snapshot(device_id: str) -> bytes:
-        asked.append(device_id)
-        return image
-
-    ctx = ApiContext(home.registry, home.bus, TokenAuth(home.store), scenes, engine, snapshot,
-                     ["Living room", "Hall"], "0.1.0")  # fmt: skip
-    server = TestServer(create_app(ctx), host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield Served(str(server.make_url("")).rstrip("/"), ctx, engine, asked)
-    finally:
-        await server.close()
-        await engine.stop()
-
-
-@dataclass
-class Browser:
-    page: Any
-    console: list[str]
-    requests: list[str]
-    shots: Path
-
-    async def shot(self, name: str) -> None:
-        await self.page.screenshot(path=str(self.shots / f"{name}.png"))
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    """Where screenshots go: MIHUB_SCREENSHOTS=docs/screenshots refreshes the docs' ones."""
-    folder = Path(os.environ.get("MIHUB_SCREENSHOTS", tmp_path / "shots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture
-def profile(tmp_path: Path) -> Iterator[Path]:
-    """A fresh user-data-dir for each test."""
-    folder = tmp_path / "profile"
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture
-def chromium() -> Path:
-    """`make test` installs Debian's chromium; without it this is a failure, never a skip."""
-    assert CHROMIUM.exists(), (
-        f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium)"
-    )
-    return CHROMIUM
-
-
-@pytest.fixture
-async def browser(shots: Path, profile: Path, chromium: Path) -> AsyncIterator[Browser]:
-    async with playwright.async_playwright() as driver:
-        context = await driver.chromium.launch_persistent_context(
-            str(profile), executable_path=str(chromium), headless=True, args=FLAGS,
-            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-            color_scheme="light", locale="en-GB",
-        )  # fmt: skip
-        try:
-            page = context.pages[0] if context.pages else await context.new_page()
-            console: list[str] = []
-            requests: list[str] = []
-            page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
-            page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
-            page.on("request", lambda r: requests.append(r.url))
-            yield Browser(page, console, requests, shots)
-        finally:
-            await context.close()
-
-
-async def test_pair_toggle_and_see_live_changes(
+async def test_pair_tabs_tiles_and_live_changes(
     home: Home, served: Served, browser: Browser
 ) -> None:
     page = browser.page
@@ -188,45 +31,69 @@ async def test_pair_toggle_and_see_live_changes(
     await page.fill("#pair-code", code)
     await page.fill("#pair-name", "Test phone")
     await page.click("#pair-button")
-    switch = page.locator(f"#f-{home.light}-{home.switch}")
-    await switch.wait_for()
+    tile = page.locator(f"#tile-{home.light}")
+    await tile.wait_for()
     await page.wait_for_selector("#status.live")
     assert await page.evaluate("localStorage.getItem('mihub-token')")  # kept for next time
 
-    # a tap on the page changes the device
-    assert home.registry.get(home.light).value(home.switch) is False
-    await switch.click()
-    await until(lambda: home.registry.get(home.light).value(home.switch) is True, 5)
+    # rooms are tabs; a tab shows only its room
+    tabs = page.get_by_role("tab")
+    await expect(tabs).to_have_text(["All", "Hall", "Living room", "Other"])
+    await page.get_by_role("tab", name="Hall", exact=True).click()
+    await expect(page.locator(".tile")).to_have_count(1)
+    await expect(page.locator(f"#d-{home.camera}")).to_be_visible()
+    await page.get_by_role("tab", name="All", exact=True).click()
+    await expect(page.locator(".tile")).to_have_count(4)
 
-    # a change at the device reaches the page, live
+    # a tap on a tile toggles the device
+    assert home.registry.get(home.light).value(home.switch) is False
+    await expect(tile).to_have_attribute("aria-pressed", "false")
+    await tile.click()
+    await until(lambda: home.registry.get(home.light).value(home.switch) is True, 5)
+    await expect(tile).to_have_attribute("aria-pressed", "true")
+    await expect(page.locator(f"#d-{home.light}")).to_have_class(re.compile(r"\bon\b"))
+
+    # a change at the device reaches the tile and the room's air summary, live
     device, feature = home.sensor
     home.registry.update(device, {feature: 23.5})
-    await expect(page.locator(f"#f-{device}-{feature}")).to_have_text(re.compile(r"^23\.5"))
+    await expect(page.locator(f"#tile-{device} .tile-state")).to_contain_text("23.5 °C")
+    await expect(page.locator("#air-living-room")).to_contain_text("23.5 °C")
     home.registry.update(home.light, {home.switch: False})
-    await expect(switch).not_to_be_checked()
+    await expect(tile).to_have_attribute("aria-pressed", "false")
 
-    # the slider and the select are driven by the feature's range and choices
+    # the camera's tile shows its picture
+    if home.camera:
+        picture = page.locator(f"#d-{home.camera} img.snapshot")
+        await expect(picture).to_have_attribute("src", re.compile("^blob:"))
+        await until_async(lambda: picture.evaluate("img => img.naturalWidth"), 320)
+    await browser.shot("home")
+
+    # the device screen: controls driven by the feature's kind, range and choices
+    await page.get_by_role("button", name="open Reading lamp").click()
+    switch = page.locator(f"#f-{home.light}-{home.switch}")
+    await expect(switch).not_to_be_checked()
+    await switch.click()
+    await until(lambda: home.registry.get(home.light).value(home.switch) is True, 5)
     slider = page.locator(f"#f-{home.light}-brightness")
     assert (await slider.get_attribute("min"), await slider.get_attribute("max")) == ("1", "100")
     await slider.evaluate("s => { s.value = 80; s.dispatchEvent(new Event('change')); }")
     await until(lambda: home.registry.get(home.light).value("brightness") == 80, 5)
     await page.select_option(f"#f-{home.light}-mode", "night")
     await until(lambda: home.registry.get(home.light).value("mode") == "night", 5)
-
-    # the camera's snapshot is a real picture
-    if home.camera:
-        picture = page.locator(f"#f-{home.camera}-snapshot")
-        await expect(picture).to_have_attribute("src", re.compile("^blob:"))
-        await until_async(lambda: picture.evaluate("img => img.naturalWidth"), 320)
-    await browser.shot("home")
+    home.registry.update(home.light, {"brightness": 35})
+    await expect(page.locator(f"#f-{home.light}-brightness-out")).to_have_text("35 %")
+    await browser.shot("device")
+    await page.go_back()  # the phone's back button returns to the rooms
+    await expect(tile).to_be_visible()
 
     # scenes
+    home.registry.update(home.light, {home.switch: False})
     await page.click("#s-evening")
     await until(lambda: home.registry.get(home.light).value(home.switch) is True, 5)
     await page.wait_for_selector("#toast:not([hidden])")
 
     # automations: the enable switch and the last trace
-    await page.locator("#automations-section").scroll_into_view_if_needed()
+    await page.locator("#automations-section > summary").click()  # folded away on the home
     enabled = page.get_by_role("switch", name="enable Lamp off at night")
     await enabled.click()
     await until(lambda: served.engine.get("night").enabled is False, 5)
@@ -236,27 +103,131 @@ async def test_pair_toggle_and_see_live_changes(
     await browser.shot("automations")
 
     # nothing broke the Content-Security-Policy, and nothing came from elsewhere
-    assert not [m for m in browser.console if "error" in m.lower()], browser.console
+    assert not browser.errors(), browser.console
     assert all(u.startswith((served.url, "blob:", "data:")) for u in browser.requests), (
         browser.requests
     )
 
 
-async def test_a_device_is_removed_from_the_page_after_a_confirm(
+async def test_a_scene_made_on_the_phone_keeps_the_chosen_devices_state(
+    home: Home, served: Served, browser: Browser
+) -> None:
+    page = browser.page
+    await paired(page, served, home)
+    home.registry.update(home.light, {home.switch: True, "brightness": 30, "mode": "night"})
+    await page.get_by_role("button", name="new scene").click()
+    await page.fill("#scene-name", "Reading")
+    await page.get_by_role("checkbox", name="Reading lamp").check()
+    await browser.shot("new-scene")
+    await page.click("#scene-save")
+    await expect(page.locator("#s-reading")).to_be_visible()  # back home, with its chip
+    scene = served.ctx.scenes.get("reading")
+    kept = {(t.device, t.feature): t.value for t in scene.targets}
+    assert kept == {
+        (home.light, home.switch): True,
+        (home.light, "brightness"): 30,
+        (home.light, "mode"): "night",
+    }
+
+    home.registry.update(home.light, {home.switch: False, "brightness": 90})
+    await page.click("#s-reading")
+    await until(lambda: home.registry.get(home.light).value("brightness") == 30, 5)
+    assert home.registry.get(home.light).value(home.switch) is True
+    assert not browser.errors(), browser.console
+
+
+async def test_an_automation_made_with_the_form_fires_and_shows_its_trace(
+    home: Home, served: Served, browser: Browser
+) -> None:
+    page = browser.page
+    await paired(page, served, home)
+    await page.locator("#automations-section > summary").click()
+    await page.click("#new-automation")
+    await page.fill("#automation-name", "Warm: lamp on")
+    await page.select_option("#when-device", label="Thermometer")  # by name, never an id
+    await page.select_option("#when-feature", label="Temperature")
+    await page.select_option("#when-test", label="goes above")
+    await page.fill("#when-value", "25")
+    await page.select_option("#then-device", label="Reading lamp")
+    await page.select_option("#then-feature", label="Power")
+    await page.select_option("#then-value", label="on")
+    await browser.shot("new-automation")
+    await page.click("#automation-save")
+    await expect(page.locator("#home")).to_be_visible()
+    automation = served.engine.get("warm-lamp-on")
+    assert automation.alias == "Warm: lamp on"
+
+    device, feature = home.sensor
+    assert home.registry.get(home.light).value(home.switch) is False
+    home.registry.update(device, {feature: 26.0})
+    await until(lambda: home.registry.get(home.light).value(home.switch) is True, 5)
+    trace = page.locator("#a-warm-lamp-on .trace")
+    await expect(trace).to_be_visible()  # the section stays open
+    await expect(trace).to_have_text(re.compile("^done"))
+
+    # its runs, readable: what triggered, what each action did, devices by name
+    await page.get_by_role("button", name="runs of Warm: lamp on").click()
+    run = page.locator("#t-warm-lamp-on .run-trace").first
+    await expect(run).to_contain_text("When state Thermometer temperature = 26")
+    await expect(run).to_contain_text(re.compile(r"Then set Reading lamp power to on: → \w+"))
+    await run.scroll_into_view_if_needed()
+    await browser.shot("automation-trace")
+    assert not browser.errors(), browser.console
+
+
+async def test_an_offline_or_rejected_device_says_so_and_cannot_be_tapped(
+    home: Home, served: Served, browser: Browser
+) -> None:
+    page = browser.page
+    await paired(page, served, home)
+    tile = page.locator(f"#tile-{home.light}")
+    await expect(tile).to_be_enabled()
+    home.registry.set_availability(home.light, False, "device offline: no answer in 8 s")
+    await expect(page.locator(f"#d-{home.light} .tile-state")).to_have_text(
+        re.compile(r"^offline since \d\d:\d\d$")
+    )
+    await expect(tile).to_be_disabled()
+    device, _ = home.sensor
+    home.registry.set_availability(device, False, "127.0.0.9 replied, but not with our token")
+    await expect(page.locator(f"#d-{device} .tile-state")).to_have_text(
+        "token rejected: re-enter it"
+    )
+    await browser.shot("offline")
+    await page.reload()  # the hub remembers why and since when, not only the page
+    await expect(page.locator(f"#d-{device} .tile-state")).to_have_text(
+        "token rejected: re-enter it"
+    )
+    await expect(page.locator(f"#d-{home.light} .tile-state")).to_have_text(
+        re.compile(r"^offline since \d\d:\d\d$")
+    )
+
+    # its screen says why, and its controls are disabled
+    await page.get_by_role("button", name="open Reading lamp").click()
+    await expect(page.locator("#device-status")).to_contain_text("offline since")
+    await expect(page.locator(f"#f-{home.light}-{home.switch}")).to_be_disabled()
+    await expect(page.locator(f"#f-{home.light}-brightness")).to_be_disabled()
+
+    # back online: the controls come back, live
+    home.registry.set_availability(home.light, True)
+    await expect(page.locator(f"#f-{home.light}-{home.switch}")).to_be_enabled()
+    assert not browser.errors(), browser.console
+
+
+async def test_a_device_is_removed_from_its_screen_after_a_confirm(
     home: Home, served: Served, browser: Browser
 ) -> None:
     """Issue 11.9: a replaced device can be removed from the phone, never by a slip."""
     device, _ = home.sensor
     await home.registry.set_secret(device, "token", "00112233445566778899aabbccddeeff")
     page = browser.page
-    code = await create_pairing_code(home.store, ["read", "control", "admin"])
-    await page.goto(f"{served.url}/#pair={code}")
-    await page.click("#pair-button")
-    remove = page.get_by_role("button", name=f"remove {home.registry.get(device).name}")
+    await paired(page, served, home)
+    name = home.registry.get(device).name
+    await page.get_by_role("button", name=f"open {name}").click()
+    remove = page.get_by_role("button", name=f"remove {name}")
     await remove.wait_for()
     questions: list[str] = []
 
-    async def answer(dialog: Any, accept: bool) -> None:
+    async def answer(dialog: playwright.Dialog, accept: bool) -> None:
         questions.append(dialog.message)
         await (dialog.accept() if accept else dialog.dismiss())
 
@@ -267,11 +238,12 @@ async def test_a_device_is_removed_from_the_page_after_a_confirm(
     assert device in home.registry.devices
     page.once("dialog", lambda dialog: answer(dialog, accept=True))
     await remove.click()
+    await expect(page.locator("#home")).to_be_visible()
     await expect(page.locator(f"#d-{device}")).to_have_count(0)
     await expect(page.locator("#toast")).to_contain_text("removed")
     assert device not in home.registry.devices
     assert await home.store.get("secrets", device) is None
-    assert not [m for m in browser.console if "error" in m.lower()], browser.console
+    assert not browser.errors(), browser.console
 
 
 async def test_a_pairing_link_fills_the_code_and_a_bad_code_says_why(
@@ -286,34 +258,30 @@ async def test_a_pairing_link_fills_the_code_and_a_bad_code_says_why(
     assert await page.evaluate("localStorage.getItem('mihub-token')") is None
 
 
-async def test_the_page_switches_a_simulated_light_over_miio(
-    tmp_path: Path, browser: Browser
-) -> None:
-    configs = [DeviceConfig("yeelink.light.color2", free_host())]
-    async with Fleet(configs) as fleet:
-        sim = fleet.devices[0]
-        light = f"miio-{sim.did}"
-        config = Config.model_validate({
-            "hub": {"id": "web", "data_dir": str(tmp_path)},
-            "miio": {"bind": "127.0.0.1", "timeout": 0.5, "devices": [
-                {"host": sim.host, "token": sim.token, "name": "Desk lamp", "room": "Study"}]},
-            "api": {"host": "127.0.0.1", "port": 0},
-            "rooms": ["Study"],
-        })  # fmt: skip
-        async with Hub(config) as hub:
-            await until(lambda: light in hub.registry.devices
-                        and hub.registry.get(light).availability == "online", 5)  # fmt: skip
-            page = browser.page
-            code = await hub.auth.create_pairing_code()
-            await page.goto(f"{hub.api_url}#pair={code}")
-            await page.click("#pair-button")
-            switch = page.locator(f"#f-{light}-power")
-            await switch.wait_for()
-            await page.wait_for_selector("#status.live")
+TOO_SMALL = """() => [...document.querySelectorAll('button, input, select, a')]
+  .filter((e) => e.offsetParent !== null && !e.closest('.footer, #diagnostics:not([open])'))
+  .map((e) => [e.id || e.className || e.textContent, e.getBoundingClientRect()])
+  .filter(([, r]) => r.height < 44 || r.width < 44)
+  .map(([what, r]) => `${what}: ${Math.round(r.width)}x${Math.round(r.height)}`)"""
 
-            was_on = sim.feature("power")  # legacy firmware: "on" / "off" on the wire
-            await (expect(switch).to_be_checked() if was_on else expect(switch).not_to_be_checked())
-            await switch.click()
-            await until(lambda: sim.feature("power") is (not was_on), 5)  # the simulator itself
-            await (expect(switch).not_to_be_checked() if was_on else expect(switch).to_be_checked())
-            assert not [m for m in browser.console if "error" in m.lower()], browser.console
+
+@pytest.mark.parametrize(("viewport", "scheme"), [(NARROW, "dark")])
+async def test_at_360_px_nothing_scrolls_sideways_and_every_target_is_44_px(
+    home: Home, served: Served, browser: Browser, viewport: playwright.ViewportSize
+) -> None:
+    """At 360 px, in the dark theme (the phone's setting decides)."""
+    page = browser.page
+    await paired(page, served, home)
+    await page.locator(f"#d-{home.camera} img.snapshot").wait_for()
+    width = "document.documentElement.scrollWidth"
+    assert await page.evaluate(width) <= viewport["width"]
+    assert await page.evaluate(TOO_SMALL) == []
+    background = "getComputedStyle(document.body).backgroundColor"
+    assert await page.evaluate(background) == "rgb(17, 21, 27)"  # the dark theme
+    await browser.shot("home-360-dark", full_page=True)
+    await page.get_by_role("button", name="open Reading lamp").click()
+    await page.locator(f"#f-{home.light}-brightness").wait_for()
+    assert await page.evaluate(width) <= viewport["width"]
+    assert await page.evaluate(TOO_SMALL) == []
+    await browser.shot("device-360-dark")
+    assert not browser.errors(), browser.console

@@ -66,6 +66,18 @@ CONFIG = frozenset(
      "status_light", "motion_sensitivity"}
 )  # fmt: skip
 DIAGNOSTIC = frozenset({"fault", "fault_event", "filter_hours", "motor_speed"})
+LABELS = {
+    "power": "Power", "pm25": "PM2.5", "aqi": "Average AQI", "humidity": "Humidity",
+    "fan_level": "Fan level", "favorite_level": "Favourite level", "filter_life": "Filter life",
+    "filter_hours": "Filter used for", "buzzer": "Sounds", "buzzer_volume": "Sound volume",
+    "led": "Display light", "led_brightness": "Display brightness", "child_lock": "Child lock",
+    "fault": "Fault", "fault_event": "Fault", "motor_speed": "Motor speed",
+    "color_temp": "Colour temperature", "rgb": "Colour", "night_vision": "Night vision",
+    "watermark": "Time watermark", "status_light": "Status light", "motion": "Motion",
+    "motion_detection": "Motion detection", "motion_sensitivity": "Motion sensitivity",
+}  # fmt: skip
+"""Human names of the named features; a spec's own descriptions ("Switch Status", "PM2.5
+Density") stay for the rest."""
 
 
 def category_of(family: str, feature_id: str, named: bool, writable: bool) -> FeatureCategory:
@@ -211,7 +223,9 @@ def derive_features(spec: MiotSpec) -> DeviceFeatures:
             feature_id = _feature_id(names, service.name, prop.name)
             named = (service.name, prop.name) in names
             category = category_of(spec.device_type, feature_id, named, prop.writable)
-            feature = replace(_property_feature(feature_id, prop), category=category)
+            feature = _property_feature(feature_id, prop)
+            name = LABELS.get(feature_id, feature.name) if named else feature.name
+            feature = replace(feature, category=category, name=name)
             features[feature_id] = feature
             properties[feature_id] = PropertyBinding(feature, prop)
         for action in service.actions:

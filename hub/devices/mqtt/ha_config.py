@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from hub.devices.model import Feature, FeatureKind
+from hub.devices.model import Feature, FeatureCategory, FeatureKind
 
 COMPONENTS = frozenset({"light", "switch", "sensor", "binary_sensor"})
 
@@ -183,10 +183,11 @@ def parse_entity(
     readings: list[Reading] = []
     commands: dict[str, Command] = {}
     path = template_path(config.get("value_template") or config.get("state_value_template"))
+    category = _category(config)
     if component in ("light", "switch", "binary_sensor"):
         writable = command_topic is not None and component != "binary_sensor"
         kind = FeatureKind.SWITCH if writable else FeatureKind.BINARY_SENSOR
-        feature = Feature(feature_id, kind, name, writable=writable)
+        feature = Feature(feature_id, kind, name, writable=writable, category=category)
         state_on = str(config.get("state_on", on))
         state_off = str(config.get("state_off", off))
         features.append(feature)
@@ -196,7 +197,9 @@ def parse_entity(
             commands[feature_id] = Command(command_topic, on, off, qos, retain)
     else:
         unit = config.get("unit_of_measurement")
-        feature = Feature(feature_id, FeatureKind.SENSOR, name, unit=unit or None)
+        feature = Feature(
+            feature_id, FeatureKind.SENSOR, name, unit=unit or None, category=category
+        )
         features.append(feature)
         if state_topic:
             readings.append(Reading(device_id, feature, state_topic, path))
@@ -252,3 +255,17 @@ def _availability(config: dict[str, Any]) -> tuple[tuple[str, str, str], ...]:
             off = str(item.get("payload_not_available", unavailable))
             items.append((item["topic"], on, off))
     return tuple(items)
+
+
+_DIAGNOSTIC_CLASSES = frozenset({"battery", "voltage", "signal_strength", "update"})
+
+
+def _category(config: dict[str, Any]) -> FeatureCategory:
+    """The entity's own ``entity_category`` when it names one; a battery, voltage or signal
+    reading is a diagnostic; any other entity is what its device's tile shows."""
+    named = config.get("entity_category")
+    if named in ("config", "diagnostic"):
+        return FeatureCategory(named)
+    if config.get("device_class") in _DIAGNOSTIC_CLASSES:
+        return FeatureCategory.DIAGNOSTIC
+    return FeatureCategory.PRIMARY

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from hub.devices.model import Feature, FeatureKind, Value
+from hub.devices.model import Feature, FeatureCategory, FeatureKind, Value
 
 ACCESS_STATE = 1
 ACCESS_SET = 2
@@ -26,6 +26,29 @@ ACTION_PROPERTY = "action"
 """A button's ``action`` is an event (a press), never a state."""
 
 _NUMBER_TYPES = (int, float)
+
+PRIMARY_PROPERTIES = frozenset(
+    {"state", "brightness", "temperature", "humidity", "pressure", "occupancy", "contact",
+     "water_leak", "smoke", "gas", "illuminance", "illuminance_lux", "co2", "pm25", "power"}
+)  # fmt: skip
+"""What a tile shows of a Zigbee device: its switch, its readings."""
+DIAGNOSTIC_PROPERTIES = frozenset(
+    {"linkquality", "voltage", "battery", "battery_low", "device_temperature",
+     "power_outage_count", "update", "update_available", "last_seen"}
+)  # fmt: skip
+"""What nobody opens a sensor to read: radio, battery and firmware details."""
+
+
+def category_of(expose: dict[str, Any], prop: str, parent: str | None) -> FeatureCategory:
+    """An expose's category: z2m's own (``config`` / ``diagnostic``) when it names one."""
+    named = expose.get("category")
+    if named in ("config", "diagnostic"):
+        return FeatureCategory(named)
+    if prop in DIAGNOSTIC_PROPERTIES:
+        return FeatureCategory.DIAGNOSTIC
+    if prop in PRIMARY_PROPERTIES and parent is None:
+        return FeatureCategory.PRIMARY
+    return FeatureCategory.CONTROL
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +144,8 @@ def _value(expose: dict[str, Any], kind: str, parent: str | None) -> ExposedValu
     name = str(expose.get("label") or expose.get("name") or prop).replace("_", " ")
     name = name[:1].upper() + name[1:]
     feature_id = prop if parent is None else f"{parent}_{prop}"
-    common: dict[str, Any] = {"name": name, "readable": readable, "writable": writable}
+    common: dict[str, Any] = {"name": name, "readable": readable, "writable": writable,
+                              "category": category_of(expose, prop, parent)}  # fmt: skip
     if kind == "binary":
         feature_kind = FeatureKind.SWITCH if writable else FeatureKind.BINARY_SENSOR
         feature = Feature(feature_id, feature_kind, **common)
@@ -135,7 +159,8 @@ def _value(expose: dict[str, Any], kind: str, parent: str | None) -> ExposedValu
         )
     if prop == ACTION_PROPERTY and parent is None:
         choices = tuple(str(v) for v in expose.get("values", ()) if v is not None)
-        feature = Feature(feature_id, FeatureKind.EVENT, name, choices=choices)
+        feature = Feature(feature_id, FeatureKind.EVENT, name, choices=choices,
+                          category=FeatureCategory.PRIMARY)  # fmt: skip
         return ExposedValue(feature, prop, kind, is_event=True)
     if kind == "numeric":
         unit = expose.get("unit")

@@ -11,7 +11,7 @@ import pytest
 
 from firmware_sim.mqtt import HaDiscoveryLamp
 from hub.bus import DeviceRemoved, EventBus
-from hub.devices.model import Availability, CommandStatus, FeatureKind
+from hub.devices.model import Availability, CommandStatus, FeatureCategory, FeatureKind
 from hub.devices.mqtt import MqttConnection
 from hub.devices.mqtt.ha_config import ConfigProblem, expand, parse_entity, template_path
 from hub.devices.mqtt.ha_discovery import HaDiscoveryAdapter
@@ -180,3 +180,13 @@ def test_a_config_without_device_is_its_own_device() -> None:
     assert entity.features[0].kind is FeatureKind.SWITCH
     assert entity.readings[0].on == "1"
     assert entity.commands["relay"].off == "0"
+
+
+def test_an_entity_category_and_a_battery_class_fold_away() -> None:
+    def category(component: str, raw: dict[str, str]) -> FeatureCategory:
+        entity = parse_entity(f"homeassistant/{component}/n/x/config", component, "n", "x", raw)
+        return entity.features[0].category
+
+    assert category("switch", {"stat_t": "s", "cmd_t": "c"}) is FeatureCategory.PRIMARY
+    assert category("sensor", {"stat_t": "s", "dev_cla": "battery"}) is FeatureCategory.DIAGNOSTIC
+    assert category("switch", {"stat_t": "s", "ent_cat": "config"}) is FeatureCategory.CONFIG

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from firmware_sim.mqtt import MODELS
-from hub.devices.model import FeatureKind
+from hub.devices.model import FeatureCategory, FeatureKind
 from hub.devices.mqtt.z2m_exposes import parse_exposes
 
 
@@ -62,3 +62,15 @@ def test_writable_enum_is_a_choice_and_junk_is_reported() -> None:
     _, nothing = parse_exposes(None, unknown.append)
     assert nothing == {}
     assert "not a list" in unknown[-1]
+
+
+def test_a_sensor_shows_its_readings_and_folds_away_its_radio_and_battery() -> None:
+    values, _ = parse_exposes(MODELS["WSDCGQ11LM"].definition()["exposes"], print)
+    assert values["temperature"].feature.category is FeatureCategory.PRIMARY
+    for diagnostic in ("linkquality", "voltage", "battery"):
+        if diagnostic in values:
+            assert values[diagnostic].feature.category is FeatureCategory.DIAGNOSTIC
+    assert "linkquality" in values
+    expose = {"type": "binary", "property": "led", "access": 7, "category": "config"}
+    led, _ = parse_exposes([expose], print)
+    assert led["led"].feature.category is FeatureCategory.CONFIG
