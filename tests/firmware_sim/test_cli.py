@@ -21,7 +21,8 @@ async def start(*args: str) -> asyncio.subprocess.Process:
 
 
 async def manifest_of(proc: asyncio.subprocess.Process, path: Path) -> list[dict[str, Any]]:
-    await until(lambda: path.exists() or proc.returncode is not None, 5)
+    # a busy machine may take seconds to start a Python process and import the firmware
+    await until(lambda: path.exists() or proc.returncode is not None, 30)
     if path.exists():  # noqa: ASYNC240 - a test reading a tiny file
         return list(json.loads(path.read_text()))  # noqa: ASYNC240
     _, stderr = await proc.communicate()
