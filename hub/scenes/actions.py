@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from hub.bus import Notification, Origin
 from hub.devices.model import CommandStatus
 from hub.errors import HubError
-from hub.scenes.fields import publish_topic
+from hub.mqtt_topics import publish_topic
 from hub.scenes.model import (
     Action,
     CallAction,

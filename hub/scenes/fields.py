@@ -13,6 +13,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from hub.mqtt_topics import publish_topic, topic_filter
+
 MAX_DURATION = 7 * 86400.0
 """Delays, waits and ``for``: at most a week (longer belongs in a time or cron trigger)."""
 MAX_OFFSET = 86400.0
@@ -30,7 +32,6 @@ MAX_TEXT = 10_000
 MAX_ITEMS = 1000
 """Triggers, conditions or actions in one list."""
 MAX_TARGETS = 10_000
-MAX_TOPIC_BYTES = 65535
 
 
 def _text_without(controls: str) -> Any:
@@ -108,36 +109,6 @@ def _repeat_ceiling(value: int | None) -> int | None:
 
 
 RepeatCount = Annotated[int, Field(ge=0), AfterValidator(_repeat_ceiling)]
-
-
-def _topic(value: str) -> str:
-    if not value:
-        raise ValueError("a topic is at least one character")
-    if "\0" in value:
-        raise ValueError("a topic must not contain NUL")
-    if len(value.encode()) > MAX_TOPIC_BYTES:
-        raise ValueError(f"a topic is at most {MAX_TOPIC_BYTES} bytes")
-    return value
-
-
-def topic_filter(value: str) -> str:
-    """Check an MQTT subscription filter: ``+`` and ``#`` only as whole levels, ``#`` last."""
-    _topic(value)
-    levels = value.split("/")
-    for number, level in enumerate(levels):
-        if "#" in level and (level != "#" or number != len(levels) - 1):
-            raise ValueError(f"'#' must be a whole level and the last one ('home/#'): {value!r}")
-        if "+" in level and level != "+":
-            raise ValueError(f"'+' must be a whole level, as in 'home/+/temperature': {value!r}")
-    return value
-
-
-def publish_topic(value: str) -> str:
-    """Check an MQTT topic to publish to: no wildcards."""
-    _topic(value)
-    if "+" in value or "#" in value:
-        raise ValueError(f"a topic to publish to has no wildcards ('+' or '#'): {value!r}")
-    return value
 
 
 TopicFilter = Annotated[str, AfterValidator(topic_filter)]

@@ -16,6 +16,7 @@ from typing import Any
 
 from hub.bus import DeviceEvent, DeviceOffline, DeviceOnline, MqttMessage, StateChanged
 from hub.devices.references import reference_key
+from hub.mqtt_topics import is_wildcard, topic_matches
 from hub.scenes.model import (
     AvailabilityTrigger,
     EventTrigger,
@@ -110,22 +111,6 @@ class TriggerIndex:
         filters = set(self.topic)
         filters.update("/".join(f) for f, _ in self.wildcards)
         return filters
-
-
-def is_wildcard(topic_filter: str) -> bool:
-    return "+" in topic_filter or "#" in topic_filter
-
-
-def topic_matches(topic_filter: tuple[str, ...], topic: list[str]) -> bool:
-    """MQTT filter matching: ``+`` is one level, a final ``#`` is any number (even none)."""
-    if topic and topic[0].startswith("$") and topic_filter[0] in ("+", "#"):
-        return False  # wildcards never match $SYS-like topics
-    for number, level in enumerate(topic_filter):
-        if level == "#":
-            return True
-        if number >= len(topic) or (level != "+" and level != topic[number]):
-            return False
-    return len(topic) == len(topic_filter)
 
 
 def holds(trigger: StateTrigger, value: Any) -> bool:

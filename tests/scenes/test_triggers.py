@@ -15,7 +15,6 @@ from hub.scenes.triggers import (
     holds,
     match_event,
     mqtt_data,
-    topic_matches,
 )
 
 
@@ -66,24 +65,6 @@ def test_the_index_keys_each_kind_and_forgets_only_what_it_removes() -> None:
     index.remove("b")
     assert not index.state
     assert not index.topic
-
-
-@pytest.mark.parametrize(
-    ("topic_filter", "topic", "matches"),
-    [
-        ("a/+/c", "a/b/c", True),
-        ("a/+/c", "a/b/d", False),
-        ("a/#", "a", True),
-        ("a/#", "a/b/c", True),
-        ("#", "a/b", True),
-        ("+/b", "a/b", True),
-        ("+", "a/b", False),
-        ("#", "$SYS/broker", False),
-        ("a/+", "a/", True),
-    ],
-)
-def test_mqtt_wildcards(topic_filter: str, topic: str, matches: bool) -> None:
-    assert topic_matches(tuple(topic_filter.split("/")), topic.split("/")) is matches
 
 
 def test_a_state_trigger_fires_on_crossing_into_its_state() -> None:

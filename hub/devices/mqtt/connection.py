@@ -251,10 +251,10 @@ class MqttConnection:
         :class:`InvalidValue` for a filter the broker would refuse: kept, it would make every
         later (re)subscribe fail with it.
         """
-        if not PahoClient.accepts_filter(topic_filter):
-            raise InvalidValue(f"'{topic_filter}' is not an MQTT topic filter: '+' and '#' "
-                               "stand alone in their level, '#' only last, no NUL")  # fmt: skip
-        self._router.add(topic_filter, callback)
+        try:
+            self._router.add(topic_filter, callback)
+        except ValueError as exc:
+            raise InvalidValue(f"{topic_filter!r} is not an MQTT topic filter: {exc}") from None
         if self.state is ConnectionState.CONNECTED:
             self._client.subscribe(topic_filter, SUBSCRIBE_QOS)  # again: retained re-sent
             self._client.flush()

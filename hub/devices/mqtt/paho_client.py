@@ -4,8 +4,7 @@ The loop drives paho through its socket callbacks: ``add_reader`` for reads, ``a
 only while paho has bytes waiting, and :meth:`PahoClient.flush` writes at once after a
 publish (so a reply does not wait for the next loop turn).
 
-Three private paho hooks are overridden, and its filter check is used (``accepts_filter``), all
-stable across paho 2.x and covered by the tests:
+Three private paho hooks are overridden, all stable across paho 2.x and covered by the tests:
 
 - ``_create_socket_connection``: paho's own connect is a blocking ``socket.create_connection``;
   here the socket was already connected with ``loop.sock_connect`` (and has ``TCP_NODELAY``),
@@ -51,13 +50,6 @@ class PahoClient(mqtt.Client):
         self.on_socket_close = self._socket_closed
         self.on_socket_register_write = self._want_write
         self.on_socket_unregister_write = self._wrote_all
-
-    @staticmethod
-    def accepts_filter(topic_filter: str) -> bool:
-        """Whether paho's ``subscribe`` takes this filter (it raises ValueError otherwise), and
-        it has no NUL (which the broker would answer by closing the connection)."""
-        check = mqtt.Client._filter_wildcard_len_check  # paho's own rule, not a copy of it
-        return "\0" not in topic_filter and check(topic_filter.encode()) == mqtt.MQTT_ERR_SUCCESS
 
     @property
     def buffered(self) -> int:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from paho.mqtt.client import topic_matches_sub
+from hub.mqtt_topics import topic_filter as check_filter
+from hub.mqtt_topics import topic_matches
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -32,8 +33,7 @@ class TopicRouter:
         return list(self._filters)
 
     def add(self, topic_filter: str, callback: MessageCallback) -> None:
-        if not topic_filter or "#" in topic_filter[:-1]:
-            raise ValueError(f"invalid MQTT topic filter '{topic_filter}'")
+        check_filter(topic_filter)  # ValueError saying what is wrong
         self._filters.setdefault(topic_filter, []).append(callback)
         self._routes.clear()
 
@@ -63,10 +63,11 @@ class TopicRouter:
     def _match(self, topic: str) -> tuple[MessageCallback, ...]:
         if len(self._routes) >= _ROUTE_CACHE_LIMIT:
             self._routes.clear()
+        levels = topic.split("/")
         callbacks = tuple(
             callback
             for topic_filter, subscribed in self._filters.items()
-            if topic_matches_sub(topic_filter, topic)
+            if topic_matches(topic_filter.split("/"), levels)
             for callback in subscribed
         )
         self._routes[topic] = callbacks
