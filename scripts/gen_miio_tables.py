@@ -22,6 +22,7 @@ import argparse
 import contextlib
 import io
 import json
+import logging
 import math
 import sys
 from functools import reduce
@@ -381,19 +382,25 @@ def dump(data: Any) -> str:
     return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
 
+GENERIC_YEELIGHT = "yeelink.light.generic"
+"""Yeelight's ``generic`` entry: what python-miio assumes of a bulb it does not know. The hub
+uses this table for any ``yeelink.light.*`` model without its own (hub catalog's fallback)."""
+
+
 def referees() -> dict[str, str]:
-    """model -> the python-miio class that verifies it (91 models)."""
+    """model -> the python-miio class that verifies it (92: python-miio's 91 models and the
+    generic Yeelight)."""
     out = dict.fromkeys(miio.AirPurifierMiot.supported_models, "AirPurifierMiot")
     miio.Yeelight("127.0.0.1", TOKEN, model="yeelink.light.color2")  # loads specs.yaml
     for name, facts in LEGACY.items():
         for model in facts.cls.supported_models:
-            if model != "generic":  # Yeelight's fallback for unknown bulbs, not a model
-                out[model] = name
+            out[GENERIC_YEELIGHT if model == "generic" else model] = name
     return out
 
 
 def generate() -> dict[Path, str]:
     """Every file the generator owns -> its text."""
+    logging.getLogger("miio").setLevel(logging.ERROR)  # "Unknown model ...generic": meant
     files: dict[Path, str] = {}
     for model, referee in sorted(referees().items()):
         if referee == "AirPurifierMiot":

@@ -1,6 +1,6 @@
 """The referee for every model: python-miio's own class for the model drives its simulator.
 
-For each of the 91 models python-miio 0.5.12 knows (purifiers, fresh-air units, lights,
+For each of the 92 models python-miio 0.5.12 knows (purifiers, fresh-air units, lights,
 cameras), the simulated model runs on a free loopback address; python-miio's class for it
 (``AirPurifier``, ``Yeelight``, ``ChuangmiCamera``...) runs ``status()``, and every parsed field
 it shows must agree with the simulator's own state. Then each of the class's setters the model

@@ -33,8 +33,10 @@ class ModelProfile:
 
 def profile(model: str) -> ModelProfile:
     """How to speak to ``model``; NotFound naming the supported models."""
-    if model in bundled_tables():
-        table = load_table(model)
+    known = model in bundled_tables()
+    generic = f"{model.rpartition('.')[0]}.generic"
+    if known or (model not in bundled_models() and generic in bundled_tables()):
+        table = load_table(model if known else generic)
         if table.dialect == "legacy":
             return ModelProfile(
                 model, "legacy", table.family, table.description, table.referee,

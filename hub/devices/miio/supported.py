@@ -44,8 +44,11 @@ def render_supported() -> str:
         found = profile(model)
         features = found.new_dialect().features.values()
         described = ", ".join(f"`{f.id}` ({f.kind})" for f in features)
+        named = f"`{model}` ({found.description})"
+        if model.endswith(".generic"):
+            named += f"; any other `{model.removesuffix('generic')}*` model"
         lines.append(
-            f"| `{model}` ({found.description}) | {found.dialect} | {found.family} | "
+            f"| {named} | {found.dialect} | {found.family} | "
             f"{described} | {_verified(model, found.referee, found.dialect)} |"
         )
     return "\n".join(lines) + "\n"
