@@ -10,7 +10,9 @@ people's own fleets live) and checks by binding that each is free right now::
     Fleet.from_counts(3, models, host_base=free_hosts(3)[0])   # three consecutive addresses
 
 With 12 million candidates, two runs picking the same one at once is not a real risk; a
-test whose device needs no particular port should still bind port 0 instead.
+test whose device needs no particular port should still bind port 0 instead, on a free
+address all the same (``free_hosts(1000, port=0)``: the check then only proves each binds),
+so that no test names a fixed address a demo or a person's own fleet may hold.
 """
 
 from __future__ import annotations

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import secrets
-import socket
 from pathlib import Path
 
 import aiohttp
@@ -15,26 +13,14 @@ import aiohttp
 from firmware_sim.fleet import Fleet
 from firmware_sim.miio.device import DeviceConfig
 from tests.hub_process import HubProcess
+from tests.loopback import free_host
 from tests.mqtt_broker import MosquittoBroker
-
-
-def free_loopback_address() -> str:
-    """A 127.x.y.z address where nothing holds the miIO port (54321/udp)."""
-    for _ in range(100):
-        host = f"127.{random.randint(64, 250)}.{random.randint(0, 255)}.{random.randint(2, 250)}"
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            try:
-                probe.bind((host, 54321))
-            except OSError:
-                continue
-            return host
-    raise RuntimeError("no free loopback address for a simulated device")
 
 
 async def test_debug_logs_hold_no_token_code_or_password(tmp_path: Path) -> None:
     device_token = secrets.token_hex(16)
     password = f"pw-{secrets.token_hex(8)}"
-    host = free_loopback_address()
+    host = free_host()
     used: list[str] = [device_token, password]
     async with MosquittoBroker() as broker, Fleet([DeviceConfig(
             "yeelink.light.color2", host, token=device_token)]) as fleet:  # fmt: skip

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.firmware_sim.wire import RawClient
+from tests.loopback import free_host, free_hosts
 from tests.waiting import until
 
 
@@ -40,9 +41,10 @@ async def test_fleet_from_flags_writes_a_usable_manifest_and_stops_on_sigint(
     tmp_path: Path,
 ) -> None:
     manifest = tmp_path / "run" / "manifest.json"
+    hosts = free_hosts(3)
     proc = await start(
         "--count", "3", "--models", "zhimi.airpurifier.mb3,yeelink.light.color2",
-        "--host-base", "127.0.42.90", "--port", "0", "--manifest", str(manifest),
+        "--host-base", hosts[0], "--port", "0", "--manifest", str(manifest),
     )  # fmt: skip
     try:
         entries = await manifest_of(proc, manifest)
@@ -51,7 +53,7 @@ async def test_fleet_from_flags_writes_a_usable_manifest_and_stops_on_sigint(
             "yeelink.light.color2",
             "zhimi.airpurifier.mb3",
         ]
-        assert [e["host"] for e in entries] == ["127.0.42.90", "127.0.42.91", "127.0.42.92"]
+        assert [e["host"] for e in entries] == hosts
         assert set(entries[0]) == {"id", "model", "host", "port", "did", "token"}
         light = entries[1]
         async with RawClient(light["host"], light["port"], light["token"]) as raw:
@@ -60,22 +62,23 @@ async def test_fleet_from_flags_writes_a_usable_manifest_and_stops_on_sigint(
     finally:
         stdout, stderr = await stop(proc)
     assert proc.returncode == 0, stderr
-    assert "127.0.42.91" in stdout
+    assert hosts[1] in stdout
     assert "3 simulated devices running" in stdout
 
 
 async def test_fleet_from_yaml_stops_on_sigterm(tmp_path: Path) -> None:
+    host = free_host()
     config = tmp_path / "fleet.yaml"
     config.write_text(
         "devices:\n"
-        "  - {model: chuangmi.camera.ipc019, host: 127.0.42.95, port: 0, snapshot_port: 0}\n"
+        f"  - {{model: chuangmi.camera.ipc019, host: {host}, port: 0, snapshot_port: 0}}\n"
     )
     manifest = tmp_path / "manifest.json"
     proc = await start("--config", str(config), "--manifest", str(manifest), "--quiet")
     try:
         (camera,) = await manifest_of(proc, manifest)
         assert camera["model"] == "chuangmi.camera.ipc019"
-        assert camera["snapshot_url"].startswith("http://127.0.42.95:")
+        assert camera["snapshot_url"].startswith(f"http://{host}:")
     finally:
         stdout, stderr = await stop(proc, signal.SIGTERM)
     assert proc.returncode == 0, stderr

@@ -10,6 +10,7 @@ import pytest
 
 from firmware_sim.fleet import DeviceConfig, Fleet, SimulatedDevice
 from tests.firmware_sim.wire import RawClient
+from tests.loopback import free_host
 from tests.waiting import until
 
 SILENCE = 0.25
@@ -17,7 +18,7 @@ SILENCE = 0.25
 
 @pytest.fixture
 async def purifier() -> AsyncIterator[SimulatedDevice]:
-    config = DeviceConfig("zhimi.airpurifier.mb3", "127.0.42.30", port=0)
+    config = DeviceConfig("zhimi.airpurifier.mb3", free_host(), port=0)
     async with Fleet([config], tick=60.0) as fleet:
         yield fleet.devices[0]
 
@@ -144,7 +145,7 @@ async def test_token_change_silences_the_old_token(
 
 
 def test_faults_clear_back_to_healthy() -> None:
-    device = SimulatedDevice(DeviceConfig("yeelink.light.color2", "127.0.42.31"))
+    device = SimulatedDevice(DeviceConfig("yeelink.light.color2", free_host()))
     faults = device.faults
     faults.loss, faults.latency, faults.offline, faults.slow_reply = 1.0, 1.0, True, 1.0
     faults.busy_replies = 3

@@ -10,13 +10,14 @@ import pytest
 from firmware_sim.fleet import DeviceConfig, Fleet, SimulatedDevice
 from firmware_sim.models.air_purifier import AirPurifier, favorite_level, favorite_rpm
 from firmware_sim.models.camera import Camera
+from tests.loopback import free_host
 from tests.waiting import until
 
 MANUAL = 3
 
 
 def purifier() -> SimulatedDevice:
-    return SimulatedDevice(DeviceConfig("zhimi.airpurifier.mb3", "127.0.42.40"))
+    return SimulatedDevice(DeviceConfig("zhimi.airpurifier.mb3", free_host()))
 
 
 def pm25_after(minutes: int, power: bool, mode: int = MANUAL, fan: int = 1) -> float:
@@ -97,7 +98,7 @@ def test_the_realtime_aqi_window_counts_down() -> None:
 
 
 async def test_the_fleet_ticks_with_time_scaled() -> None:
-    config = DeviceConfig("zhimi.airpurifier.mb3", "127.0.42.41", port=0)
+    config = DeviceConfig("zhimi.airpurifier.mb3", free_host(), port=0)
     async with Fleet([config], tick=0.01, time_scale=36000.0) as fleet:
         device = fleet.devices[0]
         start = float(device.get_property(3, 6))
@@ -107,7 +108,7 @@ async def test_the_fleet_ticks_with_time_scaled() -> None:
 
 
 def test_light_toggles_and_its_button_too() -> None:
-    light = SimulatedDevice(DeviceConfig("yeelink.light.color2", "127.0.42.42"))
+    light = SimulatedDevice(DeviceConfig("yeelink.light.color2", free_host()))
     assert light.behaviour.action("toggle")
     assert light.get_property("power") == "on"  # legacy wire value
     light.use_cases.press_power_button()
@@ -116,7 +117,7 @@ def test_light_toggles_and_its_button_too() -> None:
 
 
 def test_a_light_switches_its_colour_mode_with_ct_or_rgb() -> None:
-    light = SimulatedDevice(DeviceConfig("yeelink.light.color2", "127.0.42.42"))
+    light = SimulatedDevice(DeviceConfig("yeelink.light.color2", free_host()))
     handle = light.dialect.handle
     assert handle("set_rgb", [0x00FF00]) == {"result": ["ok"]}
     assert light.get_property("color_mode") == "1"  # rgb, as the bulb reports it: a string
@@ -128,7 +129,7 @@ def test_a_light_switches_its_colour_mode_with_ct_or_rgb() -> None:
 
 
 def test_camera_records_motion_only_while_watching() -> None:
-    camera = SimulatedDevice(DeviceConfig("chuangmi.camera.ipc019", "127.0.42.43"))
+    camera = SimulatedDevice(DeviceConfig("chuangmi.camera.ipc019", free_host()))
     behaviour = camera.behaviour
     assert isinstance(behaviour, Camera)
     assert camera.use_cases.motion()
@@ -142,19 +143,20 @@ def test_camera_records_motion_only_while_watching() -> None:
 
 
 def test_use_cases_refuse_the_wrong_family() -> None:
-    light = SimulatedDevice(DeviceConfig("yeelink.light.color2", "127.0.42.44"))
+    light = SimulatedDevice(DeviceConfig("yeelink.light.color2", free_host()))
     assert light.use_cases.motion() is False
     with pytest.raises(TypeError, match="air purifier"):
         light.use_cases.pm25_spike()
 
 
 async def test_camera_serves_a_jpeg_snapshot_that_changes() -> None:
-    config = DeviceConfig("chuangmi.camera.ipc019", "127.0.42.45", port=0, snapshot_port=0)
+    host = free_host()
+    config = DeviceConfig("chuangmi.camera.ipc019", host, port=0, snapshot_port=0)
     async with Fleet([config]) as fleet, aiohttp.ClientSession() as http:
         camera = fleet.devices[0]
         url = camera.snapshot_url
         assert url is not None
-        assert url.startswith("http://127.0.42.45:")
+        assert url.startswith(f"http://{host}:")
         assert fleet.manifest()[0]["snapshot_url"] == url
         async with http.get(url) as response:
             assert response.status == 200
@@ -184,7 +186,7 @@ def test_a_steady_purifier_reports_changes_not_every_tick() -> None:
 
 
 def test_a_legacy_purifier_cleans_the_air_on_the_same_model() -> None:
-    device = SimulatedDevice(DeviceConfig("zhimi.airpurifier.v7", "127.0.42.46"))
+    device = SimulatedDevice(DeviceConfig("zhimi.airpurifier.v7", free_host()))
     device.set_property("aqi", 80)
     assert device.dialect.handle("set_power", ["on"]) == {"result": ["ok"]}
     assert device.dialect.handle("set_mode", ["favorite"]) == {"result": ["ok"]}
@@ -197,7 +199,7 @@ def test_a_legacy_purifier_cleans_the_air_on_the_same_model() -> None:
 
 
 def test_a_fresh_air_unit_brings_co2_down_while_it_runs() -> None:
-    device = SimulatedDevice(DeviceConfig("dmaker.airfresh.t2017", "127.0.42.47"))
+    device = SimulatedDevice(DeviceConfig("dmaker.airfresh.t2017", free_host()))
     start = device.get_property("co2")
     for _ in range(60):
         device.tick(10.0)  # off: people breathe

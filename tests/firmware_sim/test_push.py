@@ -9,15 +9,17 @@ import pytest
 
 from firmware_sim.fleet import DeviceConfig, Fleet, SimulatedDevice
 from tests.firmware_sim.wire import RawClient
+from tests.loopback import free_hosts
 
 SILENCE = 0.25
 
 
 @pytest.fixture
 async def fleet() -> AsyncIterator[Fleet]:
+    purifier, camera = free_hosts(2)
     configs = [
-        DeviceConfig("zhimi.airpurifier.mb3", "127.0.42.20", port=0),
-        DeviceConfig("chuangmi.camera.ipc019", "127.0.42.21", port=0, snapshot_port=0),
+        DeviceConfig("zhimi.airpurifier.mb3", purifier, port=0),
+        DeviceConfig("chuangmi.camera.ipc019", camera, port=0, snapshot_port=0),
     ]
     async with Fleet(configs, tick=60.0) as running:
         yield running

@@ -8,6 +8,7 @@ import pytest
 
 from firmware_sim.fleet import DeviceConfig, Fleet, SimulatedDevice
 from tests.firmware_sim.wire import HELLO, RawClient
+from tests.loopback import free_hosts
 
 MODELS = ["zhimi.airpurifier.mb3", "yeelink.light.color2", "chuangmi.camera.ipc019"]
 SILENCE = 0.25  # how long a test waits to call a device silent
@@ -16,8 +17,8 @@ SILENCE = 0.25  # how long a test waits to call a device silent
 @pytest.fixture
 async def fleet() -> AsyncIterator[Fleet]:
     configs = [
-        DeviceConfig(model, f"127.0.42.{10 + i}", port=0, snapshot_port=0)
-        for i, model in enumerate(MODELS)
+        DeviceConfig(model, host, port=0, snapshot_port=0)
+        for model, host in zip(MODELS, free_hosts(len(MODELS)), strict=True)
     ]
     async with Fleet(configs, tick=60.0) as running:
         yield running

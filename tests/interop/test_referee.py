@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import random
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -28,6 +27,7 @@ import pytest
 
 from firmware_sim.fleet import DeviceConfig, SimulatedDevice
 from firmware_sim.models.table import bundled_models
+from tests.loopback import free_host
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 import miio_facts
@@ -42,20 +42,12 @@ MODELS = bundled_models()
 async def device(request: pytest.FixtureRequest) -> AsyncIterator[SimulatedDevice]:
     """The model's simulator on a free loopback address (python-miio only talks to 54321)."""
     model: str = request.param
-    rng = random.Random()
-    for _ in range(20):
-        host = f"127.{rng.randint(100, 199)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
-        sim = SimulatedDevice(DeviceConfig(model, host, snapshot_port=0))
-        try:
-            await sim.start()
-        except OSError:
-            continue
-        try:
-            yield sim
-        finally:
-            await sim.stop()
-        return
-    raise RuntimeError("no free loopback address")
+    sim = SimulatedDevice(DeviceConfig(model, free_host(), snapshot_port=0))
+    await sim.start()
+    try:
+        yield sim
+    finally:
+        await sim.stop()
 
 
 def norm(value: Any) -> str:

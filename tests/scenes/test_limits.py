@@ -6,31 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from hub.bus import EventBus, MqttMessage
+from hub.bus import EventBus, MqttMessage, Notification
 from hub.devices.model import Device, Feature, FeatureKind, Protocol, Value
 from hub.devices.registry import DeviceRegistry
 from hub.scenes import runs
 from hub.scenes.engine import COLLECTION, AutomationEngine
-from hub.scenes.model import parse_automation, parse_scene
+from hub.scenes.model import InvalidDefinition, parse_automation, parse_scene
 from hub.scenes.references import still_unseen
 from hub.scenes.scenes import CONCURRENCY, SceneManager
 from hub.store import Store
 from tests.scenes.home import build_home, hub_life
-
-
-async def until(predicate: Callable[[], object], seconds: float = 5.0) -> None:
-    for _ in range(int(seconds / 0.01)):
-        if predicate():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("condition not reached in time")
+from tests.waiting import until
 
 
 class Broker:
@@ -80,59 +73,97 @@ async def finished(engine: AutomationEngine, automation_id: str = "a1") -> dict[
     return trace
 
 
+def notifications(bus: EventBus) -> list[Notification]:
+    """Every notification published on ``bus`` from now on."""
+    seen: list[Notification] = []
+    bus.subscribe(Notification, seen.append)
+    return seen
+
+
 async def test_a_repeat_that_never_waits_lets_the_loop_breathe(rig: Rig) -> None:
-    """Issue 10.2: nested repeats of notify held the loop for 79 s."""
+    """Issue 10.2: nested repeats of notify held the loop for 79 s. Another task's turns are
+    seen while the run is half-way, not only once it has ended."""
     inner = {"action": "repeat", "count": 100, "sequence": [NOTIFY]}
     await rig.engine.save(parse_automation(webhook(action=[
         {"action": "repeat", "count": 100, "sequence": [inner]}])))  # fmt: skip
-    ticks = 0
+    sent = notifications(rig.bus)
+    seen_at: list[int] = []  # how many notifications were out at each of the ticker's turns
 
     async def ticker() -> None:
-        nonlocal ticks
         while True:
-            ticks += 1
+            seen_at.append(len(sent))
             await asyncio.sleep(0)
 
     task = asyncio.get_running_loop().create_task(ticker())
     await asyncio.sleep(0)
-    before = ticks
     rig.engine.fire_webhook("go")
-    during = ticks - before  # what the loop did while the run's first part ran: nothing
     trace = await finished(rig.engine)
     task.cancel()
-    assert trace["result"] == "done"
-    assert trace["actions"][0]["iterations"] == 100
-    assert during == 0
-    assert ticks - before > 100  # the run gave the loop many turns on its way
+    assert (trace["result"], trace["actions"][0]["iterations"]) == ("done", 100)
+    assert len(sent) == 100 * 100
+    half_way = {n for n in seen_at if 0 < n < len(sent)}
+    assert len(half_way) >= 100  # the loop turned at least every 100 notifications
 
 
 async def test_count_runs_exactly_count_times(rig: Rig) -> None:
     """Issue 10.2: ``count: 1500`` ran 1,000 times and said "done"."""
     await rig.engine.save(parse_automation(webhook(action=[
         {"action": "repeat", "count": 1500, "sequence": [NOTIFY]}])))  # fmt: skip
+    sent = notifications(rig.bus)
     rig.engine.fire_webhook("go")
     trace = await finished(rig.engine)
     assert (trace["result"], trace["actions"][0]["iterations"]) == ("done", 1500)
+    assert len(sent) == 1500
+
+
+@pytest.mark.parametrize(
+    ("repeat", "field", "says"),
+    [
+        ({"count": 20_000}, "count", "a repeat runs at most 10000 times, got 20000"),
+        ({"max_iterations": 10**9, "while": [{"condition": "available", "device": "lamp"}]},
+         "max_iterations", "a repeat runs at most 10000 times, got 1000000000"),
+        ({"count": 1500, "max_iterations": 1000}, "",
+         "count 1500 is more than max_iterations 1000"),
+    ],
+)  # fmt: skip
+def test_a_repeat_past_its_ceiling_is_refused_with_the_reason(
+    repeat: dict[str, Any], field: str, says: str
+) -> None:
+    """Issue 10.2: ``max_iterations: 1000000000`` was accepted, and a count above the limit
+    ran only as far as the limit and said "done". The API answers these problems as a 422."""
+    action = {"action": "repeat", **repeat, "sequence": [NOTIFY]}
+    with pytest.raises(InvalidDefinition) as caught:
+        parse_automation(webhook(action=[action]))
+    [problem] = caught.value.problems
+    assert problem["field"] == f"action.0.{field}".rstrip(".")
+    assert says in problem["message"]
 
 
 async def test_a_while_loop_cut_short_says_so(rig: Rig) -> None:
     always = [{"condition": "available", "device": "lamp", "online": False}]
     await rig.engine.save(parse_automation(webhook(action=[
         {"action": "repeat", "while": always, "max_iterations": 30, "sequence": [NOTIFY]}])))  # fmt: skip
+    sent = notifications(rig.bus)
     rig.engine.fire_webhook("go")
     step = (await finished(rig.engine))["actions"][0]
     assert (step["iterations"], step["result"]) == (30, "max_iterations")
+    assert step["error"] == "stopped after max_iterations (30)"
+    assert len(sent) == 30
 
 
 async def test_a_run_has_a_step_budget(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nested repeats multiply (10,000 x 10,000 passes each one's ceiling): past the budget
+    the run ends as an error, having sent no more than its budget of steps."""
     monkeypatch.setattr(runs, "MAX_RUN_STEPS", 500)
     inner = {"action": "repeat", "count": 100, "sequence": [NOTIFY]}
     await rig.engine.save(parse_automation(webhook(action=[
         {"action": "repeat", "count": 100, "sequence": [inner]}])))  # fmt: skip
+    sent = notifications(rig.bus)
     rig.engine.fire_webhook("go")
     trace = await finished(rig.engine)
     assert trace["result"] == "error"
     assert "more than 500 steps" in trace["error"]
+    assert 0 < len(sent) <= 500  # each notification is a step at least; unbounded: 10,000
 
 
 async def test_a_self_triggering_automation_is_stopped_and_says_why(
@@ -143,7 +174,7 @@ async def test_a_self_triggering_automation_is_stopped_and_says_why(
         "id": "echo", "trigger": [{"platform": "mqtt", "topic": "loop"}],
         "action": [{"action": "publish", "topic": "loop", "payload": "again"}]}))  # fmt: skip
     rig.bus.publish(MqttMessage("loop", b"go"))
-    await until(lambda: not rig.engine.get("echo").enabled)
+    await until(lambda: not rig.engine.get("echo").enabled, 5)
     sent = rig.broker.sent
     results = [t["result"] for t in rig.engine.traces("echo")]
     assert "loop_guard" in results

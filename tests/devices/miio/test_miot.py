@@ -21,6 +21,7 @@ from hub.devices.miio.spec import load_spec
 from hub.devices.miio.wire.transport import MiioSession, MiioTransport, RetryPolicy
 from hub.errors import ProtocolError
 from tests.devices.miio.scripted import Reply, ScriptedDevice
+from tests.loopback import free_host, free_hosts
 
 FAST = RetryPolicy(timeout=0.1, retries=2, backoff=0.01)
 TOKEN = "00112233445566778899aabbccddeeff"
@@ -28,9 +29,10 @@ TOKEN = "00112233445566778899aabbccddeeff"
 
 @pytest.fixture
 async def fleet() -> AsyncIterator[Fleet]:
+    purifier, other = free_hosts(2)
     configs = [
-        DeviceConfig("zhimi.airpurifier.mb3", "127.0.0.80", port=0),
-        DeviceConfig("zhimi.airpurifier.ma4", "127.0.0.81", port=0),
+        DeviceConfig("zhimi.airpurifier.mb3", purifier, port=0),
+        DeviceConfig("zhimi.airpurifier.ma4", other, port=0),
     ]
     async with Fleet(configs) as fleet:
         yield fleet
@@ -123,7 +125,7 @@ async def test_a_reply_of_the_wrong_shape_is_a_protocol_error(
     def answer(request: dict[str, Any]) -> list[Reply]:
         return [{"id": request["id"], "result": result}]
 
-    async with ScriptedDevice("127.0.0.82", TOKEN, answer) as device:
+    async with ScriptedDevice(free_host(), TOKEN, answer) as device:
         session = transport.session(device.host, TOKEN, port=device.port)
         calls = {
             "get": lambda: get_properties(session, [(2, 1)]),
@@ -135,7 +137,7 @@ async def test_a_reply_of_the_wrong_shape_is_a_protocol_error(
 
 
 async def test_requests_carry_the_did_and_mihome_shapes(transport: MiioTransport) -> None:
-    async with ScriptedDevice("127.0.0.83", TOKEN, did=4242) as device:
+    async with ScriptedDevice(free_host(), TOKEN, did=4242) as device:
         session = transport.session(device.host, TOKEN, port=device.port)
         device.script = lambda r: [{"id": r["id"], "result": [{"code": 0}]}]
         await get_properties(session, [(2, 1)])

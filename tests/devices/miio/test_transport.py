@@ -20,6 +20,7 @@ from hub.devices.miio.wire import codec
 from hub.devices.miio.wire.transport import MiioSession, MiioTransport, RetryPolicy
 from hub.errors import DeviceAuthError, DeviceError, DeviceTimeout, InvalidValue, ProtocolError
 from tests.devices.miio.scripted import Reply, ScriptedDevice
+from tests.loopback import free_host, free_hosts
 from tests.waiting import until
 
 PURIFIER = "zhimi.airpurifier.mb3"
@@ -40,7 +41,7 @@ async def transport() -> AsyncIterator[MiioTransport]:
 
 @pytest.fixture
 async def purifier() -> AsyncIterator[SimulatedDevice]:
-    async with Fleet([DeviceConfig(PURIFIER, "127.0.0.60", port=0)]) as fleet:
+    async with Fleet([DeviceConfig(PURIFIER, free_host(), port=0)]) as fleet:
         yield fleet.devices[0]
 
 
@@ -83,7 +84,7 @@ async def test_one_request_in_flight_per_device_while_devices_run_in_parallel(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     latency = 0.04
-    configs = [DeviceConfig(LIGHT, f"127.0.0.{61 + i}", port=0) for i in range(10)]
+    configs = [DeviceConfig(LIGHT, host, port=0) for host in free_hosts(10)]
     # a patient policy: a retry (a second packet in flight) would only mean a busy machine
     patient = RetryPolicy(timeout=2.0, retries=2, backoff=0.01)
     async with (
@@ -117,7 +118,7 @@ async def test_one_request_in_flight_per_device_while_devices_run_in_parallel(
 
 
 async def test_message_ids_are_monotonic_and_wrap_below_10000(transport: MiioTransport) -> None:
-    async with ScriptedDevice("127.0.0.71", TOKEN) as device:
+    async with ScriptedDevice(free_host(), TOKEN) as device:
         session = transport.session(device.host, TOKEN, port=device.port)
         session._next_id = 9997
         for _ in range(4):
@@ -146,7 +147,7 @@ async def test_a_retry_skips_ahead_100_ids(transport: MiioTransport) -> None:
             return []
         return [{"id": request["id"], "result": ["ok"]}]
 
-    async with ScriptedDevice("127.0.0.72", TOKEN, drop_first) as device:
+    async with ScriptedDevice(free_host(), TOKEN, drop_first) as device:
         session = transport.session(device.host, TOKEN, port=device.port)
         assert await session.send("ping") == ["ok"]
     first, retry = (r["id"] for r in device.requests)
@@ -181,7 +182,7 @@ async def test_the_other_busy_code_is_retried_too(transport: MiioTransport) -> N
             return [{"id": request["id"], "error": {"code": -30001, "message": "busy"}}]
         return [{"id": request["id"], "result": ["ok"]}]
 
-    async with ScriptedDevice("127.0.0.73", TOKEN, busy_once) as device:
+    async with ScriptedDevice(free_host(), TOKEN, busy_once) as device:
         session = transport.session(device.host, TOKEN, port=device.port)
         assert await session.send("ping") == ["ok"]
     assert len(device.requests) == 2
@@ -240,7 +241,7 @@ async def test_a_reply_signed_with_another_token_fails_at_once(transport: MiioTr
     def signed_elsewhere(request: dict[str, Any]) -> list[Reply]:
         return [codec.build(OTHER, 0x1234, 100, {"id": request["id"], "result": ["ok"]})]
 
-    async with ScriptedDevice("127.0.0.74", TOKEN, signed_elsewhere) as device:
+    async with ScriptedDevice(free_host(), TOKEN, signed_elsewhere) as device:
         session = transport.session(device.host, TOKEN, port=device.port)
         start = time.monotonic()
         with pytest.raises(DeviceAuthError, match="not with our token"):
@@ -251,7 +252,7 @@ async def test_a_reply_signed_with_another_token_fails_at_once(transport: MiioTr
 
 async def test_an_unreadable_reply_is_a_protocol_error(transport: MiioTransport) -> None:
     garbage = b"\x21\x31\x00\x05junk"
-    async with ScriptedDevice("127.0.0.75", TOKEN, lambda r: [garbage]) as device:
+    async with ScriptedDevice(free_host(), TOKEN, lambda r: [garbage]) as device:
         session = transport.session(device.host, TOKEN, port=device.port)
         with pytest.raises(ProtocolError, match="unreadable"):
             await session.send("ping")
@@ -283,7 +284,7 @@ async def test_duplicate_and_late_replies_are_dropped(transport: MiioTransport) 
         reply = {"id": request["id"], "result": [request["params"]]}
         return [reply, reply]
 
-    async with ScriptedDevice("127.0.0.76", TOKEN, twice) as device:
+    async with ScriptedDevice(free_host(), TOKEN, twice) as device:
         session = transport.session(device.host, TOKEN, port=device.port)
         assert await session.send("echo", "one") == ["one"]
         assert await session.send("echo", "two") == ["two"]
@@ -303,7 +304,7 @@ async def test_a_slow_reply_to_the_first_attempt_answers_the_call(
 
 
 async def test_strangers_are_counted_and_ignored(transport: MiioTransport) -> None:
-    async with ScriptedDevice("127.0.0.77", TOKEN) as device:
+    async with ScriptedDevice(free_host(), TOKEN) as device:
         device.client = transport.local_address
         device.send({"id": 1, "result": ["ok"]})
         await until(lambda: transport.stats.unknown_sender == 1)
@@ -312,15 +313,16 @@ async def test_strangers_are_counted_and_ignored(transport: MiioTransport) -> No
 async def test_sessions_are_per_address_and_need_an_ip_and_a_token(
     transport: MiioTransport,
 ) -> None:
-    session = transport.session("127.0.0.78", TOKEN)
-    assert transport.session("127.0.0.78", TOKEN) is session
-    assert transport.session("127.0.0.78", TOKEN, port=1) is not session
+    host, other = free_hosts(2)  # making a session sends nothing
+    session = transport.session(host, TOKEN)
+    assert transport.session(host, TOKEN) is session
+    assert transport.session(host, TOKEN, port=1) is not session
     with pytest.raises(InvalidValue, match="IP address"):
         transport.session("lamp.local", TOKEN)
     with pytest.raises(InvalidValue, match="32 hex digits"):
-        transport.session("127.0.0.79", "abc")
+        transport.session(other, "abc")
     transport.forget(session)
-    assert ("127.0.0.78", 54321) not in transport.sessions
+    assert (host, 54321) not in transport.sessions
 
 
 async def test_the_token_is_never_logged(
@@ -352,7 +354,7 @@ async def test_closing_the_transport_fails_calls_in_flight(purifier: SimulatedDe
 async def test_another_device_at_the_address_is_named_in_the_error(
     transport: MiioTransport,
 ) -> None:
-    async with ScriptedDevice("127.0.0.70", TOKEN) as device:
+    async with ScriptedDevice(free_host(), TOKEN) as device:
         session = transport.session(device.host, TOKEN, port=device.port)
         await session.send("ping")
         device.did, device.script = 999, lambda r: []  # replaced by a device we cannot talk to
@@ -369,7 +371,7 @@ async def test_the_socket_buffer_holds_a_burst_of_replies(transport: MiioTranspo
 
 async def test_packets_in_flight_are_capped_across_devices() -> None:
     latency = 0.05
-    configs = [DeviceConfig(LIGHT, f"127.0.0.{100 + i}", port=0) for i in range(6)]
+    configs = [DeviceConfig(LIGHT, host, port=0) for host in free_hosts(6)]
     async with (
         Fleet(configs) as fleet,
         MiioTransport(("127.0.0.1", 0), policy=PATIENT, max_in_flight=2) as transport,

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from hub.devices.mqtt import MqttConnection
+from tests.loopback import free_hosts
 from tests.mqtt_broker import MosquittoBroker, until
 
 COUNT = 1000  # ~1,330 sockets with the cameras' HTTP servers: past select()'s 1,023
@@ -26,7 +27,7 @@ async def test_a_fleet_of_1000_devices_brings_its_zigbee_bridge_up(
     manifest = tmp_path / "manifest.json"
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "firmware_sim", "--count", str(COUNT),
-        "--host-base", "127.0.60.10", "--port", "0", "--snapshot-port", "0",
+        "--host-base", free_hosts(COUNT, port=0)[0], "--port", "0", "--snapshot-port", "0",
         "--quiet", "--mqtt", mosquitto.url, "--manifest", str(manifest),
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
