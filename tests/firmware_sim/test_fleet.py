@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from pathlib import Path
 
 import pytest
@@ -113,17 +111,14 @@ def test_from_yaml_names_what_is_wrong(tmp_path: Path, text: str, error: str) ->
         Fleet.from_yaml(path)
 
 
-async def test_a_thousand_devices_start_in_a_few_seconds() -> None:
+async def test_a_thousand_devices_start_and_each_answers_on_its_own_address() -> None:
+    """How fast they start is bench/startup.py's job (about 3 s here); this checks they do."""
     hosts = free_hosts(1000, port=0)
     fleet = Fleet.from_counts(
         count=1000, models=MODELS, host_base=hosts[0], port=0, snapshot_port=0
     )
-    started = time.perf_counter()
     async with fleet:
-        elapsed = time.perf_counter() - started
-        last = fleet.devices[-1]
-        assert last.host == hosts[-1]
-        async with RawClient(last.host, last.port, last.token) as raw:
-            assert raw.did == last.did
-        await asyncio.sleep(0)
-    assert elapsed < 5.0
+        assert [d.host for d in fleet.devices] == hosts
+        for device in (fleet.devices[0], fleet.devices[499], fleet.devices[-1]):
+            async with RawClient(device.host, device.port, device.token) as raw:
+                assert raw.did == device.did
