@@ -243,11 +243,10 @@ async def test_a_reply_signed_with_another_token_fails_at_once(transport: MiioTr
 
     async with ScriptedDevice(free_host(), TOKEN, signed_elsewhere) as device:
         session = transport.session(device.host, TOKEN, port=device.port)
-        start = time.monotonic()
         with pytest.raises(DeviceAuthError, match="not with our token"):
             await session.send("ping")
-    assert time.monotonic() - start < FAST.timeout
     assert transport.stats.auth_failures == 1
+    assert transport.stats.retries == 0  # refused at the first reply, not after the retries
 
 
 async def test_an_unreadable_reply_is_a_protocol_error(transport: MiioTransport) -> None:
@@ -297,9 +296,7 @@ async def test_a_slow_reply_to_the_first_attempt_answers_the_call(
     purifier.faults.slow_reply = 0.25  # more than two attempts wait (0.1 each)
     session = session_for(transport, purifier)
     await session.handshake()
-    start = time.monotonic()
-    assert (await session.info())["model"] == PURIFIER
-    assert time.monotonic() - start < 0.35  # the first attempt's reply, not the third's
+    assert (await session.info())["model"] == PURIFIER  # no attempt's own reply is in time
     await until(lambda: transport.stats.late_replies >= 1, 1.0)  # the retries' replies
 
 

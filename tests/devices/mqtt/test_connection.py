@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import sys
-import time
 
 import pytest
 
@@ -114,9 +113,7 @@ async def test_starts_without_a_broker_and_connects_later() -> None:
         async with broker:
             async with asyncio.timeout(5):
                 await conn.wait_connected()
-            started = time.monotonic()
-            await conn.publish("x", b"y", qos=1)
-            assert time.monotonic() - started < 1.0
+            await conn.publish("x", b"y", qos=1)  # acknowledged by the broker (QoS 1)
 
 
 async def test_watch_puts_messages_on_the_bus(mosquitto: MosquittoBroker) -> None:

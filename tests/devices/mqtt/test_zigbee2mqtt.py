@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -226,12 +225,9 @@ async def test_broker_restart_reconnects_and_states_flow_again(home: Home) -> No
     await until(lambda: home.connection.connections == 2, seconds=5)
     reconnect = home.connection.connected_at - back
     print(f"hub back {reconnect * 1000:.0f} ms after the broker")
-    assert reconnect < 5.0
     await until(lambda: home.bridge.connections == 2, seconds=5)
-    began = time.monotonic()
     home.bridge.set_temperature("climate_living", 25.5)
     await until(lambda: home.registry.get(CLIMATE).value("temperature") == 25.5, seconds=5)
-    assert time.monotonic() - began < 5
     result = await home.registry.command(PLUG, "state", True)
     assert result.status is CommandStatus.CONFIRMED
     assert home.registry.get(PLUG).availability is Availability.ONLINE
