@@ -1,0 +1,168 @@
+"""Time routines: the same action at about the same time of day, on most of the days it could.
+
+For each action (a feature set to a value) the times of day it happened are searched for the
+window of :data:`WIDTH` minutes that holds it on the most days; the window's points within
+:data:`SPREAD` minutes of their median make a cluster. The cluster's share of weekdays and of
+weekend days says which days it keeps: both high is every day, one high and the other at most
+half of it is weekdays or weekends. Each cluster's points leave the pool and the search repeats
+(a lamp on at 07:00 and again at 19:00 is two routines). Skipped days only lower the share; the
+day counted is the local date, so a routine's time is right across daylight-saving changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_right
+from dataclasses import dataclass
+from statistics import median
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from hub.habits.log import Change, Log, local
+
+Days = Literal["weekdays", "weekends", "daily"]
+WIDTH = 50.0
+"""Minutes: the window that finds a routine's centre."""
+SPREAD = 25.0
+"""Minutes from the centre that still count as the routine."""
+MIN_SHARE = 0.5
+"""Of the days a routine could have happened, it happened on at least this share."""
+MIN_DAYS = 4
+MIN_ELIGIBLE = 7
+MAX_PER_ACTION = 3
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRoutine:
+    change: Change
+    days: Days
+    minute: int
+    """Minutes after local midnight: the cluster's median."""
+    hits: int
+    """Days it happened on."""
+    eligible: int
+    """Days of ``days`` kind in the log on which it could have."""
+    earliest: int
+    latest: int
+    spread: float
+    """Minutes: the cluster's interquartile range."""
+    times: tuple[float, ...]
+
+    @property
+    def share(self) -> float:
+        return self.hits / self.eligible
+
+
+@dataclass(frozen=True, slots=True)
+class _Point:
+    at: float
+    day: dt.date
+    minute: float
+
+
+def find_routines(log: Log, tz: ZoneInfo) -> list[TimeRoutine]:
+    found: list[TimeRoutine] = []
+    for change, times in sorted(log.actions.items()):
+        if len(times) < MIN_DAYS:
+            continue
+        pool = [_Point(at, *local(at, tz)) for at in times]
+        for _ in range(MAX_PER_ACTION):
+            cluster = _densest(pool)
+            if len({p.day for p in cluster}) < MIN_DAYS:
+                break
+            routine = _routine(change, cluster, log, tz)
+            taken = {p.at for p in cluster}
+            pool = [p for p in pool if p.at not in taken]
+            if routine is not None:
+                found.append(routine)
+    return found
+
+
+def _densest(pool: list[_Point]) -> list[_Point]:
+    """The points around the window of WIDTH minutes holding the most days (midnight wraps)."""
+    ring = sorted(pool, key=lambda p: p.minute)
+    minutes = [p.minute for p in ring] + [p.minute + 1440 for p in ring]
+    best: list[_Point] = []
+    best_days = 0
+    for first in range(len(ring)):
+        last = bisect_right(minutes, minutes[first] + WIDTH)
+        window = [ring[i % len(ring)] for i in range(first, min(last, first + len(ring)))]
+        days = len({p.day for p in window})
+        if days > best_days:
+            best, best_days = window, days
+    if not best:
+        return []
+    centre = median(_unwrapped(best))
+    return [p for p in pool if _distance(p.minute, centre) <= SPREAD]
+
+
+def _routine(change: Change, cluster: list[_Point], log: Log, tz: ZoneInfo) -> TimeRoutine | None:
+    minutes = sorted(_unwrapped(cluster))
+    centre = median(minutes)
+    weekday_hits = {p.day for p in cluster if p.day.weekday() < 5}
+    weekend_hits = {p.day for p in cluster if p.day.weekday() >= 5}
+    weekdays, weekends = _eligible(log, tz, centre)
+    if weekdays + weekends < MIN_ELIGIBLE:
+        return None
+    on_weekdays = len(weekday_hits) / weekdays if weekdays else 0.0
+    on_weekends = len(weekend_hits) / weekends if weekends else 0.0
+    days: Days
+    if on_weekdays >= MIN_SHARE and on_weekends <= on_weekdays / 3:
+        days, hits, eligible = "weekdays", len(weekday_hits), weekdays
+    elif on_weekends >= MIN_SHARE and on_weekdays <= on_weekends / 3 and weekends >= 3:
+        days, hits, eligible = "weekends", len(weekend_hits), weekends
+    else:
+        days, hits, eligible = "daily", len(weekday_hits | weekend_hits), weekdays + weekends
+        if hits < MIN_SHARE * eligible:
+            return None
+    if hits < MIN_DAYS:
+        return None
+    kept = [p for p in cluster if (p.day.weekday() < 5) == (days == "weekdays") or days == "daily"]
+    kept_minutes = sorted(_unwrapped(kept))
+    quarter = len(kept_minutes) // 4
+    return TimeRoutine(
+        change=change,
+        days=days,
+        minute=round(median(kept_minutes)) % 1440,
+        hits=hits,
+        eligible=eligible,
+        earliest=int(kept_minutes[0]) % 1440,
+        latest=int(kept_minutes[-1]) % 1440,
+        spread=kept_minutes[-1 - quarter] - kept_minutes[quarter],
+        times=tuple(sorted(p.at for p in kept)),
+    )
+
+
+def _eligible(log: Log, tz: ZoneInfo, minute: float) -> tuple[int, int]:
+    """Weekdays and weekend days whose ``minute`` falls within the log.
+
+    A day on which the value already held is not left out (the light already on at 07:05):
+    whether it held depends on when it was set, which for a habit at a random hour is
+    earlier on the days it was not done in the window, and leaving those out would make
+    any evening habit look like a routine."""
+    first, _ = local(log.start, tz)
+    last, _ = local(log.end, tz)
+    weekdays = weekends = 0
+    day = first
+    while day <= last:
+        moment = dt.datetime.combine(day, dt.time(), tz) + dt.timedelta(minutes=minute % 1440)
+        if log.start <= moment.timestamp() <= log.end:
+            if day.weekday() < 5:
+                weekdays += 1
+            else:
+                weekends += 1
+        day += dt.timedelta(days=1)
+    return weekdays, weekends
+
+
+def _unwrapped(points: list[_Point]) -> list[float]:
+    """Minutes of points near midnight made continuous (23:55 and 00:05 are 10 apart)."""
+    minutes = [p.minute for p in points]
+    if minutes and max(minutes) - min(minutes) > 720:
+        return [m + 1440 if m < 720 else m for m in minutes]
+    return minutes
+
+
+def _distance(minute: float, centre: float) -> float:
+    gap = abs(minute - centre % 1440)
+    return min(gap, 1440 - gap)
