@@ -150,6 +150,7 @@ class Household:
             PlannedAutomation(d.porch_light, "power", False, 1425),
             PlannedAutomation(d.hall_light, "power", False, 540, "weekdays"),
             PlannedAutomation(d.purifier, "mode", "auto", 420),
+            PlannedAutomation(d.coffee_plug, "power", False, 660),
         )
 
     def events(self, start: dt.date, days: int) -> Iterator[LifeEvent]:

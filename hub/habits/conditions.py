@@ -14,7 +14,7 @@ their crossing.
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,8 +25,10 @@ RESPONSE = 900.0
 MIN_HITS = 4
 MIN_RATIO = 0.6
 MIN_COVERAGE = 0.5
-RARE = 0.3
-"""The action's typical reading is held at most this share of the time otherwise."""
+UNUSUAL = 0.05
+"""A reading held at most this share of the time is unusual."""
+LIFT = 0.3
+"""At least this share of the action's moments had an unusual reading (by chance: UNUSUAL)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +82,6 @@ def _threshold(
 ) -> ConditionHabit | None:
     up = direction == "above"
     readings = log.series[sensor]
-    typical = seen[len(seen) // 4] if up else seen[-1 - len(seen) // 4]
-    held = (len(hourly) - bisect_left(hourly, typical)) if up else bisect_right(hourly, typical)
-    if held > RARE * len(hourly):
-        return None
     scored: list[tuple[float, ConditionHabit]] = []
     for threshold in _candidates(seen, hourly, up):
         crossings = []
@@ -114,7 +112,7 @@ def _threshold(
         scored.append((ratio * coverage, habit))
     if not scored:
         return None
-    # the person's threshold: the most extreme one that does (nearly) as well as the best;
+    # the person's threshold: the highest (``up``) that does nearly as well as the best;
     # lower ones are crossed on the same rises, a little earlier, and score alike
     top = max(score for score, _ in scored)
     near = [habit for score, habit in scored if score >= top * 0.9]
@@ -122,23 +120,37 @@ def _threshold(
 
 
 def _candidates(seen: list[float], hourly: list[float], up: bool) -> list[float]:
-    """Round thresholds from well short of the action's rare readings to their lowest (``up``;
-    for ``below`` the other way round): a person acts after the reading passed their threshold,
-    so it lies just short of nearly all of them. Readings that are common (the action done at
-    other times, for other reasons) are left out."""
+    """Round thresholds below the lowest unusual reading at which the action was done (``up``;
+    above the highest for ``below``): a person acts after the reading passed their threshold,
+    so it lies short of all of them. A reading is unusual when it is held at most
+    :data:`UNUSUAL` of the time; the action done at usual readings was done for other reasons."""
     if up:
-        rare = [v for v in seen if v >= hourly[int(len(hourly) * (1 - RARE))]]
+        level = hourly[min(len(hourly) - 1, int(len(hourly) * (1 - UNUSUAL)))]
+        unusual = [v for v in seen if v >= level]
     else:
-        rare = [v for v in seen if v <= hourly[int(len(hourly) * RARE)]]
-    if len(rare) < MIN_HITS:
+        unusual = [v for v in seen if v <= hourly[int(len(hourly) * UNUSUAL)]]
+    if len(unusual) < max(MIN_HITS, LIFT * len(seen)):
         return []
-    edge = rare[len(rare) // 10] if up else rare[-1 - len(rare) // 10]
-    width = max(0.4 * abs(edge), 0.2 * (hourly[-1] - hourly[0]), 1.0)
-    step = max(0.1, 10 ** math.floor(math.log10(width)) / 10)
-    start = edge - width if up else edge
-    first = math.floor(start / step) * step
-    count = min(60, int(width / step) + 1)
-    return [round(first + n * step, 6) for n in range(count)]
+    edge = _edge(unusual if up else [-v for v in reversed(unusual)])
+    edge = edge if up else -edge
+    width = max(0.4 * abs(edge), 0.1 * (hourly[-1] - hourly[0]), 1.0)
+    step = 10 ** math.floor(math.log10(width)) / 2
+    if up:
+        first = math.floor((edge - width) / step) * step
+        found = [first + n * step for n in range(int(width / step) + 2)]
+        return [round(t, 6) for t in found if t < edge]
+    first = math.ceil(edge / step) * step
+    found = [first + n * step for n in range(int(width / step) + 2)]
+    return [round(t, 6) for t in found if t > edge]
+
+
+def _edge(values: list[float]) -> float:
+    """The lowest of ``values`` (in order) that is not an outlier far below the rest."""
+    gap = 0.2 * (values[-1] - values[0])
+    for number, value in enumerate(values[:-1]):
+        if values[number + 1] - value <= gap:
+            return value
+    return values[-1]
 
 
 def _crossings(readings: Series, threshold: float, up: bool) -> list[float]:

@@ -83,9 +83,21 @@ class Log:
 
     def holds(self, change: Change, at: float) -> bool:
         """Whether the feature already had the change's value at ``at``: nothing to do then."""
+        return self.held_since(change, at) is not None
+
+    def held_since(self, change: Change, at: float) -> float | None:
+        """Since when the feature has had the change's value, if it has it at ``at``."""
         times, texts = self.states.get((change.device_id, change.feature), ([], []))
         index = bisect_right(times, at) - 1
-        return index >= 0 and texts[index] == change.text
+        if index < 0 or texts[index] != change.text:
+            return None
+        while index > 0 and texts[index - 1] == change.text:
+            index -= 1
+        return times[index]
+
+    def active_days(self, tz: ZoneInfo) -> set[dt.date]:
+        """The local dates on which anyone did anything (a day away from home is not one)."""
+        return {local(at, tz)[0] for times in self.actions.values() for at in times}
 
     def timeline(self) -> list[tuple[float, Change]]:
         """Every action in time order."""
