@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
-from math import comb
 from dataclasses import dataclass
+from math import comb
 from statistics import median
 from typing import Literal
 from zoneinfo import ZoneInfo
