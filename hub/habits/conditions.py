@@ -18,7 +18,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Literal
 
-from hub.habits.log import Change, Log, Series
+from hub.habits.log import Change, Log, Series, let_others_run
 
 RESPONSE = 900.0
 """Seconds after a crossing within which the action is a response to it."""
@@ -57,6 +57,7 @@ def find_conditions(log: Log, actions: dict[Change, list[float]]) -> list[Condit
             continue
         hourly = sorted(_hourly(readings))
         for change, times in sorted(actions.items()):
+            let_others_run()
             if len(times) < MIN_HITS or (
                 change.device_id == sensor[0] and change.feature == sensor[1]
             ):
@@ -84,6 +85,7 @@ def _threshold(
     readings = log.series[sensor]
     scored: list[tuple[float, ConditionHabit]] = []
     for threshold in _candidates(seen, hourly, up):
+        let_others_run()
         crossings = []
         answered = []
         for at in _crossings(readings, threshold, up):

@@ -20,7 +20,7 @@ from statistics import median
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from hub.habits.log import Change, Log, local
+from hub.habits.log import Change, Log, let_others_run, local
 
 Days = Literal["weekdays", "weekends", "daily"]
 WIDTH = 50.0
@@ -67,6 +67,7 @@ def find_routines(log: Log, tz: ZoneInfo) -> list[TimeRoutine]:
     found: list[TimeRoutine] = []
     active = log.active_days(tz)
     for change, times in sorted(log.actions.items()):
+        let_others_run()
         if len(times) < MIN_DAYS:
             continue
         pool = [_Point(at, *local(at, tz)) for at in times]

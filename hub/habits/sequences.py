@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from hub.habits.log import Change, Log, local
+from hub.habits.log import Change, Log, let_others_run, local
 
 WINDOW = 150.0
 """Seconds after the signal within which the action counts (\"within 2 minutes\", and some)."""
@@ -62,6 +62,7 @@ def find_sequences(
         if len(occurrences) < MIN_HITS:
             continue
         hits: defaultdict[Change, list[tuple[float, float]]] = defaultdict(list)
+        let_others_run()
         for start in occurrences:
             seen: set[Change] = set()
             for index in range(bisect_right(times, start), bisect_right(times, start + WINDOW)):
