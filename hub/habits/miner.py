@@ -49,14 +49,13 @@ def mine(
     done = already_done(automations)
     found: list[Suggestion] = []
     for habit in habits:
+        if any(_does(d, habit) for d in done.get(habit.change, ())):
+            continue
         if isinstance(habit, TimeRoutine):
-            if not _any(done, habit.change, lambda d, r=habit: d.at(r.minute)):
-                found.append(time_suggestion(habit, names))
+            found.append(time_suggestion(habit, names))
         elif isinstance(habit, SequenceHabit):
-            device = habit.signal.device_id
-            if not _any(done, habit.change, lambda d, v=device: any(w[0] == v for w in d.watched)):
-                found.append(sequence_suggestion(habit, names))
-        elif not _any(done, habit.change, lambda d, s=habit.sensor: s in d.watched):
+            found.append(sequence_suggestion(habit, names))
+        else:
             found.append(condition_suggestion(habit, names))
     return sorted(found, key=lambda s: (-s.confidence, s.id))
 
@@ -85,5 +84,10 @@ def _best_per_action(candidates: list[Habit]) -> list[Habit]:
     return kept
 
 
-def _any(done: dict[Change, list[Done]], change: Change, test: Any) -> bool:
-    return any(test(d) for d in done.get(change, ()))
+def _does(done: Done, habit: Habit) -> bool:
+    """Whether an automation that sets the habit's value starts when the habit would."""
+    if isinstance(habit, TimeRoutine):
+        return done.at(habit.minute)
+    if isinstance(habit, SequenceHabit):
+        return any(device == habit.signal.device_id for device, _ in done.watched)
+    return habit.sensor in done.watched

@@ -10,6 +10,7 @@ moves it to another slot.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -187,7 +188,7 @@ def _nearest_five(minute: int) -> int:
 
 
 def _duration(seconds: float) -> str:
-    minutes = max(1, round(seconds / 60 + 0.49))
+    minutes = max(1, math.ceil(seconds / 60))
     return "a minute" if minutes == 1 else f"{minutes} minutes"
 
 
