@@ -61,6 +61,8 @@ class CommandSent(Event):
     status: str = ""
     """acknowledged, confirmed or failed (actions: acknowledged or failed)."""
     at: float = 0.0
+    error: str = ""
+    """Why it failed ("offline since 14:02:05 ...; nothing was sent"); "" when it did not."""
 
 
 @dataclass(frozen=True, slots=True)
