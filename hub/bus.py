@@ -76,6 +76,19 @@ class DeviceOffline(Event):
     device_id: str
     reason: str = ""
     at: float = 0.0
+    problem: str = ""
+    """no_answer or token_rejected (hub.devices.model.AvailabilityProblem)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OfflineReasonChanged(Event):
+    """A device offline since ``at`` is better understood (it answers, but rejects the
+    token): not a new outage, so no automation on "went offline" runs again."""
+
+    device_id: str
+    reason: str
+    problem: str
+    at: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

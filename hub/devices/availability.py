@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from hub.bus import DeviceOffline, DeviceOnline, EventBus
+from hub.bus import DeviceOffline, DeviceOnline, EventBus, OfflineReasonChanged
 from hub.devices.model import Availability, AvailabilityProblem, Device
 from hub.errors import DeviceAuthError, DeviceError, DeviceUnavailable, HubError
 
@@ -63,6 +63,8 @@ class AvailabilityGuard:
                                     device_id, why[0] or why[1])  # fmt: skip
                 device.availability_reason, device.availability_problem = why
                 self._touch(device_id)
+                since = device.availability_since or 0.0
+                self.bus.publish(OfflineReasonChanged(device_id, why[0], why[1], since))
             return
         self._reasons[device_id] = why
         if timer is not None:
@@ -85,7 +87,7 @@ class AvailabilityGuard:
         device.availability_problem = problem
         self._touch(device_id)
         _LOGGER.warning("%s (%s) went offline: %s", device.name, device_id, reason or "no answer")
-        self.bus.publish(DeviceOffline(device_id, reason, device.availability_since))
+        self.bus.publish(DeviceOffline(device_id, reason, device.availability_since, problem))
 
     def forget(self, device_id: str) -> None:
         """The device is gone from the hub: no announcement is pending for it any more."""

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from hub.bus import CommandSent, DeviceOffline, EventBus
+from hub.bus import CommandSent, DeviceOffline, EventBus, OfflineReasonChanged
 from hub.devices.model import (
     Availability,
     AvailabilityProblem,
@@ -59,6 +59,7 @@ def home(grace: float = 0) -> tuple[DeviceRegistry, RecheckingAdapter, list[Any]
     seen: list[Any] = []
     bus.subscribe(CommandSent, seen.append)
     bus.subscribe(DeviceOffline, seen.append)
+    bus.subscribe(OfflineReasonChanged, seen.append)
     return registry, adapter, seen
 
 
@@ -134,7 +135,9 @@ async def test_the_latest_reason_wins_and_an_outage_is_announced_once() -> None:
     assert device.availability_problem is AvailabilityProblem.NO_ANSWER
     assert device.availability_since == since, "the same outage"
     offline = [e for e in seen if isinstance(e, DeviceOffline)]
-    assert [e.reason for e in offline] == ["ignored 12 requests"], "announced once"
+    assert [(e.reason, e.problem) for e in offline] == [("ignored 12 requests", "token_rejected")]
+    changed = [e for e in seen if isinstance(e, OfflineReasonChanged)]
+    assert [(e.reason, e.problem, e.at) for e in changed] == [("no answer", "no_answer", since)]
 
     registry.set_availability("miio-1", True)
     assert (device.availability_reason, device.availability_problem) == ("", None)
