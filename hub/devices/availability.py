@@ -36,7 +36,8 @@ class AvailabilityGuard:
 
         Going offline is announced after ``grace`` seconds without the device coming back;
         coming back within the grace announces nothing. The latest reason wins: a device
-        first silent, then found to reject the token, says the latter.
+        first silent, then found to reject the token, says the latter (once offline, only a
+        new kind of problem replaces the reason).
         """
         device_id = device.id
         timer = self._timers.pop(device_id, None)
@@ -55,12 +56,12 @@ class AvailabilityGuard:
             return
         why = problem_of(reason)
         if device.availability is Availability.OFFLINE:
-            if (device.availability_reason, device.availability_problem) != why:
+            if why[1] is not device.availability_problem:
                 # the same outage, better understood: no second DeviceOffline (automations
-                # on "went offline" ran once), but every reader of the device sees it
-                if why[1] is not device.availability_problem:
-                    _LOGGER.warning("%s (%s) is still offline, now: %s", device.name,
-                                    device_id, why[0] or why[1])  # fmt: skip
+                # on "went offline" ran once), but every reader of the device sees it (a
+                # retry's new wording for the same problem is not news)
+                _LOGGER.warning("%s (%s) is still offline, now: %s", device.name, device_id,
+                                why[0] or why[1])  # fmt: skip
                 device.availability_reason, device.availability_problem = why
                 self._touch(device_id)
                 since = device.availability_since or 0.0
