@@ -25,6 +25,7 @@ from tests.waiting import until_async
 
 MODEL = "yeelink.light.color2"  # legacy firmware: a command is set_power on the wire
 SINCE = re.compile(r"since \d\d:\d\d:\d\d")
+MIIO = {"bind": "127.0.0.1", "timeout": 0.3, "deadline": 1.5}
 
 
 @dataclass
@@ -56,7 +57,7 @@ async def hub_with(
     """A hub with ``sim`` online: from config.yaml, or (``configured=False``) found by one
     discovery round with the token the store kept, as for a device onboarded on the phone
     (only such a token can be changed through the API: config.yaml's wins at every start)."""
-    miio: dict[str, Any] = {"bind": "127.0.0.1", "timeout": 0.3, "deadline": 1.5}
+    miio: dict[str, Any] = dict(MIIO)
     if configured:
         miio["devices"] = [{"host": sim.host, "token": sim.token, "name": "Lamp"}]
     else:
@@ -65,15 +66,20 @@ async def hub_with(
             await DeviceRegistry(EventBus(), store).set_secret(
                 f"miio-{sim.did}", "token", sim.token
             )
+    async with running(tmp_path, miio) as rig:
+        await until_async(lambda: rig.availability(sim), ("online", None), 15)
+        yield rig
+
+
+@asynccontextmanager
+async def running(tmp_path: Path, miio: dict[str, Any]) -> AsyncIterator[Rig]:
     config = Config.model_validate({
         "hub": {"data_dir": str(tmp_path)}, "api": {"host": "127.0.0.1", "port": 0},
         "miio": miio,
     })  # fmt: skip
     async with Hub(config) as hub, aiohttp.ClientSession() as http:
         token = await hub.auth.issue("phone", ["read", "control", "admin"])
-        rig = Rig(hub, http, {"Authorization": f"Bearer {token}"})
-        await until_async(lambda: rig.availability(sim), ("online", None), 15)
-        yield rig
+        yield Rig(hub, http, {"Authorization": f"Bearer {token}"})
 
 
 async def test_an_offline_device_is_refused_unsent_then_works_once_back(tmp_path: Path) -> None:
@@ -136,3 +142,26 @@ async def test_a_rejected_token_is_refused_unsent_then_a_pasted_token_fixes_it(
         status, answer = await rig.power(lamp, not was)
         assert status == 200, answer
         assert lamp.feature("power") is (not was)
+
+
+async def test_a_token_changed_while_the_hub_was_down_is_known_and_refused(
+    tmp_path: Path,
+) -> None:
+    """The device comes back from the store at the next start, but never answers its old
+    token: it is marked token rejected all the same, refused, and listed as waiting."""
+    (host,) = free_hosts(1)
+    async with SimulatedDevice(DeviceConfig(MODEL, host)) as lamp:
+        async with hub_with(tmp_path, lamp, False):
+            pass  # onboarded once: the store keeps the device and its token
+        new_token = lamp.change_token()  # re-paired while the hub was off
+        miio = {**MIIO, "discovery": {"hosts": [host], "interval": 0}}
+        async with running(tmp_path, miio) as rig:
+            await until_async(lambda: rig.availability(lamp), ("offline", "token_rejected"), 60)
+            status, answer = await rig.power(lamp, True)
+            assert (status, answer["error"]["code"]) == (502, "device_auth"), answer
+            assert "token rejected since " in answer["error"]["message"]
+            _, waiting = await rig.call("GET", "/api/onboarding/devices")
+            assert [(d["device_id"], d["problem"]) for d in waiting["devices"]] == [
+                (f"miio-{lamp.did}", "token_rejected")
+            ]
+            assert new_token not in str(waiting)
