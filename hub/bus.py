@@ -61,6 +61,8 @@ class CommandSent(Event):
     status: str = ""
     """acknowledged, confirmed or failed (actions: acknowledged or failed)."""
     at: float = 0.0
+    error: str = ""
+    """Why it failed ("offline since 14:02:05 ...; nothing was sent"); "" when it did not."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,19 @@ class DeviceOnline(Event):
 class DeviceOffline(Event):
     device_id: str
     reason: str = ""
+    at: float = 0.0
+    problem: str = ""
+    """no_answer or token_rejected (hub.devices.model.AvailabilityProblem)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OfflineReasonChanged(Event):
+    """A device offline since ``at`` is better understood (it answers, but rejects the
+    token): not a new outage, so no automation on "went offline" runs again."""
+
+    device_id: str
+    reason: str
+    problem: str
     at: float = 0.0
 
 

@@ -37,6 +37,11 @@ class DeviceAuthError(DeviceError):
     """
 
 
+class DeviceUnavailable(DeviceError):
+    """The hub already knows the device is offline, so it sent nothing (it keeps trying the
+    device in the background and takes commands again as soon as it answers)."""
+
+
 class ProtocolError(DeviceError):
     """A packet could not be understood (bad magic, length, JSON...)."""
 

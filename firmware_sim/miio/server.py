@@ -21,6 +21,7 @@ import asyncio
 import calendar
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any, Final, Protocol, cast
 
@@ -73,6 +74,9 @@ class MiioServer(asyncio.DatagramProtocol):
         """Requests answered (or about to be, when a fault delays the answer)."""
         self.ignored = 0
         """Packets that got no answer: wrong token, stale stamp, repeated id, noise."""
+        self.received: Counter[str] = Counter()
+        """Requests by method that reached the device with its token, answered or not (lost
+        to a fault, a stale stamp, a repeated id): what a client asked of it."""
 
     # ---- lifecycle --------------------------------------------------------------------
 
@@ -116,6 +120,8 @@ class MiioServer(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
         client = (str(addr[0]), int(addr[1]))
         if self.faults.drops():
+            if len(data) != HELLO_LEN:
+                self._count_dropped(data)
             return
         if len(data) == HELLO_LEN:
             if HELLO_HEADER.unpack_from(data)[:2] == (MAGIC, HELLO_LEN):
@@ -137,6 +143,7 @@ class MiioServer(asyncio.DatagramProtocol):
         if "method" not in payload:  # a subscriber's answer to one of our pushes
             self.subscribers.acknowledge(client, payload.get("id"))
             return
+        self.received[str(payload["method"])] += 1
         stamp = calendar.timegm(message.header.value.ts.timetuple())
         if abs(stamp - self.identity.stamp) > STAMP_TOLERANCE or self._repeated(
             client, payload.get("id")
@@ -146,6 +153,15 @@ class MiioServer(asyncio.DatagramProtocol):
         self.requests += 1
         answer = self._answer(payload, client)
         self._reply(self.identity.packet(answer), client, self.faults.reply_delay)
+
+    def _count_dropped(self, data: bytes) -> None:
+        """Count a request a fault dropped in ``received`` too, when it reads with our token."""
+        try:
+            payload = Message.parse(data, token=self.identity.token_bytes).data.value
+        except Exception:  # noise, or another token: nothing to count
+            return
+        if isinstance(payload, dict) and "method" in payload:
+            self.received[str(payload["method"])] += 1
 
     def _config_router(self, params: Any) -> dict[str, Any]:
         """Join the network in ``params`` ({"ssid", "passwd", "uid"}); the password is only

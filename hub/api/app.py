@@ -52,6 +52,7 @@ STATIC = {
     "automations.js": "text/javascript",
     "scenes.js": "text/javascript",
     "automation-form.js": "text/javascript",
+    "token.js": "text/javascript",
     "sw.js": "text/javascript",
     "style.css": "text/css",
     "icon.svg": "image/svg+xml",

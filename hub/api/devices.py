@@ -166,10 +166,9 @@ async def _run_command(ctx: ApiContext, request: web.Request) -> dict[str, Any]:
     except HubError as exc:
         raise from_hub_error(exc, "value") from None
     if result.status is CommandStatus.FAILED:
-        reason = result.error or "the device did not accept the command"
-        if reason.startswith("device offline"):
-            raise ApiError(504, "device_timeout", reason)
-        raise ApiError(502, "device_error", reason)
+        if result.cause is not None:  # offline 503, token 502, timeout 504, refused 502
+            raise from_hub_error(result.cause)
+        raise ApiError(502, "device_error", result.error or "the device did not accept it")
     return {"device": device.id, "feature": setting.feature, "value": result.value,
             "status": str(result.status)}  # fmt: skip
 
@@ -229,9 +228,11 @@ ROUTES = [
           "config.yaml at the next start, a Zigbee device when the bridge lists it again."),
     Route("POST", "/api/devices/{device_id}/commands", command, Scope.CONTROL,
           "Set a feature or run an action", (SetCommand, ActionCommand), models.CommandOut,
-          errors=(*_ID, 502, 504), params=(IDEMPOTENCY,), tag="devices",
+          errors=(*_ID, 502, 503, 504), params=(IDEMPOTENCY,), tag="devices",
           description="The answer says whether the device acknowledged the command or "
-          "confirmed it with its own state report; 502 or 504 say why not."),
+          "confirmed it with its own state report; 502, 503 or 504 say why not. A device the "
+          "hub knows to be offline (503) or rejecting its token (502) is sent nothing: the "
+          "answer comes at once and says since when."),
     Route("GET", "/api/devices/{device_id}/snapshot", snapshot, Scope.READ,
           "A camera's current picture", content_type="image/jpeg",
           errors=(*_ID, 502, 503, 504), tag="devices"),

@@ -1,8 +1,9 @@
 """One error shape for every API answer: ``{"error": {"code", "message", "field"}}``.
 
 The hub's exception tree is translated here, at the boundary, and nowhere else:
-``DeviceTimeout`` -> 504, ``DeviceAuthError`` -> 502 with what to do about it, other device
-failures -> 502, ``InvalidValue`` and validation -> 422, ``NotFound`` -> 404.
+``DeviceTimeout`` -> 504, ``DeviceAuthError`` -> 502 with what to do about it,
+``DeviceUnavailable`` (known offline, nothing sent) -> 503, other device failures -> 502,
+``InvalidValue`` and validation -> 422, ``NotFound`` -> 404.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from hub.errors import (
     DeviceAuthError,
     DeviceError,
     DeviceTimeout,
+    DeviceUnavailable,
     HubError,
     InvalidValue,
     NotFound,
@@ -67,12 +69,15 @@ def from_hub_error(exc: HubError, field: str | None = None) -> ApiError:
     """The API answer for one of the hub's own errors."""
     if isinstance(exc, DeviceTimeout):
         return ApiError(504, "device_timeout", f"the device did not answer: {exc}")
+    if isinstance(exc, DeviceUnavailable):
+        return ApiError(503, "device_offline", f"the device is {exc}")
     if isinstance(exc, DeviceAuthError):
         return ApiError(
             502,
             "device_auth",
-            f"the hub cannot talk to this device: its token is wrong ({exc}). "
-            "Get the device's current token and update it in the hub's configuration.",
+            f"the hub cannot talk to this device: its token is wrong ({exc}). Re-enter it: "
+            "paste it on the phone page (POST /api/onboarding/token), or `mihub import-tokens "
+            "FILE` from a backup, or reset and `mihub onboard` the device.",
         )
     if isinstance(exc, DeviceError):
         return ApiError(502, "device_error", f"the device refused or failed: {exc}")

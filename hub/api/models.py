@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.devices.model import Availability, FeatureCategory, FeatureKind
+from hub.devices.model import Availability, AvailabilityProblem, FeatureCategory, FeatureKind
 from hub.devices.model import Protocol as DeviceProtocol
 
 Value = bool | int | float | str | None
@@ -65,6 +65,11 @@ class DeviceOut(_Out):
     )
     availability_reason: str = Field(
         description="why the device is offline, e.g. a token the device rejects; empty online"
+    )
+    availability_problem: AvailabilityProblem | None = Field(
+        None,
+        description="what kind of problem keeps it offline: no_answer, or token_rejected "
+        "(re-paired: give the hub its new token); null when not offline",
     )
     features: list[FeatureOut]
     state: dict[str, FeatureStateOut]

@@ -89,8 +89,8 @@ WAYS = [
         how="`mihub import-tokens FILE` with Mi Home's miio2.db (Android), *_mihome.sqlite "
         "(iOS), the Yeelight app's XML, or the JSON of `miiocli cloud list --raw`."),
     Way(id="paste", title="Paste its token",
-        how="Known the token (32 hex digits)? POST /api/onboarding/token with the device's "
-        "address and the token."),
+        how="Know the token (32 hex digits)? Paste it on the phone page, or POST "
+        "/api/onboarding/token with the device's address and the token."),
 ]  # fmt: skip
 
 

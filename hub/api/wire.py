@@ -14,6 +14,7 @@ from hub.bus import (
     DeviceRemoved,
     Event,
     Notification,
+    OfflineReasonChanged,
     StateChanged,
 )
 
@@ -21,6 +22,7 @@ KINDS: dict[type[Event], str] = {
     StateChanged: "state",
     DeviceOnline: "availability",
     DeviceOffline: "availability",
+    OfflineReasonChanged: "availability",
     DeviceEvent: "event",
     DeviceAdded: "device",
     DeviceRemoved: "device",
@@ -36,10 +38,11 @@ def encode(event: Event) -> dict[str, Any]:
                 "value": event.value, "old": event.old_value, "at": event.at}  # fmt: skip
     if isinstance(event, DeviceOnline):
         return {"type": "availability", "device": event.device_id, "availability": "online",
-                "reason": "", "at": event.at}  # fmt: skip
-    if isinstance(event, DeviceOffline):
+                "reason": "", "problem": None, "at": event.at}  # fmt: skip
+    if isinstance(event, DeviceOffline | OfflineReasonChanged):
         return {"type": "availability", "device": event.device_id, "availability": "offline",
-                "reason": event.reason, "at": event.at}  # fmt: skip
+                "reason": event.reason, "problem": event.problem or None,
+                "at": event.at}  # fmt: skip
     if isinstance(event, DeviceEvent):
         return {"type": "event", "device": event.device_id, "event": event.event,
                 "data": event.data, "at": event.at}  # fmt: skip

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from hub.errors import InvalidValue
+from hub.errors import DeviceError, InvalidValue
 
 Value = bool | int | float | str | None
 
@@ -42,6 +42,14 @@ class Availability(StrEnum):
     UNKNOWN = "unknown"
     ONLINE = "online"
     OFFLINE = "offline"
+
+
+class AvailabilityProblem(StrEnum):
+    """Why an offline device cannot be used: it does not answer, or it answers but rejects
+    the hub's token (re-paired since). Only a person fixes the second."""
+
+    NO_ANSWER = "no_answer"
+    TOKEN_REJECTED = "token_rejected"  # noqa: S105 - a kind of problem, not a secret
 
 
 class Protocol(StrEnum):
@@ -183,6 +191,8 @@ class Device:
     """When the hub last saw ``availability`` change (None: not since the hub started)."""
     availability_reason: str = ""
     """Why it is offline, in the protocol's words ("... not with our token"); "" when online."""
+    availability_problem: AvailabilityProblem | None = None
+    """The kind of ``availability_reason`` (None when not offline)."""
     endpoint: dict[str, Any] = field(default_factory=dict)
     """Where the protocol layer finds the device (host and did, a topic...); never a secret."""
 
@@ -210,6 +220,7 @@ class Device:
             "availability": str(self.availability),
             "availability_since": self.availability_since,
             "availability_reason": self.availability_reason,
+            "availability_problem": self.availability_problem,
             "features": [f.as_dict() for f in self.features.values()],
             "state": {
                 k: {"value": s.value, "changed_at": s.changed_at, "stale": s.stale}
@@ -231,3 +242,5 @@ class CommandResult:
     status: CommandStatus
     value: Any = None
     error: str | None = None
+    cause: DeviceError | None = None
+    """Why it failed, as the hub's own error (the API answers with its status)."""

@@ -12,22 +12,20 @@ import functools
 import logging
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import orjson
 
 from hub.bus import (
     CommandSent,
     DeviceAdded,
-    DeviceOffline,
-    DeviceOnline,
     DeviceRemoved,
     EventBus,
     Origin,
     StateChanged,
 )
+from hub.devices.availability import AvailabilityGuard, refusal
 from hub.devices.model import (
-    Availability,
     CommandResult,
     CommandStatus,
     Device,
@@ -38,7 +36,14 @@ from hub.devices.model import (
 )
 from hub.devices.model import Protocol as DeviceProtocol
 from hub.devices.references import keys_of, resolve_device
-from hub.errors import DeviceError, DeviceTimeout, InvalidValue, NotFound
+from hub.errors import (
+    DeviceError,
+    DeviceTimeout,
+    DeviceUnavailable,
+    HubError,
+    InvalidValue,
+    NotFound,
+)
 from hub.store import Store
 
 _LOGGER = logging.getLogger(__name__)
@@ -56,6 +61,14 @@ class DeviceAdapter(Protocol):
         """Run a device action and return its output."""
 
 
+@runtime_checkable
+class Recheck(Protocol):
+    """An adapter that can try a device again now, instead of at its next retry."""
+
+    def recheck(self, device: Device) -> None:
+        """Try to reach ``device`` soon (it was offline when a command was asked of it)."""
+
+
 _Waiter = tuple[Value, asyncio.Future[None], Origin]
 """A command waiting for the device to report its value, and who sent it."""
 
@@ -70,11 +83,10 @@ class DeviceRegistry:
     ) -> None:
         self.bus = bus
         self.store = store
-        self.offline_grace = offline_grace
         self.confirm_timeout = confirm_timeout
         self.devices: dict[str, Device] = {}
         self.adapters: dict[DeviceProtocol, DeviceAdapter] = {}
-        self._offline_timers: dict[str, asyncio.TimerHandle] = {}
+        self.availability = AvailabilityGuard(bus, offline_grace, self._touch)
         self._waiters: dict[tuple[str, str], list[_Waiter]] = {}
         self.generation = 0
         """Bumps on every change a reader of ``devices`` could see; readers cache by it."""
@@ -215,9 +227,7 @@ class DeviceRegistry:
         self.generation += 1
         del self._generations[device_id]
         self._keys.pop(device_id, None)
-        timer = self._offline_timers.pop(device_id, None)
-        if timer is not None:
-            timer.cancel()
+        self.availability.forget(device_id)
         if self.store is not None:
             self.store.put_later("devices", device_id, None)
             self.store.put_later("state", device_id, None)
@@ -319,55 +329,16 @@ class DeviceRegistry:
 
     # ---- availability ---------------------------------------------------------------------
 
-    def set_availability(self, device_id: str, online: bool, reason: str = "") -> None:
-        """Report a device reachable or not.
-
-        Flap guard: going offline is only announced after ``offline_grace`` seconds without
-        the device coming back; coming back within the grace announces nothing.
-        """
+    def set_availability(self, device_id: str, online: bool, reason: str | HubError = "") -> None:
+        """Report a device reachable or not (see :class:`AvailabilityGuard`); ``reason`` says
+        why not, in words or as the error the protocol got (a :class:`DeviceAuthError`
+        marks the device's token rejected)."""
         device = self.devices.get(device_id)
-        if device is None:
-            return
-        timer = self._offline_timers.pop(device_id, None)
-        if online:
-            if timer is not None:
-                timer.cancel()
-            if device.availability is not Availability.ONLINE:
-                if device.availability is Availability.OFFLINE:
-                    _LOGGER.warning("%s (%s) is back online", device.name, device_id)
-                device.availability = Availability.ONLINE
-                device.availability_since, device.availability_reason = time.time(), ""
-                self._touch(device_id)
-                self.bus.publish(DeviceOnline(device_id, device.availability_since))
-            return
-        if device.availability is Availability.OFFLINE:
-            return
-        if timer is not None:
-            self._offline_timers[device_id] = timer  # already counting down
-            return
-        if self.offline_grace <= 0:
-            self._mark_offline(device_id, reason)
-            return
-        loop = asyncio.get_running_loop()
-        self._offline_timers[device_id] = loop.call_later(
-            self.offline_grace, self._mark_offline, device_id, reason
-        )
-
-    def _mark_offline(self, device_id: str, reason: str) -> None:
-        self._offline_timers.pop(device_id, None)
-        device = self.devices.get(device_id)
-        if device is None or device.availability is Availability.OFFLINE:
-            return
-        device.availability = Availability.OFFLINE
-        device.availability_since, device.availability_reason = time.time(), reason
-        self._touch(device_id)
-        _LOGGER.warning("%s (%s) went offline: %s", device.name, device_id, reason or "no answer")
-        self.bus.publish(DeviceOffline(device_id, reason, device.availability_since))
+        if device is not None:
+            self.availability.report(device, online, reason)
 
     def close(self) -> None:
-        for timer in self._offline_timers.values():
-            timer.cancel()
-        self._offline_timers.clear()
+        self.availability.close()
 
     # ---- commands -------------------------------------------------------------------------
 
@@ -377,16 +348,33 @@ class DeviceRegistry:
         """Validate, send, and wait briefly for the device's own report to confirm.
 
         Raises NotFound / InvalidValue before anything is sent; a device failure is a
-        FAILED result with the reason. The result is published as a ``CommandSent`` with
+        FAILED result with the reason and its ``cause``. A device the hub knows to be offline
+        or rejecting its token is not sent anything: the result fails at once, saying why and
+        since when (see :meth:`refusal`). The result is published as a ``CommandSent`` with
         ``origin``, and the change it causes as a ``StateChanged`` with the same origin.
         """
         at = time.time()
         device_id = self.resolve(device_id).id
         result = await self._command(device_id, feature_id, value, origin)
         self.bus.publish(
-            CommandSent(device_id, feature_id, result.value, origin, str(result.status), at)
-        )
+            CommandSent(device_id, feature_id, result.value, origin, str(result.status), at,
+                        result.error or "")
+        )  # fmt: skip
         return result
+
+    def refusal(self, device: Device) -> DeviceError | None:
+        """Why a command to ``device`` is refused unsent (:func:`refusal`), or None.
+
+        An offline device's adapter is asked to try it again now (``Recheck``), so the hub
+        does not stay stuck refusing a device that came back; one that rejects the token
+        waits for a person to give the right one.
+        """
+        refused = refusal(device)
+        if isinstance(refused, DeviceUnavailable):
+            adapter: object = self.adapters.get(device.protocol)  # any adapter may offer it
+            if isinstance(adapter, Recheck):
+                adapter.recheck(device)
+        return refused
 
     async def _command(
         self, device_id: str, feature_id: str, value: Value, origin: Origin
@@ -394,6 +382,9 @@ class DeviceRegistry:
         device = self.get(device_id)
         feature = device.feature(feature_id)
         checked = feature.validate(value)
+        refused = self.refusal(device)
+        if refused is not None:
+            return _failed(device_id, feature_id, checked, refused)
         adapter = self._adapter(device)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         key = (device_id, feature_id)
@@ -402,11 +393,8 @@ class DeviceRegistry:
         try:
             try:
                 await adapter.set_value(device, feature, checked)
-            except DeviceTimeout as exc:
-                reason = f"device offline: {exc}"
-                return CommandResult(device_id, feature_id, CommandStatus.FAILED, checked, reason)
             except DeviceError as exc:
-                return CommandResult(device_id, feature_id, CommandStatus.FAILED, checked, str(exc))
+                return _failed(device_id, feature_id, checked, exc)
             if device.value(feature_id) == checked and not future.done():
                 future.set_result(None)
             try:
@@ -434,6 +422,11 @@ class DeviceRegistry:
         feature = device.feature(feature_id)
         if feature.kind is not FeatureKind.ACTION:
             raise InvalidValue(f"feature '{feature_id}' of '{device_id}' is not an action")
+        refused = self.refusal(device)
+        if refused is not None:
+            self.bus.publish(CommandSent(device_id, feature_id, None, origin, "failed",
+                                         time.time(), str(refused)))  # fmt: skip
+            raise refused
         adapter = self._adapter(device)
         at = time.time()
         status = CommandStatus.FAILED
@@ -449,6 +442,12 @@ class DeviceRegistry:
         if adapter is None:
             raise DeviceError(f"no {device.protocol} connection is running for '{device.id}'")
         return adapter
+
+
+def _failed(device_id: str, feature_id: str, value: Value, exc: DeviceError) -> CommandResult:
+    """A FAILED result; a timeout's reason starts "device offline" (scenes report it so)."""
+    reason = f"device offline: {exc}" if isinstance(exc, DeviceTimeout) else str(exc)
+    return CommandResult(device_id, feature_id, CommandStatus.FAILED, value, reason, exc)
 
 
 def _stored_feature(data: dict[str, Any], shared: dict[bytes, Feature]) -> Feature:

@@ -241,7 +241,7 @@ class FailingAdapter:
         (DeviceTimeout("no answer"), {"action": "toggle"}, 504, "device_timeout"),
         (DeviceAuthError("checksum mismatch"), {"action": "toggle"}, 502, "device_auth"),
         (DeviceAuthError("checksum mismatch"), {"feature": "power", "value": True}, 502,
-         "device_error"),
+         "device_auth"),
         (DeviceError("device said no", -4004), {"feature": "power", "value": True}, 502,
          "device_error"),
     ],

@@ -55,3 +55,20 @@ async def test_only_a_private_address_and_only_with_the_admin_scope(tmp_path: Pa
         assert refused.status == 403
         unset = await api.client.post("/api/onboarding/provision", headers=api.auth(), json=body)
         assert unset.status == 409, "the rig's hub was given no way to provision"
+
+
+async def test_a_pasted_token_is_never_echoed_back(tmp_path: Path) -> None:
+    """A malformed token's 422 names the field, not the value; a hub without miIO says 409."""
+    secret = "0123456789abcdef0123456789abcdeZ"  # one wrong digit: 32 characters, not hex
+    async with api_rig(tmp_path) as api:
+        body = {"host": "127.0.0.1", "token": secret}
+        bad = await api.client.post("/api/onboarding/token", headers=api.auth(), json=body)
+        assert bad.status == 422
+        raw = await bad.read()
+        assert (await bad.json())["error"]["field"] == "token"
+        assert secret.encode() not in raw
+        assert secret[:-1].encode() not in raw
+        body["token"] = secret[:-1] + "f"
+        unset = await api.client.post("/api/onboarding/token", headers=api.auth(), json=body)
+        assert unset.status == 409, "the rig's hub has no miIO devices to give a token to"
+        assert body["token"].encode() not in await unset.read()

@@ -13,6 +13,7 @@ import playwright.async_api as playwright
 import pytest
 
 from hub.api.auth import create_pairing_code
+from hub.errors import DeviceAuthError
 from tests.mqtt_broker import until
 from tests.waiting import until_async
 from tests.web.conftest import NARROW, Browser, Home, Served, paired
@@ -188,7 +189,8 @@ async def test_an_offline_or_rejected_device_says_so_and_cannot_be_tapped(
     )
     await expect(tile).to_be_disabled()
     device, _ = home.sensor
-    home.registry.set_availability(device, False, "127.0.0.9 replied, but not with our token")
+    rejected = DeviceAuthError("127.0.0.9 replied, but not with our token")  # as miIO says
+    home.registry.set_availability(device, False, rejected)
     await expect(page.locator(f"#d-{device} .tile-state")).to_have_text(
         "token rejected: re-enter it"
     )

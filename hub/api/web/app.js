@@ -112,6 +112,7 @@ function onEvent(event) {
       device.availability = event.availability;
       device.availability_since = event.at;
       device.availability_reason = event.reason;
+      device.availability_problem = event.problem ?? null;
       updateTile(device);
       if (state.open === device.id) renderDevice();
       break;

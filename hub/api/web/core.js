@@ -91,11 +91,11 @@ export const hexToInt = (hex) => parseInt(hex.slice(1), 16);
 
 // ---- what a device is now -------------------------------------------------------------------
 
-/** Words for a device that cannot be controlled now, or null when it can. */
+/** Words for a device that cannot be controlled now, or null when it can: the hub refuses
+ * commands to it at once, with the same reason (a 503, or a 502 for the token). */
 export function trouble(device) {
   if (device.availability !== "offline") return null;
-  const reason = device.availability_reason || "";
-  if (/token/i.test(reason)) return "token rejected: re-enter it";
+  if (device.availability_problem === "token_rejected") return "token rejected: re-enter it";
   return device.availability_since ? `offline since ${clock(device.availability_since)}` : "offline";
 }
 

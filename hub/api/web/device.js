@@ -1,6 +1,6 @@
 // The device screen: its controls first (power, mode, levels, colour), then its history, then
 // its settings, then diagnostics folded away. A device that cannot be reached says why, and
-// its controls are disabled.
+// its controls are disabled; one whose token is rejected shows the ways to give it the new one.
 import { renderCharts } from "./chart.js";
 import { $, api, byCategory, clock, command, el, formatValue, hexToInt, intToHex, isColour, picture, state, toast, trouble, valueOf } from "./core.js";
 
@@ -72,6 +72,8 @@ export function renderDevice() {
       el("div", {}, el("h2", { text: device.name }),
         el("p", { class: `where${problem ? " trouble" : ""}`, id: "device-status",
           text: [device.room, problem || (device.availability === "online" ? "online" : "not heard from yet")].filter(Boolean).join(" · ") }))),
+    device.availability_problem === "token_rejected" && device.availability === "offline"
+      ? el("section", { class: "card token-help", id: "token-help", "aria-live": "polite" }) : null,
     el("fieldset", { class: "card", id: "controls", disabled: frozen }, el("legend", { text: "Controls" }), ...rows(device, controls)),
     numeric ? el("section", { class: "card charts", id: "charts" }) : null,
     config.length ? el("fieldset", { class: "card", id: "config", disabled: frozen }, el("legend", { text: "Settings" }), ...rows(device, config)) : null,
@@ -81,6 +83,10 @@ export function renderDevice() {
       text: "Remove this device", onclick: () => removeDevice(device) }),
   ].filter(Boolean));
   if (numeric) renderCharts(device, $("charts"), controls);
+  const help = $("token-help");
+  if (help) {  // the three ways to give it its new token
+    import("./token.js").then((m) => m.renderTokenHelp(device, help, async () => {})).catch((error) => toast(error.message));
+  }
 }
 
 export function showValue(device, featureId) {

@@ -131,6 +131,23 @@ export function renderHome() {
     el("h2", { class: "section" }, el("span", { text: room }), el("span", { class: "room-air", id: `air-${slug(room)}` })),
     el("div", { class: "grid" }, ...devices.map(tile)))));
   for (const [room] of shown) renderAir(room);
+  renderWaiting().catch(() => {});
+}
+
+// ---- devices the hub found but cannot talk to: "needs a token" -----------------------------
+
+async function renderWaiting() {
+  let box = $("waiting");
+  if (!box) {
+    box = el("section", { id: "waiting", class: "waiting", "aria-label": "devices that need a token" });
+    $("tiles").before(box);
+  }
+  const waiting = await api("GET", "/api/onboarding/devices");
+  const shown = waiting.devices.filter((d) => !d.device_id || !state.devices.has(d.device_id));
+  if (!shown.length) { box.replaceChildren(); return; }
+  const { waitingCards } = await import("./token.js");  // only when a device needs it
+  box.replaceChildren(el("h2", { class: "section", text: "Needs a token" }),
+    ...waitingCards(shown, waiting.ways, renderWaiting));
 }
 
 // ---- scenes -------------------------------------------------------------------------------
@@ -144,7 +161,8 @@ export async function renderScenes() {
       try {
         const result = await api("POST", `/api/scenes/${encodeURIComponent(scene.id)}/activate`);
         const bad = result.devices.filter((d) => d.status === "failed" || d.status === "offline");
-        toast(bad.length ? `${scene.name}: ${bad.map((d) => `${d.device} ${d.status}`).join(", ")}` : `${scene.name}: done`);
+        const name = (id) => (state.devices.get(id) || { name: id }).name;
+        toast(bad.length ? `${scene.name}: ${bad.map((d) => `${name(d.device)} ${d.error || d.status}`).join(", ")}` : `${scene.name}: done`);
       } catch (error) { toast(error.message); } finally { button.classList.remove("busy"); }
     } }, scene.name)),
     el("button", { type: "button", class: "scene add", id: "new-scene", text: "+ Scene", "aria-label": "new scene",

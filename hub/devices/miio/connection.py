@@ -216,12 +216,14 @@ class MiioConnection:
     def _failed(
         self, state: ConnectionState, exc: HubError, delay: float, level: int = logging.INFO
     ) -> float:
-        if self.device is not None:
-            self.registry.set_availability(self.device.id, False, str(exc))
+        # (not onboarded since the start, it may still be known: its token changed meanwhile)
+        device = self.device or self.registry.devices.get(f"miio-{self.session.device_id}")
+        if device is not None:
+            self.registry.set_availability(device.id, False, exc)
         kind = f"{state}: {type(exc).__name__}"
         if kind != self._reported:  # once per kind of failure, not on every retry
             self._reported = kind
-            where = self.device.name if self.device else self.target.host
+            where = device.name if device else self.target.host
             _LOGGER.log(level, "%s: %s; trying again in %.3g s", where, exc, delay)
         self._set_state(state)
         self.interval = self.timing.fast

@@ -155,11 +155,12 @@ class MiioRuntime:
         """Found without a token, or answering with another token than the hub's."""
         found = self.needs_token.items()
         problems = [TokenProblem(host, did, "needs_token") for host, did in found]
-        problems += [
-            TokenProblem(c.target.host, c.session.device_id, "token_rejected",
-                         c.device.id if c.device else None, c.device.name if c.device else None)
-            for c in self.connections.values() if c.state is ConnectionState.WRONG_TOKEN
-        ]  # fmt: skip
+        for c in self.connections.values():
+            if c.state is ConnectionState.WRONG_TOKEN:  # known from the store, maybe
+                known = c.device or self.registry.devices.get(f"miio-{c.session.device_id}")
+                problems.append(TokenProblem(c.target.host, c.session.device_id, "token_rejected",
+                                             known.id if known else None,
+                                             known.name if known else None))  # fmt: skip
         return problems
 
     async def use_token(self, host: str, token: str) -> str:
@@ -203,6 +204,13 @@ class MiioRuntime:
 
     async def set_value(self, device: Device, feature: Feature, value: Value) -> None:
         await self._connection(device).set_value(feature, value)
+
+    def recheck(self, device: Device) -> None:
+        """A command was refused to ``device`` as offline: try it now, not at its backoff."""
+        with contextlib.suppress(DeviceError):
+            connection = self._connection(device)
+            if not connection.online:
+                connection.wake()
 
     async def call_action(
         self, device: Device, feature: Feature, args: Mapping[str, Any]
