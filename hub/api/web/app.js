@@ -2,13 +2,15 @@
 // Content-Security-Policy: default-src 'self'). Devices come from /api/devices and stay live
 // over the /api/events WebSocket; a service worker keeps the last known state for when the
 // hub is briefly unreachable. This module pairs, routes between screens and takes events.
-// The device screen and the editors load when first opened, so the home's first render waits
-// only on core, home and automations (and boot.js asked for the device list even before them).
-import { renderAutomations, refreshAutomationsSoon } from "./automations.js";
+// The device screen, the automations list and the editors load when first needed, so the
+// home's first render waits only on core and home (and boot.js asked for the device list even
+// before them).
 import { $, ApiError, TOKEN_KEY, api, clock, hooks, refreshPictures, state, toast } from "./core.js";
 import { renderHome, renderScenes, updateTile } from "./home.js";
 
 const deviceScreen = () => import("./device.js");
+const automationsList = () => import("./automations.js");
+const refreshAutomationsSoon = () => automationsList().then((m) => m.refreshAutomationsSoon()).catch(() => {});
 const whenOpen = (deviceId, use) => { if (state.open === deviceId) deviceScreen().then(use).catch(() => {}); };
 
 // ---- pairing --------------------------------------------------------------------------------
@@ -197,7 +199,7 @@ async function start() {
   try {
     await loadDevices();
     connect();
-    await renderAutomations().catch((error) => { if (error.status !== 503) throw error; });
+    await (await automationsList()).renderAutomations().catch((error) => { if (error.status !== 503) throw error; });
     state.timers.push(setInterval(refreshPictures, 10000));
   } catch (error) { if (error.status !== 401) toast(error.message); }
 }

@@ -11,8 +11,15 @@ function ago(seconds) {
   return `${Math.round(delta / 86400)} d ago`;
 }
 
+const opened = new Set();  // the automations whose runs are shown; a refresh keeps them open
+
+function toggleTraces(automation, box) {
+  if (opened.has(automation.id)) { opened.delete(automation.id); box.replaceChildren(); return; }
+  opened.add(automation.id);
+  showTraces(automation, box);
+}
+
 async function showTraces(automation, box) {
-  if (box.childElementCount) { box.replaceChildren(); return; }
   const id = encodeURIComponent(automation.id);
   const tools = el("div", { class: "tools" },
     el("button", { type: "button", class: "scene", id: `edit-${automation.id}`, text: "Edit", "aria-label": `edit ${automation.alias || automation.id}`,
@@ -35,7 +42,7 @@ export async function renderAutomations() {
     const name = a.alias || a.id;
     const runs = el("div", { class: "traces", id: `t-${a.id}` });
     return el("li", { id: `a-${a.id}`, class: a.enabled ? "" : "disabled" },
-      el("button", { type: "button", class: "what", "aria-label": `runs of ${name}`, onclick: () => showTraces(a, runs) },
+      el("button", { type: "button", class: "what", "aria-label": `runs of ${name}`, onclick: () => toggleTraces(a, runs) },
         el("span", { text: name }), el("small", { class: "trace", text: last, title: last })),
       el("button", { type: "button", class: "run", text: "Run", "aria-label": `run ${name}`,
         onclick: () => api("POST", `${path}/run`).then(() => toast(`${name}: started`)).catch((err) => toast(err.message)) }),
@@ -44,6 +51,7 @@ export async function renderAutomations() {
           .then(() => renderAutomations()).catch((err) => { e.target.checked = !e.target.checked; toast(err.message); }) }),
       runs);
   }));
+  for (const a of automations) if (opened.has(a.id)) showTraces(a, $(`t-${a.id}`));
 }
 
 let soon = null;
