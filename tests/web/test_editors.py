@@ -138,7 +138,7 @@ async def test_an_automation_from_the_form_fires_then_does_not_and_both_runs_rea
     await expect(fired).to_contain_text('Then notify "It is warm": → ok')
     await page.evaluate("document.getElementById('toast').hidden = true")
     await page.locator("#a-warm-lamp-on").evaluate("(e) => window.scrollTo(0, e.offsetTop - 60)")
-    await browser.shot("automation-trace")
+    await browser.shot("automation-runs")
     assert "{" not in await page.locator("#t-warm-lamp-on").inner_text()  # words, not JSON
 
     # edited in the form: it comes back filled in; now at 07:30, same condition and actions
@@ -218,7 +218,8 @@ async def test_every_editor_screen_fits_360_px_with_44_px_targets(
     await expect(page.locator("#a-night .trace")).to_have_text(re.compile("^done"))
     await page.locator("#t-night .run-trace").first.wait_for()  # still open after the refresh
     await check_screen(page, viewport, "traces")
-    await browser.shot("home-automations-360", full_page=True)
+    await page.locator("#a-night").scroll_into_view_if_needed()
+    await browser.shot("home-automations-360")
 
     await page.click("#edit-night")  # the form, with every kind of row shown
     await page.locator("#automation-name").wait_for()
@@ -231,7 +232,7 @@ async def test_every_editor_screen_fits_360_px_with_44_px_targets(
         await last.locator("select").first.select_option(label=kind)
     await page.select_option("#when-kind", label="at sunrise or sunset")
     await check_screen(page, viewport, "automation form")
-    await browser.shot("automation-form-360", full_page=True)
+    await browser.shot("automation-form-360")
     for kind in ("a device event", "a device changes"):
         await page.select_option("#when-kind", label=kind)
         await check_screen(page, viewport, f"automation form: {kind}")
@@ -249,7 +250,7 @@ async def test_every_editor_screen_fits_360_px_with_44_px_targets(
     await page.click("#scene-add-target")
     await page.locator("#add-1-value").wait_for()
     await check_screen(page, viewport, "scene editor")
-    await browser.shot("scene-edit-360", full_page=True)
+    await browser.shot("scene-edit-360")
     await page.go_back()
     await page.go_back()
     await page.get_by_role("button", name="new scene").click()
