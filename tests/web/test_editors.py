@@ -17,7 +17,14 @@ from typing import Any
 import playwright.async_api as playwright
 import pytest
 
-from hub.scenes.model import NotifyAction, SetAction, StateCondition, TimeTrigger
+from hub.scenes.model import (
+    NotifyAction,
+    SetAction,
+    StateCondition,
+    SunTrigger,
+    TimeCondition,
+    TimeTrigger,
+)
 from tests.mqtt_broker import until
 from tests.web.conftest import NARROW, Browser, Home, Served, paired
 
@@ -236,10 +243,24 @@ async def test_every_editor_screen_fits_360_px_with_44_px_targets(
     for kind in ("a device event", "a device changes"):
         await page.select_option("#when-kind", label=kind)
         await check_screen(page, viewport, f"automation form: {kind}")
+    # saved as it stands: half an hour before sunset, in a window, five kinds of action
+    await page.select_option("#when-kind", label="at sunrise or sunset")
+    await page.select_option("#when-sun", label="sunset")
+    await page.fill("#when-offset", "-30")
+    await page.fill("#if-2-after", "17:00")
+    await page.fill("#then-4-message", "Dusk")
+    await page.click("#automation-save")
+    await expect(page.locator("#home")).to_be_visible()
+    night = served.engine.get("night")
+    assert night.trigger == [SunTrigger(platform="sun", event="sunset", offset=-1800)]
+    assert [c.condition for c in night.condition] == ["state", "time"]
+    assert night.condition[1] == TimeCondition(
+        condition="time", after=dt.time(17), before=dt.time(23)
+    )
+    assert [a.action for a in night.action] == ["set", "call", "scene", "notify", "delay"]
 
-    await page.go_back()
-    await page.click("#yaml-night")
-    await expect(page.locator("#yaml-text")).to_have_value(re.compile("platform: time"))
+    await page.click("#yaml-night")  # its runs are still open
+    await expect(page.locator("#yaml-text")).to_have_value(re.compile("platform: sun"))
     await check_screen(page, viewport, "YAML")
 
     await page.go_back()
