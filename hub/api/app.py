@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 from collections.abc import Callable
@@ -115,10 +116,8 @@ def _static(name: str) -> Any:
     kept: dict[str, tuple[bytes, bytes, str]] = {}
 
     async def serve(request: web.Request) -> web.StreamResponse:
-        if not kept:
-            body = path.read_bytes()
-            etag = f'"{hashlib.sha256(body).hexdigest()[:20]}"'
-            kept[name] = (body, gzip(body) if packed else body, etag)
+        if not kept:  # off the loop: a file read and its gzip, once
+            kept[name] = await asyncio.to_thread(_prepared, path, packed)
         body, zipped, etag = kept[name]
         headers = {"Cache-Control": "no-cache", "ETag": etag, "Vary": "Accept-Encoding"}
         if etag in request.headers.get("If-None-Match", ""):
@@ -131,3 +130,9 @@ def _static(name: str) -> Any:
 
     serve.__name__ = f"static_{name.replace('.', '_')}"
     return serve
+
+
+def _prepared(path: Path, packed: bool) -> tuple[bytes, bytes, str]:
+    """A file's bytes, their gzip (or the bytes again) and an ETag from their hash."""
+    body = path.read_bytes()
+    return body, gzip(body) if packed else body, f'"{hashlib.sha256(body).hexdigest()[:20]}"'
