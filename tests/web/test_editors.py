@@ -224,6 +224,7 @@ async def test_every_editor_screen_fits_360_px_with_44_px_targets(
     await page.get_by_role("button", name="run Lamp off at night").click()
     await expect(page.locator("#a-night .trace")).to_have_text(re.compile("^done"))
     await page.locator("#t-night .run-trace").first.wait_for()  # still open after the refresh
+    await expect(page.locator("#t-night .run-trace").first).to_contain_text("When run by hand")
     await check_screen(page, viewport, "traces")
     await page.locator("#a-night").scroll_into_view_if_needed()
     await browser.shot("home-automations-360")

@@ -20,8 +20,10 @@ const OUTCOME = {
   interrupted: "interrupted (the hub stopped)",
 };
 
+const PLATFORMS = { manual: "run by hand", loop_guard: "the loop guard (it ran too often)" };
+
 export function triggerWords(data) {
-  const parts = [data.platform || "run"];
+  const parts = [PLATFORMS[data.platform] || data.platform || "run"];
   if (data.device) parts.push(nameOf(data.device));
   if (data.feature) parts.push(words(data.feature));
   if (data.value !== undefined) parts.push(`= ${said(data.value)}`);
