@@ -8,14 +8,20 @@ climate sensor from its z2m exposes), each with a value, in 10 rooms. Headless C
 1. Transfer: every byte the page's first load moves (document, scripts, styles, icons, the
    device list, scenes, automations; camera pictures counted apart), from Chromium's own
    network log (encoded body sizes), with the service worker blocked so nothing is answered
-   from a cache. Also what the static files would weigh gzipped (the hub serves them as they
-   are; the device list it gzips). Target: 150 kB gzipped.
+   from a cache. Also what all the page's static files weigh, as they are and gzipped (the hub
+   serves them gzipped, as it does the device list; the editors load only when opened).
+   Target: 150 kB gzipped.
 2. Time to first render: navigation start to the tiles in the document (a performance mark
    the page sets after its first render), and first contentful paint; cold (a fresh browser
-   context) and warm (a reload under the service worker). Median of ``--runs``. Target:
-   300 ms.
+   context) and warm (a reload under the service worker). Median of ``--runs``, and the
+   median of each cold load minus the floor load just before it (the same moment's load on
+   a busy machine). Target: 300 ms. ``--latency 40`` adds 40 ms to every answer (Chromium's
+   network emulation), as a phone on Wi-Fi sees, where each round of requests costs.
 
-    .venv/bin/python bench/phone_page.py [--devices 100] [--runs 7]
+    .venv/bin/python bench/phone_page.py [--devices 100] [--runs 7] [--latency 40]
+
+To measure an older page with this script, put the older tree first:
+``PYTHONPATH=/path/to/old/checkout .venv/bin/python bench/phone_page.py``.
 """
 
 from __future__ import annotations
@@ -139,7 +145,9 @@ async def serve_floor(devices_json: bytes) -> tuple[web.AppRunner, str]:
     return runner, f"http://127.0.0.1:{runner.addresses[0][1]}/"
 
 
-async def first_load(browser: Any, url: str, token: str, block: bool) -> dict[str, float]:
+async def first_load(
+    browser: Any, url: str, token: str, block: bool, latency: float = 0
+) -> dict[str, float]:
     context = await browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
                                         service_workers="block" if block else "allow")  # fmt: skip
     await context.add_init_script(f"localStorage.setItem('mihub-token', {token!r})")
@@ -147,6 +155,10 @@ async def first_load(browser: Any, url: str, token: str, block: bool) -> dict[st
     sizes: dict[str, int] = {}
     session = await context.new_cdp_session(page)
     await session.send("Network.enable")
+    if latency:  # each request waits this long for its answer, as over Wi-Fi
+        await session.send("Network.emulateNetworkConditions", {
+            "offline": False, "latency": latency, "downloadThroughput": -1,
+            "uploadThroughput": -1})  # fmt: skip
     urls: dict[str, str] = {}
 
     def received(event: dict[str, Any]) -> None:
@@ -199,7 +211,7 @@ def static_sizes() -> tuple[int, int]:
     return raw, packed
 
 
-async def main(count: int, runs: int) -> None:
+async def main(count: int, runs: int, latency: float) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         async with Store(Path(tmp) / "hub.db") as store:
             runner, url, token = await serve(store, count)
@@ -213,9 +225,9 @@ async def main(count: int, runs: int) -> None:
                     browser = await driver.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
                     cold, warm, floor = [], [], []
                     for _ in range(runs):  # interleaved, so a busy moment hits all three
-                        floor.append(await first_load(browser, floor_url, token, block=True))
-                        cold.append(await first_load(browser, url, token, block=True))
-                        warm.append(await first_load(browser, url, token, block=False))
+                        floor.append(await first_load(browser, floor_url, token, True, latency))
+                        cold.append(await first_load(browser, url, token, True, latency))
+                        warm.append(await first_load(browser, url, token, False, latency))
                     await browser.close()
             finally:
                 await runner.cleanup()
@@ -225,16 +237,19 @@ async def main(count: int, runs: int) -> None:
     def med(rows: list[dict[str, float]], key: str) -> float:
         return statistics.median(r[key] for r in rows)
 
-    print(f"devices: {count}, tiles rendered: {int(cold[0]['tiles'])}, runs: {runs}")
+    print(f"devices: {count}, tiles rendered: {int(cold[0]['tiles'])}, runs: {runs}, "
+          f"added latency: {latency:g} ms")  # fmt: skip
     print(f"first load on the wire: {med(cold, 'bytes') / 1000:.1f} kB "
           f"(+ camera pictures {med(cold, 'pictures') / 1000:.1f} kB)")  # fmt: skip
-    print(f"static files: {raw / 1000:.1f} kB as served, {packed / 1000:.1f} kB gzipped")
+    print(f"all static files: {raw / 1000:.1f} kB, {packed / 1000:.1f} kB gzipped (as served)")
     low, high = min(r["render"] for r in cold), max(r["render"] for r in cold)
     print(f"cold: first render {med(cold, 'render'):.0f} ms (min {low:.0f}, max {high:.0f}),"
           f" first paint {med(cold, 'fcp'):.0f} ms")  # fmt: skip
     print(f"floor (a bare page fetching the same device list): {med(floor, 'render'):.0f} ms,"
           f" first paint {med(floor, 'fcp'):.0f} ms;"
           f" the device list is {len(devices_json) / 1000:.0f} kB before gzip")  # fmt: skip
+    over = statistics.median(c["render"] - f["render"] for c, f in zip(cold, floor, strict=True))
+    print(f"cold over the floor (median of interleaved pairs): {over:+.0f} ms")
     print(f"warm (service worker): first render {med(warm, 'warm_render'):.0f} ms,"
           f" first paint {med(warm, 'warm_fcp'):.0f} ms")  # fmt: skip
 
@@ -243,5 +258,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devices", type=int, default=100)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--latency", type=float, default=0,
+                        help="ms added to every request's answer (Chromium's network "
+                        "emulation), as a phone on Wi-Fi sees; 0: loopback as it is")  # fmt: skip
     args = parser.parse_args()
-    asyncio.run(main(args.devices, args.runs))
+    asyncio.run(main(args.devices, args.runs, args.latency))

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ from hub.api import (
 )
 from hub.api.auth import PAIRING_TTL
 from hub.api.context import CONTEXT, STATE, ApiContext, ApiState, SnapshotProvider
-from hub.api.device_cache import DeviceJsonCache
+from hub.api.device_cache import DeviceJsonCache, gzip
 from hub.api.limits import GuessLimits
 from hub.api.middleware import add_headers, errors, guard, origin_guard, redact_raw_requests
 from hub.api.routes import ACCESS, Route, RouteAccess
@@ -44,6 +46,7 @@ ROUTES: list[Route] = [
 ]
 STATIC = {
     "index.html": "text/html",
+    "boot.js": "text/javascript",
     "app.js": "text/javascript",
     "core.js": "text/javascript",
     "home.js": "text/javascript",
@@ -53,6 +56,9 @@ STATIC = {
     "scenes.js": "text/javascript",
     "automation-form.js": "text/javascript",
     "token.js": "text/javascript",
+    "editors.js": "text/javascript",
+    "trace.js": "text/javascript",
+    "yaml.js": "text/javascript",
     "sw.js": "text/javascript",
     "style.css": "text/css",
     "icon.svg": "image/svg+xml",
@@ -104,11 +110,30 @@ async def _close_clients(app: web.Application) -> None:
 
 
 def _static(name: str) -> Any:
+    """One file of the phone page, read and gzipped once (on its first request), with an
+    ETag: a phone that has it asks again (no-cache) and hears 304 with no body."""
     path = WEB / name
-    headers = {"Cache-Control": "no-cache", "Content-Type": STATIC[name]}
+    packed = not name.endswith(".png")
+    kept: dict[str, tuple[bytes, bytes, str]] = {}
 
     async def serve(request: web.Request) -> web.StreamResponse:
-        return web.FileResponse(path, headers=headers)
+        if not kept:  # off the loop: a file read and its gzip, once
+            kept[name] = await asyncio.to_thread(_prepared, path, packed)
+        body, zipped, etag = kept[name]
+        headers = {"Cache-Control": "no-cache", "ETag": etag, "Vary": "Accept-Encoding"}
+        if etag in request.headers.get("If-None-Match", ""):
+            return web.Response(status=304, headers=headers)
+        headers["Content-Type"] = STATIC[name]
+        if packed and "gzip" in request.headers.get("Accept-Encoding", ""):
+            headers["Content-Encoding"] = "gzip"
+            return web.Response(body=zipped, headers=headers)
+        return web.Response(body=body, headers=headers)
 
     serve.__name__ = f"static_{name.replace('.', '_')}"
     return serve
+
+
+def _prepared(path: Path, packed: bool) -> tuple[bytes, bytes, str]:
+    """A file's bytes, their gzip (or the bytes again) and an ETag from their hash."""
+    body = path.read_bytes()
+    return body, gzip(body) if packed else body, f'"{hashlib.sha256(body).hexdigest()[:20]}"'

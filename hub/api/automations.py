@@ -6,16 +6,25 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import yaml
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from hub.api.context import ApiContext, context
 from hub.api.errors import ApiError, from_hub_error
 from hub.api.jsonio import dump_model, json_response, read_json
-from hub.api.routes import Route, Scope
+from hub.api.routes import Param, Route, Scope
+from hub.api.yaml_body import (
+    YAML_TYPE,
+    automation_yaml,
+    read_yaml,
+    sent_yaml,
+    wants_yaml,
+    yaml_error,
+)
 from hub.errors import HubError, NotFound
 from hub.scenes.engine import AutomationEngine
-from hub.scenes.model import Automation, parse_automation, slug_id
+from hub.scenes.model import Automation, InvalidDefinition, parse_automation, slug_id
 from hub.scenes.references import automation_problems
 
 WEBHOOK_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -88,11 +97,14 @@ def _view(engine: AutomationEngine, automation: Automation) -> dict[str, Any]:
             "last_trace": traces[0] if traces else None}  # fmt: skip
 
 
-async def _object(request: web.Request) -> dict[str, Any]:
+async def _object(request: web.Request) -> tuple[dict[str, Any], yaml.Node | None]:
+    """The body as JSON, or as YAML (``application/yaml``; then its nodes, for lines)."""
+    if sent_yaml(request):
+        return await read_yaml(request)
     data = await read_json(request)
     if not isinstance(data, dict):
         raise ApiError(422, "validation_error", "the body is a JSON object", "body")
-    return data
+    return data, None
 
 
 async def list_automations(request: web.Request) -> web.Response:
@@ -102,17 +114,28 @@ async def list_automations(request: web.Request) -> web.Response:
 
 async def get_automation(request: web.Request) -> web.Response:
     engine = _engine(context(request))
-    return json_response(_view(engine, engine.get(_automation_id(engine, request))))
+    automation = engine.get(_automation_id(engine, request))
+    if wants_yaml(request):
+        return web.Response(text=automation_yaml(automation), content_type=YAML_TYPE)
+    return json_response(_view(engine, automation))
 
 
-def _valid(ctx: ApiContext, data: dict[str, Any]) -> Automation:
+def _valid(ctx: ApiContext, data: dict[str, Any], node: yaml.Node | None) -> Automation:
     """The body as an automation, its devices, features and values checked against the
-    registry as a scene's are (hub/scenes/references.py): any problem is a 422."""
+    registry as a scene's are (hub/scenes/references.py): any problem is a 422. A YAML body
+    hears of every problem, each with its line."""
     try:
         automation = parse_automation(data)
+    except InvalidDefinition as exc:
+        if node is not None:
+            raise yaml_error(node, [(p["field"], p["message"]) for p in exc.problems]) from None
+        raise from_hub_error(exc) from None
     except HubError as exc:
         raise from_hub_error(exc) from None
-    for problem in automation_problems(automation, ctx.registry):
+    problems = automation_problems(automation, ctx.registry)
+    if problems and node is not None:
+        raise yaml_error(node, [(p.field, p.message) for p in problems])
+    for problem in problems:
         raise ApiError(422, "invalid_value", problem.message, problem.field)
     return automation
 
@@ -120,10 +143,10 @@ def _valid(ctx: ApiContext, data: dict[str, Any]) -> Automation:
 async def create_automation(request: web.Request) -> web.Response:
     ctx = context(request)
     engine = _engine(ctx)
-    data = await _object(request)
+    data, node = await _object(request)
     if not data.get("id"):
         data["id"] = slug_id(str(data.get("alias") or ""), "automation")
-    automation = await engine.create(_valid(ctx, data))
+    automation = await engine.create(_valid(ctx, data, node))
     return json_response(_view(engine, automation), status=201)
 
 
@@ -131,10 +154,15 @@ async def put_automation(request: web.Request) -> web.Response:
     ctx = context(request)
     engine = _engine(ctx)
     automation_id = _automation_id(engine, request)
-    data = await _object(request)
+    data, node = await _object(request)
     if data.get("id", automation_id) != automation_id:
-        raise ApiError(422, "invalid_value", "the body's id differs from the URL's", "id")
-    automation = await engine.update(automation_id, _valid(ctx, {**data, "id": automation_id}))
+        problem = "the body's id differs from the URL's"
+        if node is not None:
+            raise yaml_error(node, [("id", problem)])
+        raise ApiError(422, "invalid_value", problem, "id")
+    automation = await engine.update(
+        automation_id, _valid(ctx, {**data, "id": automation_id}, node)
+    )
     return json_response(_view(engine, automation))
 
 
@@ -195,12 +223,27 @@ async def webhook(request: web.Request) -> web.Response:
     if not WEBHOOK_ID.match(webhook_id):
         raise ApiError(404, "not_found", "webhook ids are 1-64 letters, digits, - and _",
                        "webhook_id")  # fmt: skip
-    data = await _object(request) if request.body_exists else {}
+    data = (await _object(request))[0] if request.body_exists else {}
     return json_response({"triggered": engine.fire_webhook(webhook_id, data)})
 
 
 _T = "automations"
 _RO = "Automations from config.yaml are read-only here (422); enabling works for all."
+_YAML = (
+    "The body may be YAML (Content-Type: application/yaml), as config.yaml writes an "
+    "automation; its errors then name the line and the key of every problem."
+)
+AS_YAML = {
+    "type": "object",
+    "required": ["id", "trigger", "action"],
+    "description": "the definition alone, as config.yaml writes it",
+}
+FORMAT = Param(
+    "format",
+    "query",
+    {"type": "string", "enum": ["json", "yaml"]},
+    "yaml: the definition alone, as YAML text (application/yaml)",
+)
 ROUTES = [
     Route("GET", "/api/automations", list_automations, Scope.READ,
           "Automations with their status and last trace", response=AutomationList,
@@ -209,13 +252,14 @@ ROUTES = [
           AutomationBody, AutomationOut, status=201, errors=(409, 503), tag=_T,
           description="Devices, features and values are checked against the hub's devices "
                       "(422). Without an id, the id is made from the alias; when that id "
-                      "exists, 409 names it (posting twice never makes a copy)."),
+                      "exists, 409 names it (posting twice never makes a copy). " + _YAML),
     Route("GET", "/api/automations/{automation_id}", get_automation, Scope.READ,
           "One automation with its status and last trace", response=AutomationOut,
-          errors=(503,), tag=_T),
+          errors=(422, 503), tag=_T, params=(FORMAT,), alternates=(YAML_TYPE,),
+          extra={"alternate_schemas": {YAML_TYPE: AS_YAML}}),
     Route("PUT", "/api/automations/{automation_id}", put_automation, Scope.ADMIN,
           "Replace an automation's definition", AutomationBody, AutomationOut, errors=(503,),
-          tag=_T, description=_RO),
+          tag=_T, description=f"{_RO} {_YAML}"),
     Route("DELETE", "/api/automations/{automation_id}", delete_automation, Scope.ADMIN,
           "Delete an automation", status=204, errors=(422, 503), tag=_T, description=_RO),
     Route("POST", "/api/automations/{automation_id}/enable", enable_automation, Scope.CONTROL,

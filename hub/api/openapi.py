@@ -106,8 +106,9 @@ def _responses(route: Route, refs: dict[Any, Any], error_ref: Any) -> dict[str, 
         else:
             schema = {"type": "string"}
         success["content"] = {route.content_type: {"schema": schema}}
+        shapes = route.extra.get("alternate_schemas", {})  # text a client may parse (YAML)
         for alternate in route.alternates:
-            success["content"][alternate] = {"schema": {"type": "string"}}
+            success["content"][alternate] = {"schema": shapes.get(alternate, {"type": "string"})}
     statuses = set(route.errors)
     if route.scope is not Scope.NONE:
         statuses |= {401, 403, 429}

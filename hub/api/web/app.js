@@ -2,10 +2,16 @@
 // Content-Security-Policy: default-src 'self'). Devices come from /api/devices and stay live
 // over the /api/events WebSocket; a service worker keeps the last known state for when the
 // hub is briefly unreachable. This module pairs, routes between screens and takes events.
-import { renderAutomations, refreshAutomationsSoon } from "./automations.js";
-import { $, TOKEN_KEY, api, clock, hooks, refreshPictures, state, toast } from "./core.js";
-import { renderDevice, showEvent, showValue } from "./device.js";
+// The device screen, the automations list and the editors load when first needed, so the
+// home's first render waits only on core and home (and boot.js asked for the device list even
+// before them).
+import { $, ApiError, TOKEN_KEY, api, clock, hooks, refreshPictures, state, toast } from "./core.js";
 import { renderHome, renderScenes, updateTile } from "./home.js";
+
+const deviceScreen = () => import("./device.js");
+const automationsList = () => import("./automations.js");
+const refreshAutomationsSoon = () => automationsList().then((m) => m.refreshAutomationsSoon()).catch(() => {});
+const whenOpen = (deviceId, use) => { if (state.open === deviceId) deviceScreen().then(use).catch(() => {}); };
 
 // ---- pairing --------------------------------------------------------------------------------
 
@@ -18,6 +24,7 @@ function showPairing() {
   stop();
   $("home").hidden = true;
   $("device").hidden = true;
+  $("editor").hidden = true;
   $("pairing").hidden = false;
   const code = codeFromHash();
   if (code) { $("pair-code").value = code; $("pair-name").focus(); } else $("pair-code").focus();
@@ -56,35 +63,57 @@ function forget() {
 
 // ---- screens --------------------------------------------------------------------------------
 
+const EDITORS = [
+  [/^#new-scene$/, () => import("./scenes.js").then((m) => m.renderSceneEditor())],
+  [/^#scenes$/, () => import("./scenes.js").then((m) => m.renderSceneList())],
+  [/^#scene=(.+)$/, (id) => import("./scenes.js").then((m) => m.renderSceneEdit(id))],
+  [/^#new-automation$/, () => import("./automation-form.js").then((m) => m.renderAutomationForm())],
+  [/^#automation=(.+)$/, (id) => import("./automation-form.js").then((m) => m.renderAutomationForm(id))],
+  [/^#yaml=(.+)$/, (id) => import("./yaml.js").then((m) => m.renderYaml(id))],
+];
+
 function route() {
   const match = location.hash.match(/^#device=(.+)$/);
-  const editing = location.hash === "#new-scene" || location.hash === "#new-automation";
+  const editor = EDITORS.map(([pattern, render]) => [location.hash.match(pattern), render]).find(([found]) => found);
   state.open = match && state.devices.has(decodeURIComponent(match[1])) ? decodeURIComponent(match[1]) : null;
-  $("home").hidden = state.open !== null || editing;
+  $("home").hidden = state.open !== null || Boolean(editor);
   $("device").hidden = state.open === null;
-  $("editor").hidden = !editing;
-  if (editing) {  // the editors load when first opened, never with the home
-    const editor = location.hash === "#new-scene"
-      ? import("./scenes.js").then((m) => m.renderSceneEditor) : import("./automation-form.js").then((m) => m.renderAutomationForm);
-    editor.then((render) => render()).catch((error) => toast(error.message));
+  $("editor").hidden = !editor;
+  if (editor) {  // the editors load when first opened, never with the home
+    const [found, render] = editor;
+    render(found[1] ? decodeURIComponent(found[1]) : undefined).catch((error) => toast(error.message));
   }
-  else if (state.open) renderDevice();
+  else if (state.open) deviceScreen().then((m) => m.renderDevice()).catch((error) => toast(error.message));
   else { renderHome(); renderScenes().catch(() => {}); refreshAutomationsSoon(); return; }
   window.scrollTo(0, 0);
 }
 
-function go(hash) {
-  history.pushState(null, "", hash);
+function go(hash, replace = false) {
+  if (replace) history.replaceState(null, "", hash); else history.pushState(null, "", hash);
   route();
 }
 
 hooks.open = (deviceId) => go(`#device=${encodeURIComponent(deviceId)}`);
 hooks.newScene = () => go("#new-scene");
+hooks.go = go;
 hooks.unauthorized = forget;
-hooks.changed = (device, featureId) => { updateTile(device); if (featureId) showValue(device, featureId); };
+hooks.changed = (device, featureId) => { updateTile(device); if (featureId) whenOpen(device.id, (m) => m.showValue(device, featureId)); };
+
+/** The device list boot.js asked for before the modules loaded, else a new request. */
+async function devicesOnce() {
+  const early = window.mihubDevices;
+  window.mihubDevices = null;
+  if (!early) return api("GET", "/api/devices");
+  let response = null;
+  try { response = await early; } catch (error) { return api("GET", "/api/devices"); }
+  if (response.status === 401) { hooks.unauthorized(); throw new ApiError(401, { message: "this phone is not paired any more" }); }
+  if (!response.ok) return api("GET", "/api/devices");
+  state.cachedAt = response.headers.get("X-Mihub-Cached");
+  return response.json();
+}
 
 async function loadDevices() {
-  const { devices } = await api("GET", "/api/devices");
+  const { devices } = await devicesOnce();
   state.devices = new Map(devices.map((d) => [d.id, d]));
   if (state.cachedAt) setStatus(false);
   route();
@@ -105,7 +134,7 @@ function onEvent(event) {
       if (!device) return;
       device.state[event.feature] = { value: event.value, changed_at: event.at, stale: false };
       updateTile(device);
-      if (state.open === device.id) showValue(device, event.feature);
+      whenOpen(device.id, (m) => m.showValue(device, event.feature));
       break;
     case "availability":
       if (!device) return;
@@ -114,10 +143,10 @@ function onEvent(event) {
       device.availability_reason = event.reason;
       device.availability_problem = event.problem ?? null;
       updateTile(device);
-      if (state.open === device.id) renderDevice();
+      whenOpen(device.id, (m) => m.renderDevice());
       break;
     case "event":
-      showEvent(event);
+      whenOpen(event.device, (m) => m.showEvent(event));
       break;
     case "device":
       loadDevices().catch(() => {});
@@ -171,7 +200,7 @@ async function start() {
   try {
     await loadDevices();
     connect();
-    await renderAutomations().catch((error) => { if (error.status !== 503) throw error; });
+    await (await automationsList()).renderAutomations().catch((error) => { if (error.status !== 503) throw error; });
     state.timers.push(setInterval(refreshPictures, 10000));
   } catch (error) { if (error.status !== 401) toast(error.message); }
 }
@@ -180,6 +209,7 @@ function init() {
   $("pair-form").addEventListener("submit", pair);
   $("forget").addEventListener("click", forget);
   $("new-automation").addEventListener("click", () => go("#new-automation"));
+  $("edit-scenes").addEventListener("click", () => go("#scenes"));
   window.addEventListener("popstate", () => { if (state.token) route(); });
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
   if (state.token && !codeFromHash()) start(); else showPairing();

@@ -1,7 +1,7 @@
 // Automations on the home screen: run one, switch it on or off, see its last trace, and open
-// its recent runs as readable traces (what triggered, what each condition saw, what each
-// action did), devices by name.
-import { $, api, el, state, toast } from "./core.js";
+// its recent runs as readable traces (trace.js, loaded when first opened) with the way to edit
+// it in the form or as YAML.
+import { $, api, el, hooks, toast } from "./core.js";
 
 function ago(seconds) {
   const delta = Math.max(0, Date.now() / 1000 - seconds);
@@ -11,42 +11,24 @@ function ago(seconds) {
   return `${Math.round(delta / 86400)} d ago`;
 }
 
-const nameOf = (id) => (state.devices.get(id) || { name: id }).name;
-const said = (value) => (value === true ? "on" : value === false ? "off" : String(value));
-const SHOWN = ["platform", "device", "feature", "value", "event", "at", "id"];
+const opened = new Set();  // the automations whose runs are shown; a refresh keeps them open
 
-function triggerWords(data) {
-  const parts = [data.platform || "run"];
-  if (data.device) parts.push(nameOf(data.device));
-  if (data.feature) parts.push(data.feature.replace(/_/g, " "));
-  if (data.value !== undefined) parts.push(`= ${said(data.value)}`);
-  if (data.event) parts.push(data.event);
-  for (const [key, value] of Object.entries(data)) {
-    if (!SHOWN.includes(key) && (typeof value !== "object" || value === null)) parts.push(`${key} ${said(value)}`);
-  }
-  return parts.join(" ");
-}
-
-function stepWords(step) {
-  const kind = step.condition || step.action || "step";
-  const what = [kind, step.device ? nameOf(step.device) : null, step.feature ? step.feature.replace(/_/g, " ") : null,
-    step.value !== undefined ? `to ${said(step.value)}` : null].filter(Boolean).join(" ");
-  const saw = step.saw !== undefined ? ` saw ${said(step.saw)}` : "";
-  const result = step.result === true ? "yes" : step.result === false ? "no" : step.result;
-  return `${what}:${saw} → ${result}${step.error ? ` (${step.error})` : ""}`;
+function toggleTraces(automation, box) {
+  if (opened.has(automation.id)) { opened.delete(automation.id); box.replaceChildren(); return; }
+  opened.add(automation.id);
+  showTraces(automation, box);
 }
 
 async function showTraces(automation, box) {
-  if (box.childElementCount) { box.replaceChildren(); return; }
+  const id = encodeURIComponent(automation.id);
+  const tools = el("div", { class: "tools" },
+    el("button", { type: "button", class: "scene", id: `edit-${automation.id}`, text: "Edit", "aria-label": `edit ${automation.alias || automation.id}`,
+      onclick: () => hooks.go(`#automation=${id}`) }),
+    el("button", { type: "button", class: "scene", id: `yaml-${automation.id}`, text: "YAML", "aria-label": `YAML of ${automation.alias || automation.id}`,
+      onclick: () => hooks.go(`#yaml=${id}`) }));
   try {
-    const { traces } = await api("GET", `/api/automations/${encodeURIComponent(automation.id)}/traces`);
-    if (!traces.length) { box.replaceChildren(el("p", { class: "muted", text: "No runs yet." })); return; }
-    box.replaceChildren(...traces.slice(-5).reverse().map((trace) => el("div", { class: "run-trace" },
-      el("strong", { text: `${new Date(trace.started * 1000).toLocaleTimeString()} · ${trace.result.replace(/_/g, " ")}` }),
-      el("p", { text: `When ${triggerWords(trace.trigger || {})}` }),
-      ...(trace.conditions || []).map((c) => el("p", { text: `If ${stepWords(c)}` })),
-      ...(trace.actions || []).map((a) => el("p", { text: `Then ${stepWords(a)}` })),
-      trace.error ? el("p", { class: "trouble", text: trace.error }) : null)));
+    const [{ renderTrace }, { traces }] = await Promise.all([import("./trace.js"), api("GET", `/api/automations/${id}/traces`)]);
+    box.replaceChildren(tools, ...(traces.length ? traces.slice(0, 5).map(renderTrace) : [el("p", { class: "muted", text: "No runs yet." })]));
   } catch (error) { toast(error.message); }
 }
 
@@ -60,7 +42,7 @@ export async function renderAutomations() {
     const name = a.alias || a.id;
     const runs = el("div", { class: "traces", id: `t-${a.id}` });
     return el("li", { id: `a-${a.id}`, class: a.enabled ? "" : "disabled" },
-      el("button", { type: "button", class: "what", "aria-label": `runs of ${name}`, onclick: () => showTraces(a, runs) },
+      el("button", { type: "button", class: "what", "aria-label": `runs of ${name}`, onclick: () => toggleTraces(a, runs) },
         el("span", { text: name }), el("small", { class: "trace", text: last, title: last })),
       el("button", { type: "button", class: "run", text: "Run", "aria-label": `run ${name}`,
         onclick: () => api("POST", `${path}/run`).then(() => toast(`${name}: started`)).catch((err) => toast(err.message)) }),
@@ -69,6 +51,7 @@ export async function renderAutomations() {
           .then(() => renderAutomations()).catch((err) => { e.target.checked = !e.target.checked; toast(err.message); }) }),
       runs);
   }));
+  for (const a of automations) if (opened.has(a.id)) showTraces(a, $(`t-${a.id}`));
 }
 
 let soon = null;
