@@ -186,7 +186,8 @@ def parse_config(text: str, path: Path) -> Config:
     try:
         # One parse gives both the nodes (for the line of an error) and the data.
         node = loader.get_single_node()
-        _refuse_duplicate_keys(node, path)
+        if (twice := duplicate_key(node)) is not None:
+            raise ConfigError(f"{path}:{twice}")
         data = loader.construct_document(node) if node is not None else {}
     except yaml.MarkedYAMLError as exc:
         raise ConfigError(f"{path}:{yaml_problem(_worded(text, exc))}") from exc
@@ -226,29 +227,32 @@ def _unique_ids(config: Config, root: yaml.Node | None, path: Path) -> None:
         raise ConfigError("\n".join(lines))
 
 
-def _refuse_duplicate_keys(
-    node: yaml.Node | None, path: Path, done: set[int] | None = None
-) -> None:
-    """A key given twice in one mapping: YAML would silently keep the last one."""
+def duplicate_key(node: yaml.Node | None, done: set[int] | None = None) -> str | None:
+    """A key given twice in one mapping (YAML would silently keep the last one), as
+    ``"<line>: key 'x' is given twice ..."``; None when every mapping's keys are distinct."""
     done = set() if done is None else done
     if id(node) in done:
-        return  # an alias of a node already checked
+        return None  # an alias of a node already checked
     done.add(id(node))
+    children: list[yaml.Node] = []
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             if isinstance(key_node, yaml.ScalarNode):
                 line = key_node.start_mark.line + 1
                 if key_node.value in seen:
-                    raise ConfigError(
-                        f"{path}:{line}: key '{key_node.value}' is given twice in one mapping "
+                    return (
+                        f"{line}: key '{key_node.value}' is given twice in one mapping "
                         f"(first on line {seen[key_node.value]}); YAML would keep only the last"
                     )
                 seen[key_node.value] = line
-            _refuse_duplicate_keys(value_node, path, done)
+            children.append(value_node)
     elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            _refuse_duplicate_keys(item, path, done)
+        children = node.value
+    for child in children:
+        if (found := duplicate_key(child, done)) is not None:
+            return found
+    return None
 
 
 def _describe(exc: ValidationError, root: yaml.Node | None, path: Path) -> str:

@@ -14,7 +14,7 @@ import yaml
 from aiohttp import web
 
 from hub.api.errors import ApiError
-from hub.config import line_of
+from hub.config import duplicate_key, line_of
 from hub.config_messages import yaml_problem
 from hub.scenes.model import Automation
 
@@ -49,6 +49,8 @@ async def read_yaml(request: web.Request) -> tuple[dict[str, Any], yaml.Node | N
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
+        if (twice := duplicate_key(node)) is not None:
+            raise ApiError(422, "bad_yaml", f"line {twice}", "body")
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         raise ApiError(422, "bad_yaml", f"line {yaml_problem(exc)}", "body") from None

@@ -70,6 +70,8 @@ async def test_an_automation_goes_in_and_out_as_yaml(api: Api) -> None:
     (("value: true", "value: [true"), 16, "a list in [ ] is not closed (or lacks a comma "
      "between items); it opened on line 15"),
     (("  after: '18:00'", "\tafter: '18:00'"), 10, "a tab character"),
+    (("  message: warm", "  message: warm\n  message: cold"), 18,
+     "line 18: key 'message' is given twice in one mapping (first on line 17)"),
 ])  # fmt: skip
 async def test_a_yaml_error_names_its_line_and_key(
     api: Api, change: tuple[str, str], line: int, words: str
