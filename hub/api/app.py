@@ -19,6 +19,7 @@ from hub.api import (
     openapi,
     pairing,
     scenes,
+    suggestions,
     system,
 )
 from hub.api.auth import PAIRING_TTL
@@ -36,6 +37,7 @@ ROUTES: list[Route] = [
     *history.ROUTES,
     *scenes.ROUTES,
     *automations.ROUTES,
+    *suggestions.ROUTES,
     *events.ROUTES,
     *pairing.ROUTES,
     *system.ROUTES,
@@ -52,6 +54,7 @@ STATIC = {
     "automations.js": "text/javascript",
     "scenes.js": "text/javascript",
     "automation-form.js": "text/javascript",
+    "suggestions.js": "text/javascript",
     "sw.js": "text/javascript",
     "style.css": "text/css",
     "icon.svg": "image/svg+xml",
