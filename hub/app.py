@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import sqlite3
 import time
@@ -200,12 +201,13 @@ class Hub:
         from hub.history.queries import HistoryReader
 
         section = self.config.habits
+        window = min(section.window_days, math.ceil(self.config.history.raw_days))  # all kept
         self.habits = HabitService(
             HistoryReader(history.db), self.registry, self.store,
             lambda: [a.model_dump(mode="json") for a in engine.all()],
             tz=ZoneInfo(self.config.hub.location.timezone),
             settings=HabitSettings(section.every_hours * 3600, section.first_after,
-                                   section.window_days, snooze_days=section.snooze_days),
+                                   window, snooze_days=section.snooze_days),
         )  # fmt: skip
         await self.habits.start()
         self._stack.push_async_callback(self.habits.stop)

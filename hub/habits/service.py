@@ -24,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hub.bus import Origin
+from hub.devices.model import FeatureCategory
 from hub.devices.registry import DeviceRegistry
 from hub.errors import NotFound
 from hub.habits.miner import mine
@@ -78,6 +79,8 @@ class HabitService:
         """What the last mining found, best first (decisions not applied: see ``offered``)."""
         self.mined_at: float | None = None
         self.rows_read = 0
+        self.seconds = (0.0, 0.0)
+        """The last mining's time to read history, and to mine it (in a thread)."""
         self._decisions: dict[str, dict[str, Any]] = {}
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -117,20 +120,25 @@ class HabitService:
                 _mine_rows, rows, names, automations, now, self.tz, self.settings.window_days
             )
             self.suggestions, self.mined_at, self.rows_read = found, now, len(rows)
+            self.seconds = (read_s, time.perf_counter() - began - read_s)
             _LOGGER.info(
                 "habits: %d suggestions from %d history rows (read %.2f s, mined %.2f s)",
-                len(found), len(rows), read_s, time.perf_counter() - began - read_s,
+                len(found), len(rows), *self.seconds,
             )  # fmt: skip
             return found
 
     async def _read(self, start: float, end: float) -> list[tuple[str, str, RawRow]]:
         """Every device's raw rows in [start, end), oldest first, at most ``max_rows``:
-        (device id, feature, row). All features are read in one query, each labelled by its
-        entity id (the row's ``feature`` is that label)."""
+        (device id, feature, row). Diagnostic features (link quality, fault codes) are left
+        out: nobody's habits are in them, and each feature read costs a key seek per minute
+        of the window. The rest are read in one query, each labelled by its entity id (the
+        row's ``feature`` is that label)."""
         where: dict[str, tuple[str, str]] = {}
-        for device_id in list(self.registry.devices):
+        for device_id, device in list(self.registry.devices.items()):
             for feature, entity in (await self.history.features(device_id)).items():
-                where[str(entity)] = (device_id, feature)
+                known = device.features.get(feature)
+                if known is None or known.category != FeatureCategory.DIAGNOSTIC:
+                    where[str(entity)] = (device_id, feature)
         labels = {label: int(label) for label in where}
         rows: list[tuple[str, str, RawRow]] = []
         cursor: str | None = None

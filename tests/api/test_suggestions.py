@@ -64,14 +64,11 @@ def service(api: Api, store: Store, clock: Clock) -> HabitService:
 @pytest.fixture
 async def api(tmp_path: Path) -> AsyncIterator[Api]:
     async with api_rig(tmp_path) as rig:
-        habits = service(rig, rig.store, Clock())
-        await habits.start()
+        habits = rig.ctx.habits
+        assert habits is not None
+        habits.clock = Clock()
         habits.suggestions = [MORNING, EVENING]  # as a mining found them
-        rig.ctx.habits = habits
-        try:
-            yield rig
-        finally:
-            await habits.stop()
+        yield rig
 
 
 async def listed(api: Api) -> list[str]:
