@@ -19,8 +19,9 @@ from hub.errors import NotFound
 from hub.habits.model import Suggestion
 from hub.habits.service import HabitService
 
-SOURCE = "Suggested by mihub from your habits"
-"""How an accepted suggestion's automation says where it came from (its description)."""
+SOURCE = "Suggested by mihub"
+"""How an accepted suggestion's automation says where it came from: its description starts a
+line with this (the miner's bodies have it already; an edit that drops it gets it back)."""
 
 
 class SuggestionOut(BaseModel):
@@ -89,7 +90,7 @@ def with_source(automation: dict[str, Any], suggestion: Suggestion) -> dict[str,
     """The automation, its description saying it came from this suggestion."""
     said = str(automation.get("description") or "").strip()
     if SOURCE not in said:
-        origin = f"{SOURCE}: {suggestion.evidence}"
+        origin = f"{SOURCE} from the household's habits: {suggestion.evidence}."
         said = f"{said}\n{origin}" if said else origin
     return {**automation, "description": said}
 

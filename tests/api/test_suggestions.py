@@ -96,7 +96,7 @@ async def test_accept_as_is_creates_the_automation_that_says_where_it_came_from(
     status, created = await post(api, f"/api/suggestions/{MORNING.id}/accept")
     assert status == 201, created
     assert created["alias"] == "Lamp on in the morning"
-    assert created["description"] == f"{SOURCE}: {MORNING.evidence}"
+    assert created["description"] == f"{SOURCE} from the household's habits: {MORNING.evidence}."
     assert created["trigger"] == [{"platform": "time", "at": "07:05:00"}]
     assert api.ctx.engine is not None
     assert created["id"] in api.ctx.engine.automations
@@ -114,6 +114,12 @@ async def test_accept_takes_the_edited_name_and_time(api: Api) -> None:
     assert (created["id"], created["alias"]) == ("wake-up", "Wake-up lamp")
     assert created["trigger"][0]["at"] == "06:45:00"
     assert created["description"].startswith(SOURCE)
+    kept = {"description": f"{SOURCE} from the household's habits: seen 5 times.", "id": "kept"}
+    status, created = await post(
+        api, f"/api/suggestions/{EVENING.id}/accept", {"automation": EVENING.automation | kept}
+    )
+    assert status == 201, created
+    assert created["description"] == kept["description"]  # said once, not twice
     listing = await api.client.get("/api/automations/wake-up", headers=api.auth())
     assert (await listing.json())["source"] == "api"
 
@@ -187,8 +193,9 @@ async def test_scopes_are_those_of_automations(api: Api) -> None:
 
 
 async def test_without_the_service_the_routes_say_so(api: Api) -> None:
-    api.ctx.habits = None
+    habits, api.ctx.habits = api.ctx.habits, None
     answer = await api.client.get("/api/suggestions", headers=api.auth())
+    api.ctx.habits = habits  # the rig stops it
     assert answer.status == 503
     assert "off" in (await answer.json())["error"]["message"]
 
