@@ -38,6 +38,7 @@ class SuggestionOut(BaseModel):
 class SuggestionList(BaseModel):
     suggestions: list[SuggestionOut]
     mined_at: float | None = Field(description="when history was last mined (None: not yet)")
+    enabled: bool = Field(description="false: this hub has history or habits off")
 
 
 class AcceptBody(BaseModel):
@@ -80,10 +81,11 @@ async def _body(request: web.Request) -> Any:
 
 
 async def list_suggestions(request: web.Request) -> web.Response:
-    habits = _habits(context(request))
-    return json_response(
-        {"suggestions": [_view(s) for s in habits.offered()], "mined_at": habits.mined_at}
-    )
+    habits = context(request).habits
+    if habits is None:  # a hub without history or habits: nothing to suggest, not an error
+        return json_response({"suggestions": [], "mined_at": None, "enabled": False})
+    return json_response({"suggestions": [_view(s) for s in habits.offered()],
+                          "mined_at": habits.mined_at, "enabled": True})  # fmt: skip
 
 
 def with_source(automation: dict[str, Any], suggestion: Suggestion) -> dict[str, Any]:
@@ -131,7 +133,7 @@ _T = "suggestions"
 ROUTES = [
     Route("GET", "/api/suggestions", list_suggestions, Scope.READ,
           "Automations the hub suggests from the household's habits, with their evidence",
-          response=SuggestionList, errors=(503,), tag=_T,
+          response=SuggestionList, tag=_T,
           description="Mined from history on the hub (nothing leaves it), in the background "
                       "every habits.every_hours; dismissed, accepted and snoozed ones are left "
                       "out."),

@@ -90,6 +90,7 @@ async def test_the_list_has_evidence_confidence_and_a_ready_automation(api: Api)
                      "evidence": MORNING.evidence, "confidence": 0.86,
                      "automation": MORNING.automation}  # fmt: skip
     assert body["mined_at"] is None  # set here by hand; no mining has run
+    assert body["enabled"] is True
 
 
 async def test_accept_as_is_creates_the_automation_that_says_where_it_came_from(api: Api) -> None:
@@ -192,12 +193,16 @@ async def test_scopes_are_those_of_automations(api: Api) -> None:
     assert (await api.client.post(f"{path}/snooze", headers=as_control)).status == 200
 
 
-async def test_without_the_service_the_routes_say_so(api: Api) -> None:
+async def test_without_the_service_there_is_nothing_to_suggest_or_decide(api: Api) -> None:
     habits, api.ctx.habits = api.ctx.habits, None
-    answer = await api.client.get("/api/suggestions", headers=api.auth())
-    api.ctx.habits = habits  # the rig stops it
-    assert answer.status == 503
-    assert "off" in (await answer.json())["error"]["message"]
+    try:
+        answer = await api.client.get("/api/suggestions", headers=api.auth())
+        assert await answer.json() == {"suggestions": [], "mined_at": None, "enabled": False}
+        status, body = await post(api, f"/api/suggestions/{MORNING.id}/dismiss")
+        assert status == 503
+        assert "off" in body["error"]["message"]
+    finally:
+        api.ctx.habits = habits  # the rig stops it
 
 
 async def test_the_openapi_document_describes_the_suggestions(api: Api) -> None:
