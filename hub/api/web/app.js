@@ -81,6 +81,7 @@ function go(hash) {
 hooks.open = (deviceId) => go(`#device=${encodeURIComponent(deviceId)}`);
 hooks.newScene = () => go("#new-scene");
 hooks.unauthorized = forget;
+hooks.automationsChanged = refreshAutomationsSoon;  // an accepted suggestion made one
 hooks.changed = (device, featureId) => { updateTile(device); if (featureId) showValue(device, featureId); };
 
 async function loadDevices() {
@@ -171,6 +172,7 @@ async function start() {
     await loadDevices();
     connect();
     await renderAutomations().catch((error) => { if (error.status !== 503) throw error; });
+    import("./suggestions.js").then((m) => m.renderSuggestions()).catch((error) => toast(error.message));
     state.timers.push(setInterval(refreshPictures, 10000));
   } catch (error) { if (error.status !== 401) toast(error.message); }
 }
