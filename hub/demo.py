@@ -133,7 +133,7 @@ async def seed_demo_history(fleet: Fleet, config: Config) -> None:
                  seconds)  # fmt: skip
 
 
-async def first_suggestions(hub: Hub, fleet: Fleet, wait: float = 10.0) -> None:
+async def first_suggestions(hub: Hub, fleet: Fleet, wait: float = 30.0) -> None:
     """Mine once, as soon as the devices the week names are known (their names show)."""
     if hub.habits is None:
         return
