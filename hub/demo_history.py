@@ -1,9 +1,10 @@
 """A week of plausible history for the demo, so its charts and habit suggestions show at once.
 
-On a fresh data directory the demo plays the week before it started, seeded (the same home
-every time): the sensors' day curves every five minutes (:mod:`firmware_sim.scenario`'s
-temperature and humidity, PM2.5 with cooking spikes), and a household with routines that
-jitter, skip days and differ at weekends:
+On a fresh data directory the demo plays the ``DAYS`` days before it started, seeded (the same
+home every time; nine days: a full 7-day chart, and enough weekdays for the miner to trust a
+weekday routine whichever day the demo starts on): the sensors' day curves every five
+minutes (:mod:`firmware_sim.scenario`'s temperature and humidity, PM2.5 with cooking spikes),
+and a household with routines that jitter, skip days and differ at weekends:
 
 - the hall light on around 07:05 and off around 08:10 on weekdays, later at weekends;
 - the bedroom purifier to sleep around 23:00, back to auto around 07:30 on weekdays;
@@ -31,7 +32,7 @@ from hub.bus import CommandSent, DeviceAdded, EventBus, Origin, StateChanged
 from hub.devices.registry import DeviceRegistry
 from hub.history import HistoryDatabase, HistoryRecorder
 
-DAYS = 7
+DAYS = 9
 EVERY = 300.0
 """Seconds between two sensor readings."""
 CLIMATE = "zigbee-0x00158d0000000001"

@@ -141,7 +141,7 @@ async def test_a_fresh_demo_has_a_week_of_history_and_suggestions_at_first_load(
             suggestions = (await answer.json())["suggestions"]
             titles = [s["title"] for s in suggestions]
             assert len(suggestions) >= 2, titles
-            assert any("Hall light" in title and "07:05" in title for title in titles), titles
+            assert any("Bedroom purifier mode to sleep" in title for title in titles), titles
             for suggestion in suggestions:
                 assert suggestion["evidence"]
                 assert 0 < suggestion["confidence"] <= 1
