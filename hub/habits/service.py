@@ -24,7 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hub.bus import Origin
-from hub.devices.model import FeatureCategory
+from hub.devices.model import Feature, FeatureCategory, FeatureKind
 from hub.devices.registry import DeviceRegistry
 from hub.errors import NotFound
 from hub.habits.miner import mine
@@ -129,30 +129,32 @@ class HabitService:
 
     async def _read(self, start: float, end: float) -> list[tuple[str, str, RawRow]]:
         """Every device's raw rows in [start, end), oldest first, at most ``max_rows``:
-        (device id, feature, row). Diagnostic features (link quality, fault codes) are left
-        out: nobody's habits are in them, and each feature read costs a key seek per minute
-        of the window. The rest are read in one query, each labelled by its entity id (the
-        row's ``feature`` is that label)."""
+        (device id, feature, row). Only everyday features are read (see ``_everyday``): each
+        feature read costs a key seek per minute of the window. They are read in one query,
+        each labelled by its entity id (the row's ``feature`` is that label)."""
         where: dict[str, tuple[str, str]] = {}
         for device_id, device in list(self.registry.devices.items()):
             for feature, entity in (await self.history.features(device_id)).items():
                 known = device.features.get(feature)
-                if known is None or known.category != FeatureCategory.DIAGNOSTIC:
+                if known is None or _everyday(known):
                     where[str(entity)] = (device_id, feature)
         labels = {label: int(label) for label in where}
         rows: list[tuple[str, str, RawRow]] = []
-        cursor: str | None = None
         limit = self.settings.max_rows
-        while len(rows) < limit:
-            page = await self.history.raw(
-                labels, start, end, min(PAGE_ROWS, limit - len(rows)), cursor
-            )
-            rows.extend((*where[row.feature], row) for row in page.rows)
-            if page.next is None:
+        for day in range(int(start), int(end), int(DAY)):  # a chart's query waits a day at most
+            cursor: str | None = None
+            while len(rows) < limit:
+                page = await self.history.raw(
+                    labels, max(day, start), min(day + DAY, end),
+                    min(PAGE_ROWS, limit - len(rows)), cursor,
+                )  # fmt: skip
+                rows.extend((*where[row.feature], row) for row in page.rows)
+                if page.next is None:
+                    break
+                cursor = page.next
+            else:
+                _LOGGER.warning("habits: read the first %d history rows of the window", limit)
                 break
-            cursor = page.next
-        else:
-            _LOGGER.warning("habits: read the first %d history rows of the window only", limit)
         return rows
 
     # ---- what is offered, and decisions ----------------------------------------------------
@@ -192,6 +194,16 @@ class HabitService:
         doc = {"decision": decision, "at": self.clock(), "title": suggestion.title, **extra}
         await self.store.put(COLLECTION, suggestion.id, doc)  # committed before the answer
         self._decisions[suggestion.id] = doc
+
+
+def _everyday(feature: Feature) -> bool:
+    """Whether habits can be in a feature: not diagnostics (link quality, fault codes), not
+    set-once settings (a child lock, the buzzer), not pictures or names."""
+    return feature.category in _EVERYDAY and feature.kind not in _NOT_HABITS
+
+
+_EVERYDAY = (FeatureCategory.PRIMARY, FeatureCategory.CONTROL)
+_NOT_HABITS = (FeatureKind.IMAGE, FeatureKind.TEXT)
 
 
 def _mine_rows(
