@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import time
 from bisect import bisect_right
 from collections.abc import Sequence
@@ -152,6 +153,9 @@ def let_others_run() -> None:
 
 
 def _act(log: Log, row: HabitEvent) -> None:
+    value = row.value
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return  # nothing an automation could set
     times = log.actions.setdefault(Change.of(row.device_id, row.feature, row.value), [])
     if not times or row.at - times[-1] > ECHO:
         times.append(row.at)

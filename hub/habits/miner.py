@@ -65,14 +65,14 @@ Habit = TimeRoutine | SequenceHabit | ConditionHabit
 
 def _best_per_action(candidates: list[Habit]) -> list[Habit]:
     """Per action, the habit explaining the most of its moments first (a time routine counts
-    a quarter more: the simpler explanation); another only when at least half of the moments
+    a tenth more: the simpler explanation); another only when at least half of the moments
     it explains are not explained already. So the lamp after the door opens, at any evening
     hour, is not also a routine at the hour it happened most."""
     kept: list[Habit] = []
     explained: defaultdict[Change, set[float]] = defaultdict(set)
 
     def rank(habit: Habit) -> tuple[float, str, str]:
-        weight = 1.25 if isinstance(habit, TimeRoutine) else 1.0
+        weight = 1.1 if isinstance(habit, TimeRoutine) else 1.0
         return (-len(habit.times) * weight, type(habit).__name__, repr(habit))
 
     ranked = sorted(candidates, key=rank)

@@ -92,3 +92,11 @@ def test_state_is_known_for_commanded_features() -> None:
     assert log.holds(Change.of("lamp", "power", True), 500)
     assert log.held_since(Change.of("lamp", "power", True), 500) == 11
     assert not log.holds(Change.of("lamp", "power", False), 500)
+
+
+def test_a_value_no_automation_could_set_is_no_action() -> None:
+    rows = [
+        row(10, "lamp", "power", None, API, command=True),
+        row(20, "lamp", "level", float("nan"), API, command=True),
+    ]
+    assert sort_history(rows, now=1000, window_days=1).actions == {}
