@@ -97,7 +97,7 @@ def with_source(automation: dict[str, Any], suggestion: Suggestion) -> dict[str,
     return {**automation, "description": said}
 
 
-async def accept(request: web.Request) -> web.Response:
+async def accept_suggestion(request: web.Request) -> web.Response:
     ctx = context(request)
     habits = _habits(ctx)
     suggestion = _suggestion(habits, request)
@@ -114,14 +114,14 @@ async def accept(request: web.Request) -> web.Response:
     return json_response(created, status=201)
 
 
-async def dismiss(request: web.Request) -> web.Response:
+async def dismiss_suggestion(request: web.Request) -> web.Response:
     habits = _habits(context(request))
     suggestion = _suggestion(habits, request)
     await habits.dismiss(suggestion.id)
     return json_response({"id": suggestion.id, "decision": "dismissed"})
 
 
-async def snooze(request: web.Request) -> web.Response:
+async def snooze_suggestion(request: web.Request) -> web.Response:
     habits = _habits(context(request))
     suggestion = _suggestion(habits, request)
     body = validate(SnoozeBody, await _body(request))
@@ -137,15 +137,15 @@ ROUTES = [
           description="Mined from history on the hub (nothing leaves it), in the background "
                       "every habits.every_hours; dismissed, accepted and snoozed ones are left "
                       "out."),
-    Route("POST", "/api/suggestions/{suggestion_id}/accept", accept, Scope.ADMIN,
+    Route("POST", "/api/suggestions/{suggestion_id}/accept", accept_suggestion, Scope.ADMIN,
           "Create the suggested automation, as it is or as edited", AcceptBody, AutomationOut,
           status=201, errors=(409, 503), tag=_T, body_required=False,
           description="The automation is checked as POST /api/automations checks it (422 "
                       "names the field under automation.); its description says it was "
                       "suggested. The suggestion is not offered again."),
-    Route("POST", "/api/suggestions/{suggestion_id}/dismiss", dismiss, Scope.ADMIN,
+    Route("POST", "/api/suggestions/{suggestion_id}/dismiss", dismiss_suggestion, Scope.ADMIN,
           "Never offer this suggestion again", response=Decision, errors=(503,), tag=_T),
-    Route("POST", "/api/suggestions/{suggestion_id}/snooze", snooze, Scope.CONTROL,
+    Route("POST", "/api/suggestions/{suggestion_id}/snooze", snooze_suggestion, Scope.CONTROL,
           "Not now: offer this suggestion again after some days", SnoozeBody, Decision,
           errors=(503,), tag=_T, body_required=False),
 ]  # fmt: skip
