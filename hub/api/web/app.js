@@ -172,7 +172,7 @@ async function start() {
     await loadDevices();
     connect();
     await renderAutomations().catch((error) => { if (error.status !== 503) throw error; });
-    import("./suggestions.js").then((m) => m.renderSuggestions()).catch((error) => toast(error.message));
+    import("./suggestions.js").then((m) => m.renderSuggestions()).catch(() => {});  // the home works without it (offline)
     state.timers.push(setInterval(refreshPictures, 10000));
   } catch (error) { if (error.status !== 401) toast(error.message); }
 }
