@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import sqlite3
 import time
@@ -31,6 +32,7 @@ from hub.store import Store
 if TYPE_CHECKING:
     from hub.devices.mqtt.bridge import MqttBridge
     from hub.devices.mqtt.connection import MqttConnection
+    from hub.habits.service import HabitService
     from hub.history import HistoryRecorder
     from hub.onboarding.provision import Provisioned
 
@@ -55,6 +57,7 @@ class Hub:
         self.miio = MiioRuntime(config.miio, self.registry)
         self.mqtt: MqttConnection | None = None
         self.history: HistoryRecorder | None = None
+        self.habits: HabitService | None = None
         self.scenes = SceneManager(self.registry, self.store)
         self.engine: AutomationEngine | None = None
         self._watched: dict[str, Callable[[], None]] = {}
@@ -107,6 +110,8 @@ class Hub:
             raise
         except Exception as exc:
             raise HubError(f"cannot start the scenes and automations: {exc}") from exc
+        if self.history is not None and self.engine is not None and self.config.habits.enabled:
+            await self._start_habits(self.history, self.engine)
         api = self.config.api
         try:
             await self._start_api()
@@ -189,6 +194,24 @@ class Hub:
             unseen = line.removesuffix(" (not seen yet)")
             _LOGGER.warning("%s, still not seen %g s after start", unseen, self.recheck_after)
 
+    async def _start_habits(self, history: HistoryRecorder, engine: AutomationEngine) -> None:
+        from zoneinfo import ZoneInfo
+
+        from hub.habits.service import HabitService, HabitSettings
+        from hub.history.queries import HistoryReader
+
+        section = self.config.habits
+        window = min(section.window_days, math.ceil(self.config.history.raw_days))  # all kept
+        self.habits = HabitService(
+            HistoryReader(history.db), self.registry, self.store,
+            lambda: [a.model_dump(mode="json") for a in engine.all()],
+            tz=ZoneInfo(self.config.hub.location.timezone),
+            settings=HabitSettings(section.every_hours * 3600, section.first_after,
+                                   window, snooze_days=section.snooze_days),
+        )  # fmt: skip
+        await self.habits.start()
+        self._stack.push_async_callback(self.habits.stop)
+
     async def _start_api(self) -> None:
         from aiohttp import web
 
@@ -211,6 +234,7 @@ class Hub:
             from hub.history.queries import HistoryReader
 
             context.history = HistoryReader(self.history.db)
+        context.habits = self.habits
         runner = web.AppRunner(create_app(context), access_log=None)
         await runner.setup()
         self._stack.push_async_callback(runner.cleanup)

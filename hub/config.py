@@ -154,12 +154,24 @@ class HistorySection(_Section):
     """Commit early once this many rows wait."""
 
 
+class HabitsSection(_Section):
+    """Habit suggestions, mined from history in the background (needs history)."""
+
+    enabled: bool = True
+    every_hours: float = Field(6.0, gt=0, le=24 * 7)
+    first_after: float = Field(300.0, ge=0, le=86400)
+    """Seconds after start before the first mining."""
+    window_days: int = Field(28, ge=1, le=365)
+    snooze_days: float = Field(7.0, gt=0, le=365)
+
+
 class Config(_Section):
     hub: HubSection = HubSection()
     api: ApiSection = ApiSection()
     miio: MiioSection = MiioSection()
     mqtt: MqttSection | None = None
     history: HistorySection = HistorySection()
+    habits: HabitsSection = HabitsSection()
     rooms: list[str] = []
     scenes: list[Scene] = []
     automations: list[Automation] = []

@@ -10,18 +10,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import logging
 import signal
 import tempfile
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from firmware_sim.fleet import DeviceConfig, Fleet
 from firmware_sim.mqtt import MqttSimulation
 from hub.app import Hub
 from hub.config import Config
 from hub.demo_broker import PrivateBroker, private_broker
+from hub.demo_history import CLIMATE, DOOR, MOTION, demo_week, seed_history, until_known
 from hub.demo_life import demo_life
 
 HOME: list[tuple[str, str, str]] = [
@@ -38,8 +42,8 @@ HOME: list[tuple[str, str, str]] = [
     ("chuangmi.camera.ipc019", "Garden camera", "Garden"),
 ]
 BUTTON = "zigbee-0x00158d0000000004"  # the simulated bridge's WXKG11LM button
-MOTION = "zigbee-0x00158d0000000002"  # its RTCGQ11LM motion sensor
 FIRST_HOST = "127.0.0.100"
+_LOGGER = logging.getLogger(__name__)
 
 
 def demo_fleet(first_host: str = FIRST_HOST) -> Fleet:
@@ -109,6 +113,37 @@ def demo_config(fleet: Fleet, data_dir: Path, mqtt_url: str | None, port: int) -
     })  # fmt: skip
 
 
+def demo_ids(fleet: Fleet) -> dict[str, str]:
+    """The demo's devices: their names -> their ids."""
+    miio = {name: f"miio-{sim.did}" for sim, (_, name, _) in zip(fleet.devices, HOME, strict=True)}
+    zigbee = {"Living room climate": CLIMATE, "Hall motion sensor": MOTION, "Front door": DOOR,
+              "Hall button": BUTTON}  # fmt: skip
+    return miio | zigbee
+
+
+async def seed_demo_history(fleet: Fleet, config: Config) -> None:
+    """A fresh demo gets the week before it started (hub.demo_history)."""
+    path = config.hub.data_dir / "history.db"
+    if not config.history.enabled or path.exists():
+        return
+    tz = ZoneInfo(config.hub.location.timezone)
+    events = demo_week(demo_ids(fleet), time.time(), tz)
+    seconds = await seed_history(path, events)
+    _LOGGER.info("demo: a week of history, %d changes and commands, in %.2f s", len(events),
+                 seconds)  # fmt: skip
+
+
+async def first_suggestions(hub: Hub, fleet: Fleet, wait: float = 30.0) -> None:
+    """Mine once, as soon as the devices the week names are known (their names show)."""
+    if hub.habits is None:
+        return
+    with contextlib.suppress(TimeoutError):  # mine what is known by then
+        async with asyncio.timeout(wait):
+            await until_known(hub.registry, demo_ids(fleet).values())
+    found = await hub.habits.refresh()
+    _LOGGER.info("demo: %d habit suggestions", len(found))
+
+
 @dataclass(frozen=True, slots=True)
 class DemoHome:
     fleet: Fleet
@@ -128,8 +163,11 @@ async def demo_home(
         fleet = await stack.enter_async_context(demo_fleet(first_host))
         broker = await stack.enter_async_context(private_broker(data_dir))
         zigbee = await stack.enter_async_context(MqttSimulation(broker.url))
-        hub = await stack.enter_async_context(Hub(demo_config(fleet, data_dir, broker.url, port)))
+        config = demo_config(fleet, data_dir, broker.url, port)
+        await seed_demo_history(fleet, config)
+        hub = await stack.enter_async_context(Hub(config))
         await stack.enter_async_context(demo_life(hub.registry, fleet, zigbee, speed))
+        await first_suggestions(hub, fleet)
         yield DemoHome(fleet, broker, zigbee, hub)
 
 

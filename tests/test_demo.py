@@ -8,9 +8,11 @@ import re
 import shutil
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from hub.demo import HOME, demo_home
@@ -20,6 +22,7 @@ from tests.mqtt_broker import until
 CLIMATE = "zigbee-0x00158d0000000001"  # climate_living of the simulated Zigbee2MQTT bridge
 ZIGBEE = {f"zigbee-0x00158d00{i:08x}" for i in range(1, 6)}
 HALL_LIGHT = 7  # in hub.demo.HOME; the demo's button toggles it
+DAY = 86400
 
 
 async def get_json_inside(pid: int, url: str, token: str) -> Any:
@@ -123,3 +126,32 @@ async def test_the_hub_and_the_demo_do_not_load_amqtt_until_it_is_the_broker() -
     )  # fmt: skip
     stdout, _ = await asyncio.wait_for(proc.communicate(), 30)
     assert stdout.strip() == b"False"
+
+
+async def test_a_fresh_demo_has_a_week_of_history_and_suggestions_at_first_load(
+    tmp_path: Path,
+) -> None:
+    first_host = free_hosts(len(HOME))[0]
+    async with demo_home(tmp_path, port=0, first_host=first_host, speed=0.001) as home:
+        hub = home.hub
+        token = await hub.auth.issue("test", ["read"])
+        headers = {"Authorization": f"Bearer {token}"}
+        async with aiohttp.ClientSession(hub.api_url, headers=headers) as http:
+            answer = await http.get("/api/suggestions")
+            suggestions = (await answer.json())["suggestions"]
+            titles = [s["title"] for s in suggestions]
+            assert len(suggestions) >= 2, titles
+            assert any("Bedroom purifier mode to sleep" in title for title in titles), titles
+            for suggestion in suggestions:
+                assert suggestion["evidence"]
+                assert 0 < suggestion["confidence"] <= 1
+            # nothing the demo's automation did (the purifier to favourite) is a habit
+            assert not any("favorite" in title for title in titles), titles
+
+            now = time.time()
+            params = {"feature": "temperature", "resolution": "hour",
+                      "start": str(now - 7 * DAY), "end": str(now)}  # fmt: skip
+            answer = await http.get(f"/api/devices/{CLIMATE}/history", params=params)
+            hours = [item["start"] for item in (await answer.json())["items"]]
+        assert len(hours) >= 7 * 24, len(hours)  # the 7-day chart has every hour
+        assert hours[0] <= now - 7 * DAY + 3600

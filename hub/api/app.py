@@ -21,6 +21,7 @@ from hub.api import (
     openapi,
     pairing,
     scenes,
+    suggestions,
     system,
 )
 from hub.api.auth import PAIRING_TTL
@@ -38,6 +39,7 @@ ROUTES: list[Route] = [
     *history.ROUTES,
     *scenes.ROUTES,
     *automations.ROUTES,
+    *suggestions.ROUTES,
     *events.ROUTES,
     *pairing.ROUTES,
     *system.ROUTES,
@@ -59,6 +61,7 @@ STATIC = {
     "editors.js": "text/javascript",
     "trace.js": "text/javascript",
     "yaml.js": "text/javascript",
+    "suggestions.js": "text/javascript",
     "sw.js": "text/javascript",
     "style.css": "text/css",
     "icon.svg": "image/svg+xml",

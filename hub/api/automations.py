@@ -140,14 +140,22 @@ def _valid(ctx: ApiContext, data: dict[str, Any], node: yaml.Node | None) -> Aut
     return automation
 
 
-async def create_automation(request: web.Request) -> web.Response:
-    ctx = context(request)
+async def create_checked(
+    ctx: ApiContext, data: dict[str, Any], node: yaml.Node | None = None
+) -> dict[str, Any]:
+    """Create an automation from a body as ``POST /api/automations`` does (id from the alias
+    when none, checked against the devices); returns its view as that answers it."""
     engine = _engine(ctx)
-    data, node = await _object(request)
     if not data.get("id"):
         data["id"] = slug_id(str(data.get("alias") or ""), "automation")
-    automation = await engine.create(_valid(ctx, data, node))
-    return json_response(_view(engine, automation), status=201)
+    return _view(engine, await engine.create(_valid(ctx, data, node)))
+
+
+async def create_automation(request: web.Request) -> web.Response:
+    ctx = context(request)
+    _engine(ctx)
+    data, node = await _object(request)
+    return json_response(await create_checked(ctx, data, node), status=201)
 
 
 async def put_automation(request: web.Request) -> web.Response:

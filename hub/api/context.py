@@ -22,6 +22,7 @@ from hub.scenes.scenes import SceneManager
 
 if TYPE_CHECKING:  # the composition root's; the API only calls what it is given
     from hub.devices.miio.runtime import TokenProblem
+    from hub.habits.service import HabitService
     from hub.onboarding.provision import Provisioned
     from hub.reload import ReloadReport
 
@@ -49,6 +50,8 @@ class ApiContext:
     counters: Counters | None = None
     history: HistoryReader | None = None
     """The recorder's reader; None when history is off."""
+    habits: HabitService | None = None
+    """Habit suggestions and their decisions; None when history or habits are off."""
     reload: Callable[[], Awaitable[ReloadReport]] | None = None
     """Apply config.yaml's changes (None: the hub was not started from a config file)."""
     provision: Callable[[str, str, str, int], Awaitable[Provisioned]] | None = None

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -20,6 +21,7 @@ from hub.api.auth import TokenAuth
 from hub.api.context import ApiContext, SnapshotProvider
 from hub.bus import EventBus
 from hub.devices.registry import DeviceRegistry
+from hub.habits.service import HabitService
 from hub.history import HistoryDatabase, HistoryRecorder
 from hub.history.queries import HistoryReader
 from hub.scenes.engine import AutomationEngine
@@ -27,6 +29,7 @@ from hub.scenes.scenes import SceneManager
 from hub.store import Store
 from tests.api.home import EchoAdapter, build_home
 
+UTC = ZoneInfo("UTC")
 JPEG = b"\xff\xd8\xff\xe0fake-but-typed\xff\xd9"
 
 
@@ -72,6 +75,12 @@ async def api_rig(
         ctx = ApiContext(registry, bus, auth, scenes, automations, snapshot, ["Hall"], "0.1.0",
                          **options)  # fmt: skip
         ctx.history = HistoryReader(history.db)
+        if automations is not None:
+            ctx.habits = HabitService(
+                ctx.history, registry, store,
+                lambda: [a.model_dump(mode="json") for a in automations.all()], tz=UTC,
+            )  # fmt: skip
+            await ctx.habits.start()
         client: TestClient[Any, Any] = TestClient(TestServer(create_app(ctx), host="127.0.0.1"))
         await client.start_server()
         try:
@@ -79,6 +88,8 @@ async def api_rig(
             yield Api(client, ctx, registry, adapter, admin, store, {"history": history})
         finally:
             await client.close()
+            if ctx.habits is not None:
+                await ctx.habits.stop()
             if automations is not None:
                 await automations.stop()
             registry.close()

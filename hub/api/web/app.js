@@ -97,6 +97,7 @@ hooks.open = (deviceId) => go(`#device=${encodeURIComponent(deviceId)}`);
 hooks.newScene = () => go("#new-scene");
 hooks.go = go;
 hooks.unauthorized = forget;
+hooks.automationsChanged = refreshAutomationsSoon;  // an accepted suggestion made one
 hooks.changed = (device, featureId) => { updateTile(device); if (featureId) whenOpen(device.id, (m) => m.showValue(device, featureId)); };
 
 /** The device list boot.js asked for before the modules loaded, else a new request. */
@@ -201,6 +202,7 @@ async function start() {
     await loadDevices();
     connect();
     await (await automationsList()).renderAutomations().catch((error) => { if (error.status !== 503) throw error; });
+    import("./suggestions.js").then((m) => m.renderSuggestions()).catch(() => {});  // the home works without it (offline)
     state.timers.push(setInterval(refreshPictures, 10000));
   } catch (error) { if (error.status !== 401) toast(error.message); }
 }
