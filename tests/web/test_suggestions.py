@@ -73,6 +73,7 @@ async def test_accept_edit_dismiss_and_not_now(
     listed = page.locator("#suggestions > li")
     await expect(listed).to_have_count(3)
     await expect(page.locator("#suggestions-count")).to_have_text("(3)")
+    await page.locator("#suggestions-section > summary").click()  # folded, as the automations
     item = page.locator(f"#s-{morning.id}")
     await expect(item).to_contain_text(morning.evidence)
     await page.locator("#suggestions-section").scroll_into_view_if_needed()
@@ -115,6 +116,7 @@ async def test_an_edit_the_hub_refuses_says_why_and_creates_nothing(
     suggestion = next(s for s in found if "07:05" in s.title)
     page = browser.page
     await paired(page, served, home)
+    await page.locator("#suggestions-section > summary").click()
     await page.get_by_role("button", name=f"accept: {suggestion.title}").click()
     item = page.locator(f"#s-{suggestion.id}")
     await item.locator("summary").click()
