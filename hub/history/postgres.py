@@ -8,7 +8,9 @@ Each hub that opens the database takes a number in ``hubs``; its entity ids are
 names it), no hub ever writes another's rows, and the queries are the same as on SQLite.
 
 One connection writes (a transaction per commit, one at a time: the recorder's commits and
-retention's pruning take turns) and one reads, as on SQLite.
+retention's pruning take turns) and one reads, as on SQLite. A connection the server dropped
+(a restart, a failover) is opened again on next use: the commit that found it broken fails,
+the recorder keeps its rows, and the next commit writes them.
 """
 
 from __future__ import annotations
@@ -145,10 +147,16 @@ class PostgresHistory:
             raise RuntimeError("the history database is not open")
         return self._writer
 
-    @property
-    def reader(self) -> psycopg.AsyncConnection[tuple[Any, ...]]:
+    async def _writing_connection(self) -> psycopg.AsyncConnection[tuple[Any, ...]]:
+        if self.writer.broken:
+            self._writer = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
+        return self.writer
+
+    async def _reading_connection(self) -> psycopg.AsyncConnection[tuple[Any, ...]]:
         if self._reader is None:
             raise RuntimeError("the history database is not open")
+        if self._reader.broken:
+            self._reader = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
         return self._reader
 
     async def write(
@@ -157,41 +165,49 @@ class PostgresHistory:
         events: Sequence[EventRow],
         buckets: Sequence[Bucket],
     ) -> None:
-        db = self.writer
-        async with self._writing, db.transaction(), db.cursor() as cursor:
-            if entities:
-                rows = [
-                    (entity, self.hub_id, device, feature) for entity, device, feature in entities
-                ]
-                await cursor.executemany(_INSERT_ENTITY, rows)
-            if events:
-                await cursor.executemany(
-                    _INSERT_EVENT, [(*row[:4], Jsonb(row[4]), *row[5:]) for row in events]
-                )
-            if buckets:
-                stats = [
-                    (b.start, b.entity, b.mean, b.min, b.max, b.first, b.last) for b in buckets
-                ]
-                await cursor.executemany(_UPSERT_BUCKET, stats)
-                await cursor.executemany(
-                    _UPSERT_LATEST, [(b.entity, b.start, b.last) for b in buckets]
-                )
+        entity_rows = [
+            (entity, self.hub_id, device, feature) for entity, device, feature in entities
+        ]
+        event_rows = [(*row[:4], Jsonb(row[4]), *row[5:]) for row in events]
+        stats = [(b.start, b.entity, b.mean, b.min, b.max, b.first, b.last) for b in buckets]
+        latest = [(b.entity, b.start, b.last) for b in buckets]
+        async with self._writing:
+            db = await self._writing_connection()
+            async with db.transaction(), db.cursor() as cursor:
+                for sql, rows in (
+                    (_INSERT_ENTITY, entity_rows),
+                    (_INSERT_EVENT, event_rows),
+                    (_UPSERT_BUCKET, stats),
+                    (_UPSERT_LATEST, latest),
+                ):
+                    if rows:
+                        await cursor.executemany(sql, rows)
 
     async def prune(self, events_before_ms: int, statistics_before: int) -> int:
         """This hub's old rows only: each hub keeps its own history as long as it is told."""
-        db, low, high = self.writer, self.first_entity, self.first_entity + ENTITY_SPAN
-        async with self._writing, db.transaction(), db.cursor() as cursor:
-            await cursor.execute(
-                "DELETE FROM events WHERE block < %s AND entity > %s AND entity <= %s",
-                (events_before_ms // BLOCK_MS, low, high),
-            )
-            deleted = max(cursor.rowcount, 0)
-            await cursor.execute(
-                "DELETE FROM statistics WHERE start < %s AND entity > %s AND entity <= %s",
-                (statistics_before, low, high),
-            )
-            return deleted + max(cursor.rowcount, 0)
+        low, high = self.first_entity, self.first_entity + ENTITY_SPAN
+        deleted = 0
+        async with self._writing:
+            db = await self._writing_connection()
+            async with db.transaction(), db.cursor() as cursor:
+                for sql, before in (
+                    ("DELETE FROM events WHERE block < %s AND entity > %s AND entity <= %s",
+                     events_before_ms // BLOCK_MS),
+                    ("DELETE FROM statistics WHERE start < %s AND entity > %s AND entity <= %s",
+                     statistics_before),
+                ):  # fmt: skip
+                    await cursor.execute(sql, (before, low, high))
+                    deleted += max(cursor.rowcount, 0)
+        return deleted
 
     async def fetch(self, sql: str, parameters: Iterable[Any]) -> list[Any]:
-        cursor = await self.reader.execute(sql.replace("?", "%s"), tuple(parameters))
+        """A read found its connection dropped is tried once more, on a new one."""
+        query, values = sql.replace("?", "%s"), tuple(parameters)
+        db = await self._reading_connection()
+        try:
+            cursor = await db.execute(query, values)
+        except psycopg.OperationalError:
+            if not db.broken:
+                raise
+            cursor = await (await self._reading_connection()).execute(query, values)
         return list(await cursor.fetchall())

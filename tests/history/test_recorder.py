@@ -128,7 +128,8 @@ async def test_old_rows_are_pruned_and_statistics_outlive_raw_rows(
     bus = EventBus()
     registry, _ = build_home(bus)
     retention = Retention(raw_days=10, statistics_days=365)
-    recorder = HistoryRecorder(bus, make_backend(), retention=retention)
+    # the recorder's own pruning (at start) keeps everything: the test prunes when it is ready
+    recorder = HistoryRecorder(bus, make_backend(), retention=Retention(1000, 1000))
     async with recorder:
         now = time.time()
         for age_days in (400, 30, 1):
@@ -155,4 +156,31 @@ async def test_stopping_writes_what_waits_and_a_restart_carries_on(
     async with HistoryRecorder(bus, make_backend()) as recorder:
         assert [r[1] for r in await raw(recorder.db, "lamp", "brightness")] == [30, 40]
         assert [r[1] for r in await raw(recorder.db, "thermo", "temperature")] == [19.0]
+    registry.close()
+
+
+async def test_a_postgresql_restart_loses_no_rows(postgres_database: str) -> None:
+    """The server drops every connection (a restart): the commit that finds its connection
+    broken fails and keeps its rows, the next one reconnects and writes them."""
+    import psycopg
+
+    from hub.history.postgres import PostgresHistory
+
+    bus = EventBus()
+    registry, _ = build_home(bus)
+    async with HistoryRecorder(bus, PostgresHistory(postgres_database, "home")) as recorder:
+        registry.update("lamp", {"brightness": 10})
+        await recorder.flush()
+        async with await psycopg.AsyncConnection.connect(postgres_database) as admin:
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        registry.update("lamp", {"brightness": 20})
+        with pytest.raises(psycopg.OperationalError):
+            await recorder.flush()
+        assert recorder.pending == 1
+        registry.update("lamp", {"brightness": 30})
+        await recorder.flush()
+        assert [r[1] for r in await raw(recorder.db, "lamp", "brightness")] == [10, 20, 30]
     registry.close()
