@@ -9,9 +9,9 @@ import aiohttp
 import pytest
 
 from hub.app import Hub
-from hub.config import Config
+from hub.config import Config, parse_config
 from hub.devices.model import Device, Feature, FeatureKind, Protocol
-from hub.errors import StoreError
+from hub.errors import ConfigError, StoreError
 
 
 def config(
@@ -109,3 +109,8 @@ async def test_an_unreachable_postgresql_is_named_without_its_password(tmp_path:
             pass
     assert "postgresql://mihub@127.0.0.1:9/history" in str(failure.value)
     assert "hunter2" not in str(failure.value)
+
+
+def test_a_history_url_that_is_not_postgresql_is_refused_at_its_line() -> None:
+    with pytest.raises(ConfigError, match=r"c.yaml:3: history.url: .*postgres"):
+        parse_config("hub: {}\nhistory:\n  url: mysql://db/history\n", Path("c.yaml"))
