@@ -4,14 +4,16 @@ history: SQLite (``database.HistoryDatabase``, one file per hub, the default) or
 
 What differs between the two stays behind it: the schema (``WITHOUT ROWID``, column types),
 upserts, placeholders, transactions, and the few words of SQL they spell differently.
-Queries are written once, with ``?`` placeholders, and ask the database for those words.
+Queries are written with ``?`` placeholders; the two that read a range of history are
+spelt per dialect, as each database's keys suit (SQLite's are time first, PostgreSQL's the
+feature first), with the same parameters.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from hub.errors import StoreError
 from hub.history.statistics import Bucket
@@ -26,8 +28,8 @@ ENTITY_SPAN = 1 << 32
 class HistoryBackend(Protocol):
     first_entity: int
     """This hub's entity ids start after this (0 in a database of its own)."""
-    ordered_join: str
-    """The join that reads its left side first (SQLite: ``CROSS JOIN``; PostgreSQL: ``JOIN``)."""
+    dialect: Literal["sqlite", "postgresql"]
+    """Which words a query uses where the two differ (``queries._RAW``, ``queries._BUCKETS``)."""
 
     @property
     def where(self) -> str:

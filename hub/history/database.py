@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import aiosqlite
 
@@ -38,7 +38,7 @@ WHERE excluded.start >= latest.start
 
 class HistoryDatabase:
     first_entity = 0
-    ordered_join = "CROSS JOIN"  # SQLite's way to keep the planner's hands off the join order
+    dialect: Literal["sqlite", "postgresql"] = "sqlite"
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
