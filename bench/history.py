@@ -16,7 +16,8 @@ Targets: < 2 MB/h idle, 50 devices x 30 days < 100 MB, 7-day chart query p50 < 5
 
 With ``--postgres URL`` (a server, e.g. postgresql://postgres@127.0.0.1:5432/test) the 30-day
 run and its chart queries are repeated on PostgreSQL, in a database the bench creates and
-drops; the size is ``pg_database_size`` after a VACUUM (an empty database's size subtracted).
+drops; the size is ``pg_database_size`` after a VACUUM (an empty database's size subtracted),
+and again after a VACUUM FULL (the rows alone, the space of pruned rows given back).
 Bytes per hour are not measured there: the server, not this process, writes them.
 
     .venv/bin/python bench/history.py [--days 30] [--commit-interval 30] [--queries 200]
@@ -172,14 +173,14 @@ async def postgres_history(server: str) -> AsyncIterator[HistoryBackend]:
         await admin.close()
 
 
-async def stored_bytes(db: HistoryBackend) -> int:
+async def stored_bytes(db: HistoryBackend, full: bool = False) -> int:
     if isinstance(db, HistoryDatabase):
         await db.writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return size(db.path)
     from hub.history.postgres import PostgresHistory
 
     assert isinstance(db, PostgresHistory)
-    await db.writer.execute("VACUUM ANALYZE")
+    await db.writer.execute("VACUUM FULL ANALYZE" if full else "VACUUM ANALYZE")
     cursor = await db.writer.execute("SELECT pg_database_size(current_database())")
     found = await cursor.fetchone()
     assert found is not None
@@ -197,6 +198,9 @@ async def month(
         await sim.run("idle", t0 + day * DAY, t0 + (day + 1) * DAY)
         await sim.recorder.retention.prune(sim.db, sim.now)
     stored = await stored_bytes(sim.db) - empty
+    live = (
+        await stored_bytes(sim.db, full=True) - empty if not isinstance(db, HistoryDatabase) else 0
+    )
     reader = HistoryReader(sim.db, clock=lambda: sim.now)
     timings: dict[str, list[float]] = {"5min": [], "hour": [], "raw_day": []}
     rng = random.Random(3)
@@ -215,6 +219,7 @@ async def month(
     await sim.recorder.stop()
     return {
         "db_mb": stored / 1e6,
+        **({"db_mb_vacuum_full": live / 1e6} if live else {}),
         "points_7d_hour": len(page.rows),
         "raw_rows_day": len(raw.rows),
         **{f"p50_{k}_ms": statistics.median(v) * 1000 for k, v in timings.items()},
