@@ -198,9 +198,6 @@ async def month(
         await sim.run("idle", t0 + day * DAY, t0 + (day + 1) * DAY)
         await sim.recorder.retention.prune(sim.db, sim.now)
     stored = await stored_bytes(sim.db) - empty
-    live = (
-        await stored_bytes(sim.db, full=True) - empty if not isinstance(db, HistoryDatabase) else 0
-    )
     reader = HistoryReader(sim.db, clock=lambda: sim.now)
     timings: dict[str, list[float]] = {"5min": [], "hour": [], "raw_day": []}
     rng = random.Random(3)
@@ -216,6 +213,10 @@ async def month(
         began = time.perf_counter()
         raw = await reader.raw({"power": features["power"]}, sim.now - DAY, sim.now, 1000)
         timings["raw_day"].append(time.perf_counter() - began)
+    # after the queries, which ran on the tables as the recorder left them
+    live = (
+        await stored_bytes(sim.db, full=True) - empty if not isinstance(db, HistoryDatabase) else 0
+    )
     await sim.recorder.stop()
     return {
         "db_mb": stored / 1e6,
