@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck pytest bench mosquitto chromium systemd-analyze clean
+.PHONY: demo test lint typecheck pytest bench mosquitto nats-server postgresql chromium systemd-analyze clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
@@ -22,6 +22,27 @@ mosquitto:
 	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends mosquitto; \
 	  else \
 	    echo "mosquitto is not installed and we are not root: install it (apt-get install mosquitto)"; exit 1; \
+	  fi; \
+	fi
+
+# History is also tested on PostgreSQL: the machine's server on 127.0.0.1:5432, else a private
+# one the tests start with Debian's initdb/pg_ctl. Install the server when missing and root.
+postgresql:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql; \
+	  else \
+	    echo "postgresql is not installed and we are not root: install it (apt-get install postgresql)"; exit 1; \
+	  fi; \
+	fi
+
+# The hub's MQTT is tested against a second broker: NATS's MQTT support.
+nats-server:
+	@if ! command -v nats-server >/dev/null 2>&1 && [ ! -x /usr/sbin/nats-server ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nats-server; \
+	  else \
+	    echo "nats-server is not installed and we are not root: install it (apt-get install nats-server)"; exit 1; \
 	  fi; \
 	fi
 
@@ -55,7 +76,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict hub firmware_sim
 
-pytest: $(STAMP) mosquitto chromium systemd-analyze
+pytest: $(STAMP) mosquitto nats-server postgresql chromium systemd-analyze
 	$(BIN)/pytest
 
 test: lint typecheck pytest

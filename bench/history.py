@@ -14,27 +14,35 @@ Profiles, per device:
 
 Targets: < 2 MB/h idle, 50 devices x 30 days < 100 MB, 7-day chart query p50 < 50 ms.
 
+With ``--postgres URL`` (a server, e.g. postgresql://postgres@127.0.0.1:5432/test) the 30-day
+run and its chart queries are repeated on PostgreSQL, in a database the bench creates and
+drops; the size is ``pg_database_size`` after a VACUUM (an empty database's size subtracted),
+and again after a VACUUM FULL (the rows alone, the space of pruned rows given back).
+Bytes per hour are not measured there: the server, not this process, writes them.
+
     .venv/bin/python bench/history.py [--days 30] [--commit-interval 30] [--queries 200]
+        [--postgres URL] [--only-postgres]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import heapq
 import random
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from hub.bus import CommandSent, EventBus, Origin, StateChanged  # noqa: E402
-from hub.history import HistoryDatabase, HistoryRecorder, Retention  # noqa: E402
+from hub.history import HistoryBackend, HistoryDatabase, HistoryRecorder, Retention  # noqa: E402
 from hub.history.queries import HistoryReader  # noqa: E402
 
 DEVICES = 50
@@ -70,9 +78,9 @@ def wchar() -> int:
 
 
 class Simulation:
-    def __init__(self, path: Path, commit_interval: float, batch_rows: int) -> None:
+    def __init__(self, db: HistoryBackend, commit_interval: float, batch_rows: int) -> None:
         self.bus = EventBus()
-        self.db = HistoryDatabase(path)
+        self.db = db
         self.recorder = HistoryRecorder(
             self.bus, self.db, commit_interval=1e9, batch_rows=1 << 62,
             retention=Retention(10, 365, every=1e9),
@@ -122,7 +130,7 @@ def size(path: Path) -> int:
 async def measure_hour(profile: str, commit_interval: float, batch_rows: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "history.db"
-        sim = Simulation(path, commit_interval, batch_rows)
+        sim = Simulation(HistoryDatabase(path), commit_interval, batch_rows)
         await sim.recorder.start()
         t0 = float(int(time.time()) // HOUR * HOUR - 3 * HOUR)
         await sim.run(profile, t0, t0 + HOUR)  # warm up: entities, first pages
@@ -141,40 +149,83 @@ async def measure_hour(profile: str, commit_interval: float, batch_rows: int) ->
         return result
 
 
-async def month(days: int, commit_interval: float, queries: int) -> dict[str, float]:
+@contextlib.asynccontextmanager
+async def sqlite_history() -> AsyncIterator[HistoryBackend]:
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "history.db"
-        sim = Simulation(path, commit_interval, 1000)
-        await sim.recorder.start()
-        t0 = float(int(time.time()) // DAY * DAY - days * DAY)
-        for day in range(days):
-            await sim.run("idle", t0 + day * DAY, t0 + (day + 1) * DAY)
-            await sim.recorder.retention.prune(sim.db, sim.now)
-        await sim.db.writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        stored = size(path)
-        reader = HistoryReader(sim.db, clock=lambda: sim.now)
-        timings: dict[str, list[float]] = {"5min": [], "hour": [], "raw_day": []}
-        rng = random.Random(3)
-        for _ in range(queries):
-            device = f"dev{rng.randrange(DEVICES):02}"
-            features = await reader.features(device)
-            for name, resolution in (("5min", 300), ("hour", HOUR)):
-                began = time.perf_counter()
-                chosen = {"temperature": features["temperature"]}
-                week_ago = sim.now - 7 * DAY
-                page = await reader.statistics(chosen, week_ago, sim.now, resolution, 10_000)
-                timings[name].append(time.perf_counter() - began)
+        yield HistoryDatabase(Path(tmp) / "history.db")
+
+
+@contextlib.asynccontextmanager
+async def postgres_history(server: str) -> AsyncIterator[HistoryBackend]:
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    from hub.history.postgres import PostgresHistory
+
+    name = f"mihub_bench_{random.randrange(1 << 32):08x}"
+    admin = await psycopg.AsyncConnection.connect(server, autocommit=True)
+    try:
+        await admin.execute(f"CREATE DATABASE {name}")
+        yield PostgresHistory(urlunsplit(urlsplit(server)._replace(path=f"/{name}")), "bench")
+    finally:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.close()
+
+
+async def stored_bytes(db: HistoryBackend, full: bool = False) -> int:
+    if isinstance(db, HistoryDatabase):
+        await db.writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return size(db.path)
+    from hub.history.postgres import PostgresHistory
+
+    assert isinstance(db, PostgresHistory)
+    await db.writer.execute("VACUUM FULL ANALYZE" if full else "VACUUM ANALYZE")
+    cursor = await db.writer.execute("SELECT pg_database_size(current_database())")
+    found = await cursor.fetchone()
+    assert found is not None
+    return int(found[0])
+
+
+async def month(
+    db: HistoryBackend, days: int, commit_interval: float, queries: int
+) -> dict[str, float]:
+    sim = Simulation(db, commit_interval, 1000)
+    await sim.recorder.start()
+    empty = await stored_bytes(sim.db) if not isinstance(db, HistoryDatabase) else 0
+    t0 = float(int(time.time()) // DAY * DAY - days * DAY)
+    for day in range(days):
+        await sim.run("idle", t0 + day * DAY, t0 + (day + 1) * DAY)
+        await sim.recorder.retention.prune(sim.db, sim.now)
+    stored = await stored_bytes(sim.db) - empty
+    reader = HistoryReader(sim.db, clock=lambda: sim.now)
+    timings: dict[str, list[float]] = {"5min": [], "hour": [], "raw_day": []}
+    rng = random.Random(3)
+    for _ in range(queries):
+        device = f"dev{rng.randrange(DEVICES):02}"
+        features = await reader.features(device)
+        for name, resolution in (("5min", 300), ("hour", HOUR)):
             began = time.perf_counter()
-            raw = await reader.raw({"power": features["power"]}, sim.now - DAY, sim.now, 1000)
-            timings["raw_day"].append(time.perf_counter() - began)
-        await sim.recorder.stop()
-        return {
-            "db_mb": stored / 1e6,
-            "points_7d_hour": len(page.rows),
-            "raw_rows_day": len(raw.rows),
-            **{f"p50_{k}_ms": statistics.median(v) * 1000 for k, v in timings.items()},
-            **{f"p95_{k}_ms": sorted(v)[int(len(v) * 0.95)] * 1000 for k, v in timings.items()},
-        }
+            chosen = {"temperature": features["temperature"]}
+            week_ago = sim.now - 7 * DAY
+            page = await reader.statistics(chosen, week_ago, sim.now, resolution, 10_000)
+            timings[name].append(time.perf_counter() - began)
+        began = time.perf_counter()
+        raw = await reader.raw({"power": features["power"]}, sim.now - DAY, sim.now, 1000)
+        timings["raw_day"].append(time.perf_counter() - began)
+    # after the queries, which ran on the tables as the recorder left them
+    live = (
+        await stored_bytes(sim.db, full=True) - empty if not isinstance(db, HistoryDatabase) else 0
+    )
+    await sim.recorder.stop()
+    return {
+        "db_mb": stored / 1e6,
+        **({"db_mb_vacuum_full": live / 1e6} if live else {}),
+        "points_7d_hour": len(page.rows),
+        "raw_rows_day": len(raw.rows),
+        **{f"p50_{k}_ms": statistics.median(v) * 1000 for k, v in timings.items()},
+        **{f"p95_{k}_ms": sorted(v)[int(len(v) * 0.95)] * 1000 for k, v in timings.items()},
+    }
 
 
 async def main() -> None:
@@ -183,12 +234,21 @@ async def main() -> None:
     parser.add_argument("--commit-interval", type=float, default=60.0)
     parser.add_argument("--batch-rows", type=int, default=1000)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--postgres", help="a PostgreSQL server URL: repeat the 30 days there")
+    parser.add_argument("--only-postgres", action="store_true")
     args = parser.parse_args()
-    for profile in ("idle", "busy"):
-        result = await measure_hour(profile, args.commit_interval, args.batch_rows)
-        print(f"{profile}: " + ", ".join(f"{k} {v:.2f}" for k, v in result.items()))
-    result = await month(args.days, args.commit_interval, args.queries)
-    print(f"idle x {args.days} days: " + ", ".join(f"{k} {v:.2f}" for k, v in result.items()))
+    backends = [] if args.only_postgres else [("sqlite", sqlite_history())]
+    if args.postgres:
+        backends.append(("postgresql", postgres_history(args.postgres)))
+    if not args.only_postgres:
+        for profile in ("idle", "busy"):
+            result = await measure_hour(profile, args.commit_interval, args.batch_rows)
+            print(f"{profile}: " + ", ".join(f"{k} {v:.2f}" for k, v in result.items()))
+    for name, history in backends:
+        async with history as db:
+            result = await month(db, args.days, args.commit_interval, args.queries)
+        numbers = ", ".join(f"{k} {v:.2f}" for k, v in result.items())
+        print(f"{name}, idle x {args.days} days: {numbers}")
 
 
 if __name__ == "__main__":

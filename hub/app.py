@@ -90,11 +90,7 @@ class Hub:
         known = await self.registry.load()
         _LOGGER.info("%d devices known from the store", known)
         if self.config.history.enabled:
-            path = self.data_dir / "history.db"
-            try:
-                await self._start_history(self.config.history)
-            except (OSError, sqlite3.Error) as exc:
-                raise StoreError(f"cannot open the history database {path}: {exc}") from exc
+            await self._start_history(self.config.history)
         miio = self.config.miio
         try:
             await self.miio.start()
@@ -120,16 +116,20 @@ class Hub:
             raise HubError(f"cannot listen for the API on {where}: {_reason(exc)}") from exc
 
     async def _start_history(self, section: HistorySection) -> None:
-        from hub.history import HistoryDatabase, HistoryRecorder, Retention
+        from hub.history import HistoryRecorder, Retention, history_backend
 
+        db = history_backend(section.url, self.data_dir, self.config.hub.id)
         self.history = HistoryRecorder(
             self.bus,
-            HistoryDatabase(self.data_dir / "history.db"),
+            db,
             commit_interval=section.commit_interval,
             batch_rows=section.batch_rows,
             retention=Retention(section.raw_days, section.statistics_days),
         )
-        await self.history.start()
+        try:
+            await self.history.start()
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the history database {db.where}: {exc}") from exc
         self._stack.push_async_callback(self.history.stop)
 
     async def _start_mqtt(self, section: MqttSection) -> None:

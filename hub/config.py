@@ -146,6 +146,10 @@ class HistorySection(_Section):
     """The recorder: raw changes and commands, plus 5-minute statistics of numbers."""
 
     enabled: bool = True
+    url: str | None = Field(None, pattern=r"^postgres(ql)?://")
+    """A PostgreSQL database (``postgresql://user:password@host/db``; ``!secret`` keeps the
+    password out of the file) instead of ``history.db`` in the data directory. Several hubs may
+    share one: each row is tagged with its hub."""
     raw_days: float = Field(10.0, gt=0)
     statistics_days: float = Field(365.0, gt=0)
     commit_interval: float = Field(60.0, gt=0, le=3600)

@@ -1,23 +1,21 @@
 """The history database: its own SQLite file (WAL) with one connection that writes and one
 that reads, so a long chart query never waits on a commit nor a commit on a query.
 
-Every call runs in aiosqlite's thread: nothing here blocks the event loop. Moving history to
-PostgreSQL means another class with these methods.
+Every call runs in aiosqlite's thread: nothing here blocks the event loop. The same methods
+on PostgreSQL are ``postgres.PostgresHistory``; both are a ``backend.HistoryBackend``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import aiosqlite
 
+from hub.history.backend import EventRow
 from hub.history.schema import BLOCK_MS, SCHEMA
 from hub.history.statistics import Bucket
-
-EventRow = tuple[int, int, int, int, Any, int, int, str | None]
-"""(block, entity, at_ms, kind, value, is_bool, origin code, status) as stored."""
 
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -39,10 +37,17 @@ WHERE excluded.start >= latest.start
 
 
 class HistoryDatabase:
+    first_entity = 0
+    dialect: Literal["sqlite", "postgresql"] = "sqlite"
+
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
+
+    @property
+    def where(self) -> str:
+        return str(self.path)
 
     async def open(self) -> dict[tuple[str, str], int]:
         """Open (creating the file and tables); returns the known entities' ids."""

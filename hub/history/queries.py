@@ -12,21 +12,43 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hub.history.database import HistoryDatabase
+from hub.history.backend import ENTITY_SPAN, HistoryBackend
 from hub.history.schema import BLOCK_MS, BUCKET, COMMAND, ORIGINS
 
-_RAW = """
-WITH RECURSIVE b(block) AS (SELECT ? UNION ALL SELECT block + 1 FROM b WHERE block < ?)
+_RAW = {
+    # SQLite: one key seek per minute block (its keys are time first, for cheap commits)
+    "sqlite": """
+WITH RECURSIVE b(block) AS (
+    SELECT CAST(? AS BIGINT) UNION ALL SELECT block + 1 FROM b WHERE block < ?
+)
 SELECT e.at, e.kind, e.entity, e.value, e.is_bool, e.origin, e.status
 FROM b CROSS JOIN events AS e ON e.block = b.block AND e.entity IN ({entities})
 WHERE e.at >= ? AND e.at < ? AND (e.at, e.kind, e.entity) > (?, ?, ?)
 ORDER BY e.at, e.kind, e.entity LIMIT ?
-"""
-_BUCKETS = """
-WITH RECURSIVE b(start) AS (SELECT ? UNION ALL SELECT start + ? FROM b WHERE start < ?)
+""",
+    # PostgreSQL: its keys are the feature first, one range scan per feature
+    "postgresql": """
+SELECT e.at, e.kind, e.entity, e.value, e.is_bool, e.origin, e.status
+FROM events AS e
+WHERE e.block >= ? AND e.block <= ? AND e.entity IN ({entities})
+    AND e.at >= ? AND e.at < ? AND (e.at, e.kind, e.entity) > (?, ?, ?)
+ORDER BY e.at, e.kind, e.entity LIMIT ?
+""",
+}
+_BUCKETS = {
+    "sqlite": f"""
+WITH RECURSIVE b(start) AS (
+    SELECT CAST(? AS BIGINT) UNION ALL SELECT start + {BUCKET} FROM b WHERE start < ?
+)
 SELECT s.start, s.mean, s.min, s.max, s.first, s.last
 FROM b CROSS JOIN statistics AS s ON s.start = b.start AND s.entity = ?
-"""
+""",  # noqa: S608 - BUCKET is a constant
+    "postgresql": """
+SELECT s.start, s.mean, s.min, s.max, s.first, s.last
+FROM statistics AS s WHERE s.start >= ? AND s.start <= ? AND s.entity = ? ORDER BY s.start
+""",
+}
+"""The two queries the databases answer best in different words, with the same parameters."""
 _LATEST = "SELECT start, last FROM latest WHERE entity = ?"
 _NEXT = "SELECT first FROM statistics WHERE entity = ? AND start >= ? ORDER BY start LIMIT 1"
 
@@ -63,14 +85,19 @@ class BadCursor(ValueError):
 
 
 class HistoryReader:
-    def __init__(self, db: HistoryDatabase, clock: Any = time.time) -> None:
+    def __init__(self, db: HistoryBackend, clock: Any = time.time) -> None:
         self.db = db
         self.clock = clock
+        self._raw_sql = _RAW[db.dialect]
+        self._buckets_sql = _BUCKETS[db.dialect]
 
     async def features(self, device_id: str) -> dict[str, int]:
         """The device's recorded features and their entity ids."""
+        first = self.db.first_entity  # this hub's, when hubs share the database
         rows = await self.db.fetch(
-            "SELECT feature, id FROM entities WHERE device_id = ? ORDER BY id", (device_id,)
+            "SELECT feature, id FROM entities WHERE device_id = ? AND id > ? AND id <= ? "
+            "ORDER BY id",
+            (device_id, first, first + ENTITY_SPAN),
         )
         return dict(rows)
 
@@ -92,7 +119,7 @@ class HistoryReader:
         )
         start_ms, end_ms = max(int(start * 1000), after[0]), int(end * 1000)
         names = {entity: feature for feature, entity in features.items()}
-        sql = _RAW.format(entities=",".join(str(int(e)) for e in names))
+        sql = self._raw_sql.format(entities=",".join(str(int(e)) for e in names))
         params = (
             start_ms // BLOCK_MS,
             (end_ms - 1) // BLOCK_MS,
@@ -143,7 +170,7 @@ class HistoryReader:
         if start >= end:
             return []
         last_bucket = int((end - 1) // BUCKET) * BUCKET
-        stored = await self.db.fetch(_BUCKETS, (start, BUCKET, last_bucket, entity))
+        stored = await self.db.fetch(self._buckets_sql, (start, last_bucket, entity))
         held = await self._held_at(entity, start, stored)
         by_start = {row[0]: row for row in stored}
         groups: dict[int, list[tuple[float, float, float]]] = {}

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hub.bus import CommandSent, EventBus, StateChanged
-from hub.history.database import EventRow, HistoryDatabase
+from hub.history.backend import EventRow, HistoryBackend
 from hub.history.retention import Retention
 from hub.history.schema import BLOCK_MS, COMMAND, ORIGIN_CODES, STATE
 from hub.history.statistics import Bucket, BucketAccumulator
@@ -32,7 +32,7 @@ class HistoryRecorder:
     def __init__(
         self,
         bus: EventBus,
-        db: HistoryDatabase,
+        db: HistoryBackend,
         *,
         commit_interval: float = 60.0,
         batch_rows: int = 1000,
@@ -46,6 +46,7 @@ class HistoryRecorder:
         self.retention = retention or Retention()
         self.max_pending = max_pending
         self._ids: dict[tuple[str, str], int] = {}
+        self._next_entity = 1
         self._new_entities: list[tuple[int, str, str]] = []
         self._events: list[EventRow] = []
         self._buckets: list[Bucket] = []
@@ -62,6 +63,7 @@ class HistoryRecorder:
 
     async def start(self) -> None:
         self._ids = await self.db.open()
+        self._next_entity = max(self._ids.values(), default=self.db.first_entity) + 1
         self._unsubscribes = [
             self.bus.subscribe(StateChanged, self._on_state),
             self.bus.subscribe(CommandSent, self._on_command),
@@ -106,7 +108,8 @@ class HistoryRecorder:
         key = (device_id, feature)
         entity = self._ids.get(key)
         if entity is None:
-            entity = self._ids[key] = len(self._ids) + 1
+            entity = self._ids[key] = self._next_entity
+            self._next_entity += 1
             self._new_entities.append((entity, device_id, feature))
         return entity
 

@@ -7,7 +7,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from hub.history.database import HistoryDatabase
+from hub.history.backend import HistoryBackend
 
 _LOGGER = logging.getLogger(__name__)
 DAY = 86_400
@@ -24,11 +24,11 @@ class Retention:
         """Raw rows before the first (ms) and statistics before the second (s) go."""
         return int((now - self.raw_days * DAY) * 1000), int(now - self.statistics_days * DAY)
 
-    async def prune(self, db: HistoryDatabase, now: float | None = None) -> int:
+    async def prune(self, db: HistoryBackend, now: float | None = None) -> int:
         raw_before, statistics_before = self.cutoffs(time.time() if now is None else now)
         return await db.prune(raw_before, statistics_before)
 
-    async def run(self, db: HistoryDatabase) -> None:
+    async def run(self, db: HistoryBackend) -> None:
         """Prune now and every ``every`` seconds, until cancelled."""
         while True:
             try:

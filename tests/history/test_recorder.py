@@ -6,16 +6,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hub.bus import EventBus, Origin
 from hub.devices.registry import DeviceRegistry
-from hub.history import HistoryDatabase, HistoryRecorder, Retention
+from hub.history import HistoryBackend, HistoryRecorder, Retention
 from hub.history.schema import COMMAND, ORIGINS, STATE
 from tests.api.home import build_home
+from tests.history.conftest import MakeBackend
 
 DAY = 86_400
 
@@ -27,11 +27,11 @@ async def until(predicate: Callable[[], bool], seconds: float = 5.0) -> None:
         await asyncio.sleep(0.01)
 
 
-async def rows(db: HistoryDatabase, sql: str, *params: Any) -> list[Any]:
+async def rows(db: HistoryBackend, sql: str, *params: Any) -> list[Any]:
     return await db.fetch(sql, params)
 
 
-async def raw(db: HistoryDatabase, device: str, feature: str) -> list[tuple[Any, ...]]:
+async def raw(db: HistoryBackend, device: str, feature: str) -> list[tuple[Any, ...]]:
     """(kind, value, origin, status) of a feature's raw rows, oldest first."""
     found = await rows(
         db,
@@ -44,10 +44,10 @@ async def raw(db: HistoryDatabase, device: str, feature: str) -> list[tuple[Any,
 
 
 @pytest.fixture
-async def home(tmp_path: Path) -> AsyncIterator[tuple[DeviceRegistry, HistoryRecorder]]:
+async def home(make_backend: MakeBackend) -> AsyncIterator[tuple[DeviceRegistry, HistoryRecorder]]:
     bus = EventBus()
     registry, _ = build_home(bus)
-    recorder = HistoryRecorder(bus, HistoryDatabase(tmp_path / "history.db"), commit_interval=60)
+    recorder = HistoryRecorder(bus, make_backend(), commit_interval=60)
     async with recorder:
         yield registry, recorder
     registry.close()
@@ -122,11 +122,14 @@ async def test_numbers_get_5_minute_statistics_and_switches_do_not(
     assert len(entities) == 1  # the thermometer only
 
 
-async def test_old_rows_are_pruned_and_statistics_outlive_raw_rows(tmp_path: Path) -> None:
+async def test_old_rows_are_pruned_and_statistics_outlive_raw_rows(
+    make_backend: MakeBackend,
+) -> None:
     bus = EventBus()
     registry, _ = build_home(bus)
     retention = Retention(raw_days=10, statistics_days=365)
-    recorder = HistoryRecorder(bus, HistoryDatabase(tmp_path / "h.db"), retention=retention)
+    # the recorder's own pruning (at start) keeps everything: the test prunes when it is ready
+    recorder = HistoryRecorder(bus, make_backend(), retention=Retention(1000, 1000))
     async with recorder:
         now = time.time()
         for age_days in (400, 30, 1):
@@ -140,16 +143,44 @@ async def test_old_rows_are_pruned_and_statistics_outlive_raw_rows(tmp_path: Pat
     registry.close()
 
 
-async def test_stopping_writes_what_waits_and_a_restart_carries_on(tmp_path: Path) -> None:
-    path = tmp_path / "history.db"
+async def test_stopping_writes_what_waits_and_a_restart_carries_on(
+    make_backend: MakeBackend,
+) -> None:
     bus = EventBus()
     registry, _ = build_home(bus)
-    async with HistoryRecorder(bus, HistoryDatabase(path), commit_interval=3600):
+    async with HistoryRecorder(bus, make_backend(), commit_interval=3600):
         registry.update("lamp", {"brightness": 30})
-    async with HistoryRecorder(bus, HistoryDatabase(path), commit_interval=3600) as recorder:
+    async with HistoryRecorder(bus, make_backend(), commit_interval=3600) as recorder:
         registry.update("lamp", {"brightness": 40})
         registry.update("thermo", {"temperature": 19.0})
-    async with HistoryRecorder(bus, HistoryDatabase(path)) as recorder:
+    async with HistoryRecorder(bus, make_backend()) as recorder:
         assert [r[1] for r in await raw(recorder.db, "lamp", "brightness")] == [30, 40]
         assert [r[1] for r in await raw(recorder.db, "thermo", "temperature")] == [19.0]
+    registry.close()
+
+
+async def test_a_postgresql_restart_loses_no_rows(postgres_database: str) -> None:
+    """The server drops every connection (a restart): the commit that finds its connection
+    broken fails and keeps its rows, the next one reconnects and writes them."""
+    import psycopg
+
+    from hub.history.postgres import PostgresHistory
+
+    bus = EventBus()
+    registry, _ = build_home(bus)
+    async with HistoryRecorder(bus, PostgresHistory(postgres_database, "home")) as recorder:
+        registry.update("lamp", {"brightness": 10})
+        await recorder.flush()
+        async with await psycopg.AsyncConnection.connect(postgres_database) as admin:
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        registry.update("lamp", {"brightness": 20})
+        with pytest.raises(psycopg.OperationalError):
+            await recorder.flush()
+        assert recorder.pending == 1
+        registry.update("lamp", {"brightness": 30})
+        await recorder.flush()
+        assert [r[1] for r in await raw(recorder.db, "lamp", "brightness")] == [10, 20, 30]
     registry.close()

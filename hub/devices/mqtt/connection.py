@@ -44,6 +44,8 @@ _LOGGER = logging.getLogger(__name__)
 
 SUBSCRIBE_QOS = 1
 """Messages published at QoS 1 reach the hub at QoS 1: queued by the broker while it is away."""
+REFUSED_AFTER = 3
+"""A message in flight when this many connections in a row dropped is refused: it goes."""
 
 
 class ConnectionState(StrEnum):
@@ -227,6 +229,10 @@ class MqttConnection:
         self, client: mqtt.Client, _: Any, flags: Any, reason: Any, props: Any
     ) -> None:
         self._lost.set()
+        for message in self._client.drop_refused(REFUSED_AFTER):
+            _LOGGER.warning("the MQTT broker %s:%d closed the connection each time '%s' (QoS %d) "
+                            "was sent: dropped it (a topic or QoS this broker refuses?)",
+                            self.host, self.port, message.topic, message.qos)  # fmt: skip
         for future in self._acks.values():
             if not future.done():
                 future.set_exception(MqttError("the MQTT connection was lost before the ack"))

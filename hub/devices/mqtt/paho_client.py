@@ -44,6 +44,7 @@ class PahoClient(mqtt.Client):
             reconnect_on_failure=False,
         )
         self.next_socket: socket.socket | None = None
+        self._strikes: dict[int, tuple[mqtt.MQTTMessage, int]] = {}
         self._rbuf = b""
         self._rpos = 0
         self.on_socket_open = self._socket_opened
@@ -73,6 +74,31 @@ class PahoClient(mqtt.Client):
             if self.socket() is None:
                 break
             self.loop_read()
+
+    def drop_refused(self, limit: int) -> list[mqtt.MQTTMessage]:
+        """Count a lost connection against each message sent and not yet acknowledged; drop
+        and return those that ``limit`` connections in a row ended on.
+
+        Such a message is one this broker refuses by closing the connection (NATS does so for
+        a topic with '.' or ' ', and for QoS 2). With a persistent session paho sends it again
+        on every reconnect, so without this the hub would reconnect in a loop, for ever.
+        """
+        waiting = (mqtt.mqtt_ms_wait_for_puback, mqtt.mqtt_ms_wait_for_pubrec)
+        dropped: list[mqtt.MQTTMessage] = []
+        strikes: dict[int, tuple[mqtt.MQTTMessage, int]] = {}
+        with self._out_message_mutex:
+            for mid, message in list(self._out_messages.items()):
+                if message.state not in waiting:
+                    continue
+                known, count = self._strikes.get(mid, (message, 0))
+                count = count + 1 if known is message else 1
+                if count >= limit:
+                    del self._out_messages[mid]
+                    dropped.append(message)
+                else:
+                    strikes[mid] = (message, count)
+        self._strikes = strikes
+        return dropped
 
     def _on_readable(self) -> None:
         rc = self.loop_read()
