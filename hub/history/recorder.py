@@ -16,6 +16,7 @@ import json
 import logging
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -52,7 +53,9 @@ class HistoryRecorder:
         self._buckets: list[Bucket] = []
         self._open: dict[int, BucketAccumulator] = {}
         self._last_ms: dict[int, int] = {}
-        self._last_state: dict[int, tuple[float, int]] = {}
+        self._recent_states: dict[int, deque[tuple[float, int]]] = {}
+        """Each feature's last few state rows (time, stored ms): a command is published when it
+        ends, after the change it caused, so it is placed after the change before it."""
         """A feature's last change: when it happened, and the millisecond it is stored at."""
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -151,16 +154,19 @@ class HistoryRecorder:
         if kind == COMMAND:
             # Within one millisecond rows sort commands first, as a command comes before the
             # change it causes. A command sent after a change already recorded sorts after it.
-            state_at, state_ms = self._last_state.get(entity, (0.0, 0))
-            if at > state_at and at_ms <= state_ms:
-                at_ms = state_ms + 1
+            before = [ms for state_at, ms in self._recent_states.get(entity, ()) if state_at < at]
+            if before and at_ms <= max(before):
+                at_ms = max(before) + 1
         key = entity * 2 + kind
         last = self._last_ms.get(key, 0)
         if at_ms <= last:  # a feature's rows are keyed by their millisecond: keep them apart
             at_ms = last + 1
         self._last_ms[key] = at_ms
         if kind == STATE:
-            self._last_state[entity] = (at, at_ms)
+            recent = self._recent_states.get(entity)
+            if recent is None:
+                recent = self._recent_states[entity] = deque(maxlen=4)
+            recent.append((at, at_ms))
         stored, is_bool = _storable(value)
         row = (at_ms // BLOCK_MS, entity, at_ms, kind, stored, is_bool, origin, status)
         self._events.append(row)

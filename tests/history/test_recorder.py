@@ -5,26 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from hub.bus import EventBus, Origin
+from hub.bus import CommandSent, EventBus, Origin, StateChanged
 from hub.devices.registry import DeviceRegistry
 from hub.history import HistoryBackend, HistoryRecorder, Retention
 from hub.history.schema import COMMAND, ORIGINS, STATE
 from tests.api.home import build_home
 from tests.history.conftest import MakeBackend
+from tests.waiting import until
 
 DAY = 86_400
-
-
-async def until(predicate: Callable[[], bool], seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
 
 
 async def rows(db: HistoryBackend, sql: str, *params: Any) -> list[Any]:
@@ -71,6 +65,29 @@ async def test_each_change_and_command_is_recorded_with_who_caused_it(
         (STATE, 0, "device", None),  # the toggle action's effect, reported by the device
     ]
     assert await raw(recorder.db, "lamp", "toggle") == [(COMMAND, None, "scene", "acknowledged")]
+
+
+async def test_a_command_sorts_after_the_change_before_it_in_the_same_millisecond(
+    home: tuple[DeviceRegistry, HistoryRecorder],
+) -> None:
+    """A command is published when it ends, after its own effect: the phone's change and the
+    automation's command below share a millisecond, and the automation's comes later."""
+    registry, recorder = home
+    t = 1_800_000_000.0
+    for event in (  # in the order the bus carries them
+        StateChanged("lamp", "power", True, at=t + 0.0003, origin=Origin.API),
+        CommandSent("lamp", "power", True, Origin.API, "confirmed", at=t - 0.0001),
+        StateChanged("lamp", "power", False, at=t + 0.0009, origin=Origin.AUTOMATION),
+        CommandSent("lamp", "power", False, Origin.AUTOMATION, "confirmed", at=t + 0.0006),
+    ):
+        registry.bus.publish(event)
+    await recorder.flush()
+    assert await raw(recorder.db, "lamp", "power") == [
+        (COMMAND, 1, "api", "confirmed"),
+        (STATE, 1, "api", None),
+        (COMMAND, 0, "automation", "confirmed"),
+        (STATE, 0, "automation", None),
+    ]
 
 
 async def test_values_keep_their_type(home: tuple[DeviceRegistry, HistoryRecorder]) -> None:
