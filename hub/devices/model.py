@@ -48,6 +48,8 @@ class Protocol(StrEnum):
     MIIO = "miio"
     ZIGBEE2MQTT = "zigbee2mqtt"
     MQTT = "mqtt"
+    PEER = "peer"
+    """Imported from another mihub hub on the same broker (hub.devices.mqtt.peers)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +187,8 @@ class Device:
     """Why it is offline, in the protocol's words ("... not with our token"); "" when online."""
     endpoint: dict[str, Any] = field(default_factory=dict)
     """Where the protocol layer finds the device (host and did, a topic...); never a secret."""
+    hub: str | None = None
+    """The id of the mihub hub that owns it, when another hub does (None: this hub)."""
 
     def feature(self, feature_id: str) -> Feature:
         try:
@@ -207,6 +211,7 @@ class Device:
             "manufacturer": self.manufacturer,
             "protocol": str(self.protocol),
             "room": self.room,
+            "hub": self.hub,
             "availability": str(self.availability),
             "availability_since": self.availability_since,
             "availability_reason": self.availability_reason,
