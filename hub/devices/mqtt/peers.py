@@ -139,6 +139,8 @@ class PeerImport:
         self.hubs[hub] = online
         for device_id, owner in self.owner.items():
             if owner == hub:
+                if not online:  # back, its devices are online once it says so again
+                    self._reported.pop(device_id, None)
                 self._apply_availability(device_id)
 
     def _on_description(self, topic: str, hub: str, device_id: str, payload: bytes) -> None:
