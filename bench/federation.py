@@ -49,8 +49,8 @@ from tests.mqtt_broker import MosquittoBroker, free_port  # noqa: E402
 
 MODELS = "yeelink.light.color2,zhimi.airpurifier.mb3"
 BROKER = "sys_interval 1\nmax_queued_messages 100000\nset_tcp_nodelay true\n"
-"""``set_tcp_nodelay``: without it Mosquitto's small packets wait for the peer's delayed ACK
-(Nagle), ~40 ms on a command's answer; see docs/PERFORMANCE.md."""
+"""``set_tcp_nodelay``: Mosquitto's small packets are not held back by Nagle's algorithm, as a
+broker that carries commands should be set up (the hubs set it on their side already)."""
 
 
 def rss_mb(pid: int) -> float:
@@ -70,9 +70,27 @@ class Hubs:
         self.root, self.count, self.broker = root, count, broker
         self.ports = [free_port() for _ in range(count)]
         self.procs: list[asyncio.subprocess.Process] = []
-        self.token = ""
+        self.tokens: list[str] = []
+
+    @property
+    def token(self) -> str:
+        return self.tokens[0]
+
+    async def count_online(self, http: aiohttp.ClientSession, i: int) -> tuple[int, int]:
+        """(devices listed, its own devices online) on hub i."""
+        headers = {"Authorization": f"Bearer {self.tokens[i]}"}
+        url = f"http://127.0.0.1:{self.ports[i]}/api/devices"
+        with contextlib.suppress(aiohttp.ClientError):
+            async with http.get(url, headers=headers) as response:
+                if response.status == 200:
+                    listed = (await response.json())["devices"]
+                    online = sum(d["availability"] == "online" and d["hub"] is None for d in listed)
+                    return len(listed), online
+        return 0, 0
 
     async def start(self, entries: list[dict[str, Any]], per_hub: int) -> None:
+        """One hub at a time, each once its own devices are online: 10 hubs onboarding 200
+        devices each at once, on a shared 2-core machine, time out their handshakes."""
         for i in range(self.count):
             data = self.root / f"h{i}"
             data.mkdir()
@@ -82,20 +100,25 @@ class Hubs:
             config.write_text(
                 f"hub:\n  id: h{i}\n  data_dir: {data}\n"
                 f"api:\n  host: 127.0.0.1\n  port: {self.ports[i]}\n"
-                "miio:\n  bind: 127.0.0.1\n  devices:\n" + devices +
+                "miio:\n  bind: 127.0.0.1\n  timeout: 2\n  deadline: 10\n  devices:\n" + devices +
                 f"mqtt:\n  url: {self.broker}\n  peers: true\n"
                 "  zigbee2mqtt: {enabled: false}\n  homeassistant: {enabled: false}\n"
                 "history:\n  enabled: false\n"
             )  # fmt: skip
-            if i == 0:
-                async with Store(data / "mihub.db") as store:
-                    self.token = await TokenAuth(store).issue("bench", ["read", "control"])
+            async with Store(data / "mihub.db") as store:
+                self.tokens.append(await TokenAuth(store).issue("bench", ["read", "control"]))
             log = (data / "hub.log").open("ab")
             self.procs.append(await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "hub", "run", "--config", str(config),
                 stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
             ))  # fmt: skip
             log.close()
+            async with aiohttp.ClientSession() as http:
+
+                async def own_online(i: int = i) -> bool:
+                    return (await self.count_online(http, i))[1] >= per_hub
+
+                await wait_for(f"hub {i}: its {per_hub} devices online", own_online, 600)
 
     async def stop(self) -> None:
         for proc in self.procs:
@@ -182,9 +205,14 @@ async def measure(
                         return listed
             return []
 
+        progress = [time.monotonic()]
+
         async def ready() -> bool:
             listed = await devices()
             online = {d["id"] for d in listed if d["availability"] == "online"}
+            if time.monotonic() - progress[0] > 30:
+                progress[0] = time.monotonic()
+                print(f"  ... hub A: {len(listed)} listed, {len(online)} online", flush=True)
             return len(listed) >= total and {local, remote} <= online
 
         await wait_for(f"hub A lists all {total} devices, both lamps online", ready, 900)

@@ -122,12 +122,13 @@ class PeerImport:
             self._on_event(topic, hub, levels[1], levels[3], payload)
 
     def _held(self, hub: str, device_id: str, kind: str, payload: bytes) -> bool:
-        """False when ``hub`` owns the device; else keep the message for when it is known."""
-        owner = self.owner.get(device_id)
-        if owner == hub:
+        """False when ``hub`` owns the device; else keep the message for when it does (its
+        description comes later, or the hub that owns the id now withdraws it)."""
+        if self.owner.get(device_id) == hub:
             return False
-        if owner is None and len(self._pending) < _PENDING_LIMIT:
-            self._pending[(hub, device_id, kind)] = payload
+        key = (hub, device_id, kind)
+        if key in self._pending or len(self._pending) < _PENDING_LIMIT:
+            self._pending[key] = payload
         return True
 
     # ---- hubs and devices -----------------------------------------------------------------

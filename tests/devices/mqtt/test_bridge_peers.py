@@ -144,3 +144,26 @@ async def test_a_silent_hub_times_out_and_a_duplicate_id_keeps_its_first_owner(
             await ghost.publish(f"mihub/ghost/{device_id}/config", b"", 1, retain=True)
         await until(lambda: "ghost-plug" not in a.registry.devices, 5)
     assert a.registry.devices[lamp].hub == "b"
+
+
+async def test_when_the_owner_withdraws_an_id_the_other_hub_exporting_it_takes_it(
+    homes: Homes,
+) -> None:
+    registry = homes.a.registry
+    description = json.dumps({"name": "Plug", "model": "test.plug", "features": [
+        {"id": "power", "kind": "switch", "writable": True}]}).encode()  # fmt: skip
+    async with (
+        MqttConnection(homes.broker.url, hub_id="first") as first,
+        MqttConnection(homes.broker.url, hub_id="second") as second,
+    ):
+        await first.wait_connected()
+        await second.wait_connected()
+        await first.publish("mihub/first/plug-1/config", description, 1, retain=True)
+        await until(lambda: "plug-1" in registry.devices, 5)
+        await second.publish("mihub/second/plug-1/config", description, 1, retain=True)
+        await second.publish("mihub/second/plug-1/availability", b"online", 1, retain=True)
+        await first.publish("mihub/first/plug-1/config", b"", 1, retain=True)
+        await until(lambda: getattr(registry.devices.get("plug-1"), "hub", None) == "second", 5)
+        await until(lambda: registry.devices["plug-1"].availability is Availability.ONLINE, 5)
+        await second.publish("mihub/second/plug-1/config", b"", 1, retain=True)
+        await until(lambda: "plug-1" not in registry.devices, 5)
