@@ -20,7 +20,12 @@ Once every hub lists every device and hub A's own lamp and hub B's lamp are onli
    (the fleet's simulated sensors still drift: each change is a state message);
 3. each hub's resident memory.
 
+With ``--in-process``, two hubs (one lamp each) share one process and one event loop and
+commands go straight to hub A's registry: what federation costs in the hub's own code, without
+the process wake-ups a loaded machine makes expensive.
+
     .venv/bin/python bench/federation.py [--hubs 10] [--devices 200] [--commands 200]
+    .venv/bin/python bench/federation.py --in-process [--commands 200]
 """
 
 from __future__ import annotations
@@ -142,22 +147,29 @@ async def wait_for(what: str, check: Any, seconds: float) -> None:
 
 
 async def broker_rates(url: str, seconds: float) -> tuple[float, float]:
-    """PUBLISH messages per second the broker received and sent, from its ``$SYS`` counters."""
-    counters: dict[str, float] = {}
+    """PUBLISH messages per second the broker received (every message on any topic, seen by a
+    ``#`` subscriber) and sent (its ``$SYS`` counter, less what it sent that subscriber)."""
+    sent: list[float] = []
+    received = 0
 
-    def on_message(topic: str, payload: bytes, retain: bool) -> None:
-        counters[topic.rsplit("/", 1)[-1]] = float(payload)
+    def on_sent(topic: str, payload: bytes, retain: bool) -> None:
+        sent.append(float(payload))
+
+    def on_any(topic: str, payload: bytes, retain: bool) -> None:
+        nonlocal received
+        received += not retain
 
     async with MqttConnection(url, hub_id="bench-sys", prefix="bench/sys") as client:
         await client.wait_connected()
-        client.subscribe("$SYS/broker/publish/messages/+", on_message)
-        while len(counters) < 2:  # noqa: ASYNC110 - a benchmark polling its counters
-            await asyncio.sleep(0.1)
-        first, began = dict(counters), time.monotonic()
+        client.subscribe("$SYS/broker/publish/messages/sent", on_sent)
+        client.subscribe("#", on_any)
+        while len(sent) < 2:  # noqa: ASYNC110 - a benchmark polling its counters
+            await asyncio.sleep(0.05)
+        first, counted, began = sent[-1], received, time.monotonic()
         await asyncio.sleep(seconds)
-        last, took = dict(counters), time.monotonic() - began
-    return ((last["received"] - first["received"]) / took,
-            (last["sent"] - first["sent"]) / took)  # fmt: skip
+        last, took = sent[-1], time.monotonic() - began
+        counted = received - counted
+    return counted / took, (last - first - counted) / took
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -232,6 +244,9 @@ async def measure(
                 async with http.post(f"{api}/{device}/commands", json=body) as response:
                     answer = await response.json()
                 times[device].append((time.perf_counter() - began) * 1000)
+                if args.verbose:
+                    where = "local " if device == local else "remote"
+                    print(f"  {where} {times[device][-1]:.1f} ms")
                 status = answer.get("status", f"http {response.status}")
                 statuses[device][status] = statuses[device].get(status, 0) + 1
     for name, device in (("local (A's own lamp)", local), ("remote (B's lamp via MQTT)", remote)):
@@ -247,6 +262,53 @@ async def measure(
           + f"; mean {statistics.fmean(sizes):.0f}, max {max(sizes):.0f}")  # fmt: skip
 
 
+async def in_process(args: argparse.Namespace) -> None:
+    from firmware_sim.fleet import DeviceConfig, Fleet
+    from hub.app import Hub
+    from hub.config import Config
+
+    def config(hub_id: str, fleet: Fleet, broker: str, data: Path, peers: bool) -> Config:
+        return Config.model_validate({
+            "hub": {"id": hub_id, "data_dir": str(data / hub_id)}, "api": {"port": 0},
+            "history": {"enabled": False},
+            "miio": {"bind": "127.0.0.1", "devices": [
+                {"host": d.host, "token": d.token} for d in fleet.devices]},
+            "mqtt": {"url": broker, "peers": peers},
+        })  # fmt: skip
+
+    host_a, host_b = free_hosts(2)
+    with tempfile.TemporaryDirectory(prefix="mihub-federation-") as tmp:
+        async with (
+            MosquittoBroker(extra_config=BROKER) as broker,
+            Fleet([DeviceConfig("yeelink.light.color2", host_a)]) as fleet_a,
+            Fleet([DeviceConfig("yeelink.light.color2", host_b)]) as fleet_b,
+            Hub(config("b", fleet_b, broker.url, Path(tmp), False)) as b,
+            Hub(config("a", fleet_a, broker.url, Path(tmp), True)) as a,
+        ):
+            local, remote = f"miio-{fleet_a.devices[0].did}", f"miio-{fleet_b.devices[0].did}"
+
+            async def ready() -> bool:
+                devices = a.registry.devices
+                return all(d in devices and devices[d].availability == "online"
+                           for d in (local, remote))  # fmt: skip
+
+            await wait_for("both lamps online on hub A", ready, 60)
+            times: dict[str, list[float]] = {local: [], remote: []}
+            for n in range(args.commands):
+                for device in (local, remote) if n % 2 else (remote, local):
+                    await asyncio.sleep(args.gap)
+                    began = time.perf_counter()
+                    result = await a.registry.command(device, "brightness", 20 + n % 2 * 40)
+                    times[device].append((time.perf_counter() - began) * 1000)
+                    assert str(result.status) == "confirmed", result
+            del b
+    for name, device in (("local, in process", local), ("remote, in process", remote)):
+        t = times[device]
+        print(f"{name}: p50 {statistics.median(t):.2f} ms, p99 {percentile(t, 0.99):.2f} ms")
+    ratio = statistics.median(times[remote]) / statistics.median(times[local])
+    print(f"p50 across hubs / local, in process: {ratio:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--hubs", type=int, default=10)
@@ -254,10 +316,12 @@ def main() -> None:
     parser.add_argument("--commands", type=int, default=200, help="commands to each lamp")
     parser.add_argument("--idle", type=float, default=10.0, help="seconds the broker is watched")
     parser.add_argument("--gap", type=float, default=0.2, help="seconds between two commands")
+    parser.add_argument("--verbose", action="store_true", help="print every command's time")
+    parser.add_argument("--in-process", action="store_true", help="two hubs in this process")
     args = parser.parse_args()
     if args.hubs < 2:
         parser.error("--hubs: at least 2 (a command goes from hub A to hub B)")
-    asyncio.run(run(args))
+    asyncio.run(in_process(args) if args.in_process else run(args))
 
 
 if __name__ == "__main__":
