@@ -4,6 +4,13 @@
 The answer is the owning hub's: a feature it reports confirmed is confirmed here too (the
 value is taken at once, not at its next state message), a failure fails with its reason, and
 no answer within ``timeout`` seconds is a :class:`DeviceTimeout`.
+
+Commands go at QoS 0: the owning hub's answer is their acknowledgment, and a command is worth
+running only while its sender waits for the answer (at QoS 1, a broker keeps it for a hub that
+is away and delivers it when it is back, maybe minutes after the sender gave up). QoS 0 also
+spares a PUBACK that, followed a few ms later by the answer on the same connection, made the
+answer wait ~40 ms for a delayed ACK at a broker that leaves Nagle's algorithm on (Mosquitto
+2.0's default): docs/PERFORMANCE.md.
 """
 
 from __future__ import annotations
@@ -51,7 +58,7 @@ class PeerCommands:
         self._waiting[transaction] = future
         try:
             payload = orjson.dumps({**body, TRANSACTION: transaction})
-            await self.connection.publish(topic, payload, qos=1)
+            await self.connection.publish(topic, payload, qos=0)  # see the module's doc
             async with asyncio.timeout(self.timeout):
                 answer: dict[str, Any] = await future
         except TimeoutError:
