@@ -318,7 +318,10 @@ async def test_a_camera_with_a_picture_url_is_a_camera_with_an_image_topic(
                     assert set(body) <= COMMON | DOCUMENTED[component], config_topic
                     assert REQUIRED[component] <= set(body), config_topic
                 await until(seen(observer, image), 10)
-                picture, retained = observer.seen[image]
+                assert observer.seen[image][0].startswith(b"\xff\xd8")
+                assert hub.registry.devices[camera].endpoint["snapshot_url"]
+            async for late in observe(mosquitto, image):  # retained: a late client gets it
+                await until(seen(late, image), 5)
+                picture, retained = late.seen[image]
                 assert picture.startswith(b"\xff\xd8")
                 assert retained
-                assert hub.registry.devices[camera].endpoint["snapshot_url"]
