@@ -24,8 +24,8 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 from hub.config_messages import field_problem, yaml_problem
@@ -156,12 +156,14 @@ class MqttSection(_Section):
     peer_timeout: float = Field(10.0, gt=0, le=120)
     """Seconds a command to another hub's device may wait for that hub's answer."""
 
-    @model_validator(mode="after")
-    def _peers_need_a_root(self) -> MqttSection:
-        if self.peers and self.prefix is not None and "/" not in self.prefix.strip("/"):
-            raise ValueError(f"peers: needs prefix as '<root>/<hub id>' (hubs share the root), "
-                             f"not '{self.prefix}'")  # fmt: skip
-        return self
+    @field_validator("peers")
+    @classmethod
+    def _peers_need_a_root(cls, peers: bool | list[str], info: ValidationInfo) -> bool | list[str]:
+        prefix = info.data.get("prefix")
+        if peers and prefix is not None and "/" not in prefix.strip("/"):
+            raise ValueError(f"needs prefix as '<root>/<hub id>' (hubs share the root), "
+                             f"not '{prefix}'")  # fmt: skip
+        return peers
 
 
 class HistorySection(_Section):

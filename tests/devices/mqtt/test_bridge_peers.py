@@ -167,3 +167,17 @@ async def test_when_the_owner_withdraws_an_id_the_other_hub_exporting_it_takes_i
         await until(lambda: registry.devices["plug-1"].availability is Availability.ONLINE, 5)
         await second.publish("mihub/second/plug-1/config", b"", 1, retain=True)
         await until(lambda: "plug-1" not in registry.devices, 5)
+
+
+def test_peers_need_hubs_under_one_root(tmp_path: Path) -> None:
+    from hub.config import parse_config
+    from hub.errors import ConfigError
+
+    good = parse_config("mqtt:\n  url: mqtt://127.0.0.1\n  peers: [garage, flat-2]\n", tmp_path)
+    assert good.mqtt is not None
+    assert good.mqtt.peers == ["garage", "flat-2"]
+    with pytest.raises(ConfigError, match="needs prefix as '<root>/<hub id>'") as error:
+        parse_config("mqtt:\n  url: mqtt://127.0.0.1\n  prefix: home\n  peers: true\n", tmp_path)
+    assert ":4: mqtt.peers: " in str(error.value)
+    with pytest.raises(ConfigError, match=r"mqtt\.peers"):
+        parse_config("mqtt:\n  url: mqtt://127.0.0.1\n  peers: [a/b]\n", tmp_path)
