@@ -154,17 +154,24 @@ class Hub:
             await self._stack.enter_async_context(discovery)
         if section.export.devices != "none":
             await self._stack.enter_async_context(self._bridge(self.mqtt, section))
+        if section.peers:
+            from hub.devices.mqtt.peers import PeerImport
+
+            peers = PeerImport(self.mqtt, self.registry, section.peers, section.peer_timeout)
+            await self._stack.enter_async_context(peers)
 
     def _bridge(self, mqtt: MqttConnection, section: MqttSection) -> MqttBridge:
         from hub import __version__
+        from hub.devices.miio.snapshot import SnapshotFetcher
         from hub.devices.mqtt.bridge import MqttBridge
         from hub.devices.mqtt.bridge_discovery import BridgeTopics
 
         ha_prefix, export = section.homeassistant.prefix, section.export
         topics = BridgeTopics(self.config.hub.id, mqtt.prefix, ha_prefix, __version__)
-        return MqttBridge(
-            mqtt, self.registry, topics, export.devices, export.discovery, export.coalesce
-        )
+        snapshots = SnapshotFetcher(self.registry)
+        self._stack.push_async_callback(snapshots.close)
+        return MqttBridge(mqtt, self.registry, topics, export.devices, export.discovery,
+                          export.coalesce, snapshots, export.images)  # fmt: skip
 
     async def _start_automations(self) -> None:
         location = self.config.hub.location

@@ -102,6 +102,13 @@ class DeviceRemoved(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class DeviceRenamed(Event):
+    """A device got a new name or moved to another room."""
+
+    device_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceEvent(Event):
     """Something a device reported that is not a state: a button press, motion, a fault."""
 

@@ -15,11 +15,18 @@ import typing
 import zoneinfo
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from hub.config_messages import field_problem, yaml_problem
 from hub.errors import ConfigError
@@ -129,6 +136,9 @@ class MqttExportConfig(_Section):
     """Publish Home Assistant discovery configs under ``homeassistant.prefix``."""
     coalesce: float = Field(0.05, ge=0, le=10)
     """Seconds a burst of state changes is gathered into one state message."""
+    images: float = Field(60.0, ge=0)
+    """Seconds between camera pictures published for Home Assistant's MQTT camera (cameras
+    with a ``snapshot_url``; also soon after the camera's state changes); 0: none."""
 
 
 class MqttSection(_Section):
@@ -140,6 +150,20 @@ class MqttSection(_Section):
     zigbee2mqtt: Zigbee2MqttConfig = Zigbee2MqttConfig()
     homeassistant: HaDiscoveryConfig = HaDiscoveryConfig()
     export: MqttExportConfig = MqttExportConfig()
+    peers: bool | list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]] = False
+    """Import the devices other mihub hubs export on this broker: ``true`` for every hub under
+    the same root as ``prefix`` (``mihub``), or a list of hub ids."""
+    peer_timeout: float = Field(10.0, gt=0, le=120)
+    """Seconds a command to another hub's device may wait for that hub's answer."""
+
+    @field_validator("peers")
+    @classmethod
+    def _peers_need_a_root(cls, peers: bool | list[str], info: ValidationInfo) -> bool | list[str]:
+        prefix = info.data.get("prefix")
+        if peers and prefix is not None and "/" not in prefix.strip("/"):
+            raise ValueError(f"needs prefix as '<root>/<hub id>' (hubs share the root), "
+                             f"not '{prefix}'")  # fmt: skip
+        return peers
 
 
 class HistorySection(_Section):

@@ -59,6 +59,11 @@ class DeviceOut(_Out):
     manufacturer: str
     protocol: DeviceProtocol
     room: str | None
+    hub: str | None = Field(
+        None,
+        description="the mihub hub that owns the device, when another hub on the MQTT "
+        "broker does (mqtt.peers); null: this hub",
+    )
     availability: Availability
     availability_since: float | None = Field(
         description="when the hub saw the availability change; null: not since it started"

@@ -56,6 +56,8 @@ class Protocol(StrEnum):
     MIIO = "miio"
     ZIGBEE2MQTT = "zigbee2mqtt"
     MQTT = "mqtt"
+    PEER = "peer"
+    """Imported from another mihub hub on the same broker (hub.devices.mqtt.peers)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +197,8 @@ class Device:
     """The kind of ``availability_reason`` (None when not offline)."""
     endpoint: dict[str, Any] = field(default_factory=dict)
     """Where the protocol layer finds the device (host and did, a topic...); never a secret."""
+    hub: str | None = None
+    """The id of the mihub hub that owns it, when another hub does (None: this hub)."""
 
     def feature(self, feature_id: str) -> Feature:
         try:
@@ -217,6 +221,7 @@ class Device:
             "manufacturer": self.manufacturer,
             "protocol": str(self.protocol),
             "room": self.room,
+            "hub": self.hub,
             "availability": str(self.availability),
             "availability_since": self.availability_since,
             "availability_reason": self.availability_reason,

@@ -20,6 +20,7 @@ from hub.bus import (
     CommandSent,
     DeviceAdded,
     DeviceRemoved,
+    DeviceRenamed,
     EventBus,
     Origin,
     StateChanged,
@@ -121,6 +122,7 @@ class DeviceRegistry:
                 room=doc.get("room"),
                 features={f["id"]: _stored_feature(f, shared) for f in doc.get("features", [])},
                 endpoint=doc.get("endpoint", {}),
+                hub=doc.get("hub"),
             )
             for feature_id, (value, changed_at) in states.get(device_id, {}).items():
                 device.state[feature_id] = FeatureState(value, changed_at, stale=True)
@@ -142,6 +144,7 @@ class DeviceRegistry:
                 "room": device.room,
                 "features": _features_to_store(tuple(device.features.values())),
                 "endpoint": device.endpoint,
+                **({"hub": device.hub} if device.hub else {}),
             },
         )
 
@@ -210,6 +213,7 @@ class DeviceRegistry:
             known.model = device.model
             known.manufacturer = device.manufacturer or known.manufacturer
             known.endpoint = device.endpoint
+            known.hub = device.hub
             self._touch(known.id)
             self._save_device(known)
             return known
@@ -269,6 +273,7 @@ class DeviceRegistry:
             device.room = room or None
         self._touch(device_id)
         self._save_device(device)
+        self.bus.publish(DeviceRenamed(device_id))
         return device
 
     def in_room(self, room: str) -> Iterable[Device]:

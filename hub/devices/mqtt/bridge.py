@@ -6,11 +6,16 @@ Per exported device, under ``<prefix>/<device id>`` (the prefix is the connectio
 - ``<device id>``: its state as one retained JSON object, as Zigbee2MQTT does; bursts of
   changes are gathered for ``coalesce`` seconds into one message;
 - ``<device id>/availability``: ``online`` / ``offline``, retained;
-- ``<device id>/set`` and ``<device id>/action``: commands, answered on ``<device id>/result``;
+- ``<device id>/config``: its description (features as the Feature model has them), retained,
+  from which another mihub hub imports it (:mod:`hub.devices.mqtt.bridge_description`);
+- ``<device id>/set`` and ``<device id>/action``: commands, answered on ``<device id>/result``
+  (with the command's ``transaction``, see :mod:`hub.devices.mqtt.bridge_commands`);
 - ``<device id>/event/<event>``: each event, ``{"event_type": ..., ...data}``;
+- ``<device id>/image/<feature id>``: a camera's picture (:mod:`hub.devices.mqtt.bridge_images`);
 - Home Assistant discovery configs (see :mod:`hub.devices.mqtt.bridge_discovery`).
 
-Devices that came from MQTT (Zigbee2MQTT, HA discovery) are never exported: no loops.
+A renamed or moved device has its configs, description and state published again. Devices
+that came from MQTT (Zigbee2MQTT, HA discovery, other mihub hubs) are never exported: no loops.
 A device that goes, or stops being exported, has its retained topics cleared; so do configs
 this hub left on the broker in an earlier run for a device it no longer exports.
 """
@@ -32,17 +37,20 @@ from hub.bus import (
     DeviceOffline,
     DeviceOnline,
     DeviceRemoved,
+    DeviceRenamed,
     StateChanged,
 )
 from hub.devices.model import Availability, Device, FeatureKind, Protocol
 from hub.devices.mqtt import bridge_commands as commands
+from hub.devices.mqtt.bridge_description import describe
 from hub.devices.mqtt.bridge_discovery import BridgeTopics, device_configs, hub_config
+from hub.devices.mqtt.bridge_images import ImagePublisher, Snapshot, image_feature
 from hub.devices.mqtt.connection import ConnectionState, MqttConnection, MqttError
 from hub.devices.mqtt.topic_warnings import TopicWarnings
 from hub.devices.registry import DeviceRegistry
 
 _LOGGER = logging.getLogger(__name__)
-IMPORTED = frozenset({Protocol.ZIGBEE2MQTT, Protocol.MQTT})
+IMPORTED = frozenset({Protocol.ZIGBEE2MQTT, Protocol.MQTT, Protocol.PEER})
 _STATELESS = frozenset({FeatureKind.ACTION, FeatureKind.EVENT, FeatureKind.IMAGE})
 
 
@@ -55,6 +63,8 @@ class MqttBridge:
         export: str | Collection[str] = "all",
         discovery: bool = True,
         coalesce: float = 0.05,
+        snapshot: Snapshot | None = None,
+        image_interval: float = 60.0,
     ) -> None:
         self.connection = connection
         self.registry = registry
@@ -64,6 +74,11 @@ class MqttBridge:
         self.discovery = discovery
         self.coalesce = coalesce
         self.warnings = TopicWarnings(_LOGGER)
+        self.images = (
+            ImagePublisher(snapshot, self._send, image_interval)
+            if snapshot is not None and image_interval > 0
+            else None
+        )
         self.configs: dict[str, set[str]] = {}
         """Per exported device, the discovery config topics published for it."""
         self._fingerprints: dict[str, int] = {}
@@ -87,6 +102,7 @@ class MqttBridge:
             bus.subscribe(DeviceOffline, lambda e: self._publish_availability(e.device_id)),
             bus.subscribe(DeviceAdded, lambda e: self._refresh(e.device_id)),
             bus.subscribe(DeviceRemoved, lambda e: self._withdraw(e.device_id)),
+            bus.subscribe(DeviceRenamed, lambda e: self._refresh(e.device_id, force=False)),
             bus.subscribe(DeviceEvent, self._on_event),
             subscribe(f"{base}/+/set", self._on_command),
             subscribe(f"{base}/+/action", self._on_command),
@@ -95,6 +111,9 @@ class MqttBridge:
         if self.discovery:
             prefix = self.topics.discovery_prefix
             self._undo.append(subscribe(f"{prefix}/+/+/+/config", self._on_old_config))
+        if self.images is not None:
+            task = asyncio.get_running_loop().create_task(self.images.run(), name="mqtt-images")
+            self._tasks.add(task)
         if self.connection.state is ConnectionState.CONNECTED:
             self.publish_all()
         return self
@@ -137,18 +156,23 @@ class MqttBridge:
         if device is None or not self.exported(device):
             self._withdraw(device_id)
             return
-        configs = device_configs(device, self.topics) if self.discovery else {}
+        cameras = self.images is not None
+        configs = device_configs(device, self.topics, cameras) if self.discovery else {}
         payloads = {topic: json.dumps(config).encode() for topic, config in configs.items()}
+        payloads[f"{self.topics.state(device_id)}/config"] = describe(device)
         fingerprint = hash(tuple(payloads.items()))
         if force or self._fingerprints.get(device_id) != fingerprint:
             for topic in self.configs.get(device_id, set()) - set(configs):
                 self._send(topic, b"")
             for topic, payload in payloads.items():
                 self._send(topic, payload)
-        self.configs[device_id] = set(configs)
+        self.configs[device_id] = set(payloads)
         self._fingerprints[device_id] = fingerprint
         self._publish_availability(device_id)
         self._publish_state(device)
+        image = image_feature(device) if self.images is not None else None
+        if self.images is not None and image is not None:
+            self.images.track(device_id, self.topics.image(device_id, image))
 
     def _withdraw(self, device_id: str) -> None:
         """Clear every retained topic of a device that went or is no longer exported."""
@@ -158,8 +182,11 @@ class MqttBridge:
         self._fingerprints.pop(device_id, None)
         self._dirty.discard(device_id)
         state = self.topics.state(device_id)
-        for topic in (*topics, state, f"{state}/availability"):
+        images = self.images.topics.get(device_id) if self.images is not None else None
+        for topic in (*topics, state, f"{state}/availability", *([images] if images else [])):
             self._send(topic, b"")
+        if self.images is not None:
+            self.images.untrack(device_id)
         _LOGGER.info("%s is no longer exported on MQTT", device_id)
 
     def _publish_availability(self, device_id: str) -> None:
@@ -183,6 +210,8 @@ class MqttBridge:
         if event.device_id not in self.configs:
             return
         self._dirty.add(event.device_id)
+        if self.images is not None:
+            self.images.poke(event.device_id)
         if self._flush is None:
             loop = asyncio.get_running_loop()
             self._flush = loop.call_later(self.coalesce, self._flush_dirty)
@@ -224,33 +253,42 @@ class MqttBridge:
         if retain:  # a command left retained on the broker must not run again at every start
             self.warnings.warn(topic, "ignored a retained command")
             return
-        device = self.registry.devices.get(device_id)
-        if device is None or device_id not in self.configs:
-            self._answer(
-                device_id, {"device": device_id, "error": f"no exported device '{device_id}'"}
-            )
-            return
         try:
             if verb == "set":
-                job = commands.run_set(self.registry, device_id, commands.parse_set(payload))
+                values, transaction = commands.parse_set(payload)
+                job = commands.run_set(self.registry, device_id, values)
             else:
-                action, args = commands.parse_action(payload)
+                action, args, transaction = commands.parse_action(payload)
                 job = commands.run_action(self.registry, device_id, action, args)
         except commands.BadCommand as exc:
             self.warnings.warn(topic, "bad command", str(exc))
-            self._answer(device_id, {"device": device_id, "error": str(exc)})
+            self._answer(device_id, {"device": device_id, "error": str(exc)}, exc.transaction)
             return
-        self._start(device_id, job)
+        if self.registry.devices.get(device_id) is None or device_id not in self.configs:
+            job.close()
+            error = f"no exported device '{device_id}'"
+            self._answer(device_id, {"device": device_id, "error": error}, transaction)
+            return
+        self._start(device_id, job, transaction)
 
-    def _start(self, device_id: str, job: Coroutine[Any, Any, dict[str, Any]]) -> None:
+    def _start(
+        self,
+        device_id: str,
+        job: Coroutine[Any, Any, dict[str, Any]],
+        transaction: commands.Transaction,
+    ) -> None:
         async def run() -> None:
-            self._answer(device_id, await job)
+            self._answer(device_id, await job, transaction)
 
         task = asyncio.get_running_loop().create_task(run(), name=f"mqtt-command-{device_id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _answer(self, device_id: str, answer: dict[str, Any]) -> None:
+    def _answer(
+        self, device_id: str, answer: dict[str, Any], transaction: commands.Transaction = None
+    ) -> None:
+        if transaction is not None:
+            answer[commands.TRANSACTION] = transaction
         self._send(f"{self.topics.state(device_id)}/result", orjson.dumps(answer), retain=False)
 
     # ---- configs left by an earlier run ---------------------------------------------------
@@ -278,3 +316,4 @@ class MqttBridge:
         if device_id != state and device_id not in self.configs:
             self._send(state, b"")  # and its retained state, from the same run
             self._send(availability, b"")
+            self._send(f"{state}/config", b"")

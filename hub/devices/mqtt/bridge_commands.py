@@ -2,11 +2,17 @@
 
 ``/set`` takes several features at once (``{"power": true, "brightness": 40}``), ``/action``
 one action (``{"action": "toggle", "args": {...}}``). Both go through the registry, so they
-are validated exactly as the API's are, and the answer says how each feature ended::
+are validated exactly as the API's are, and the answer, on ``<device id>/result``, says how
+each feature ended::
 
     {"device": "miio-1", "results": {"power": {"status": "confirmed", "value": true},
                                      "brightness": {"status": "failed", "error": "..."}}}
     {"device": "miio-1", "error": "the /set payload is not a JSON object: ..."}
+
+The hub speaks MQTT 3.1.1, which has no response topic or correlation data (MQTT 5's): a
+sender that wants to match its answer adds ``"transaction"`` (text or a number) to the
+command, and the answer carries it back, as Zigbee2MQTT's bridge requests do. So
+``transaction`` is not a feature id in ``/set``.
 """
 
 from __future__ import annotations
@@ -19,41 +25,60 @@ from hub.devices.mqtt import json_payload
 from hub.devices.registry import DeviceRegistry
 from hub.errors import HubError
 
+TRANSACTION = "transaction"
+
+Transaction = str | int | None
+
 
 class BadCommand(ValueError):
     """A payload that is not a command: the answer names what is wrong."""
 
+    def __init__(self, message: str, transaction: Transaction = None) -> None:
+        super().__init__(message)
+        self.transaction = transaction
 
-def parse_set(payload: bytes) -> dict[str, Any]:
-    """``{"feature": value, ...}``, or raise :class:`BadCommand` saying why not."""
-    body = _object(payload, "/set", '{"power": true, "brightness": 40}')
+
+def parse_set(payload: bytes) -> tuple[dict[str, Any], Transaction]:
+    """``({"feature": value, ...}, transaction)``, or raise :class:`BadCommand` saying why."""
+    body, transaction = _object(payload, "/set", '{"power": true, "brightness": 40}')
     if not body:
-        raise BadCommand('the /set payload names no feature; send e.g. {"power": true}')
-    return body
+        raise BadCommand(
+            'the /set payload names no feature; send e.g. {"power": true}', transaction
+        )
+    return body, transaction
 
 
-def parse_action(payload: bytes) -> tuple[str, dict[str, Any]]:
-    """``(action id, args)``, or raise :class:`BadCommand` saying why not."""
-    body = _object(payload, "/action", '{"action": "toggle", "args": {}}')
+def parse_action(payload: bytes) -> tuple[str, dict[str, Any], Transaction]:
+    """``(action id, args, transaction)``, or raise :class:`BadCommand` saying why not."""
+    body, transaction = _object(payload, "/action", '{"action": "toggle", "args": {}}')
     action, args = body.get("action"), body.get("args", {})
     if not isinstance(action, str) or not action:
-        raise BadCommand(f'the /action payload needs "action": the action\'s id; got {body}')
+        raise BadCommand(
+            f'the /action payload needs "action": the action\'s id; got {body}', transaction
+        )
     if not isinstance(args, dict):
-        raise BadCommand(f'"args" of the /action payload must be an object; got {args!r}')
+        raise BadCommand(
+            f'"args" of the /action payload must be an object; got {args!r}', transaction
+        )
     unknown = sorted(set(body) - {"action", "args"})
     if unknown:
-        raise BadCommand(f"the /action payload has unknown keys: {', '.join(unknown)}")
-    return action, args
+        raise BadCommand(f"the /action payload has unknown keys: {', '.join(unknown)}", transaction)
+    return action, args, transaction
 
 
-def _object(payload: bytes, where: str, example: str) -> dict[str, Any]:
+def _object(payload: bytes, where: str, example: str) -> tuple[dict[str, Any], Transaction]:
     try:
         body = json_payload.loads(payload)
     except ValueError as exc:
         raise BadCommand(f"the {where} payload is not JSON ({exc}); send e.g. {example}") from None
     if not isinstance(body, dict):
         raise BadCommand(f"the {where} payload must be a JSON object such as {example}")
-    return body
+    transaction = body.pop(TRANSACTION, None)
+    if transaction is not None and (
+        isinstance(transaction, bool) or not isinstance(transaction, str | int)
+    ):
+        raise BadCommand(f'"{TRANSACTION}" of the {where} payload must be text or a number')
+    return body, transaction
 
 
 async def run_set(

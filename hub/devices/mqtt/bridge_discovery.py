@@ -15,7 +15,8 @@ switch ``state_on``/``state_off``/``payload_on``/``payload_off``; binary_sensor
 ``payload_on``/``payload_off``, ``device_class``; number ``min``/``max``/``step``,
 ``unit_of_measurement``, ``mode``; select and enum sensor ``options``; sensor
 ``unit_of_measurement``, ``device_class``, ``state_class``; text (no more); button
-``payload_press``; event ``event_types`` (the state payload carries ``event_type``);
+``payload_press``; event ``event_types`` (the state payload carries ``event_type``); camera
+``topic`` (the JPEG bytes, published by :mod:`hub.devices.mqtt.bridge_images`);
 fan ``state_value_template``, ``preset_mode_state_topic``, ``preset_mode_value_template``,
 ``preset_mode_command_topic``, ``preset_mode_command_template``, ``preset_modes``;
 light (default schema) ``state_value_template``, ``payload_on``/``payload_off``,
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.devices.model import Device, Feature, FeatureCategory, FeatureKind
+from hub.devices.mqtt.bridge_images import image_feature
 
 ORIGIN_NAME = "mihub"
 """``origin.name`` of every config a mihub hub publishes: its own discovery import skips them."""
@@ -75,6 +77,9 @@ class BridgeTopics:
     def state(self, device_id: str) -> str:
         return f"{self.base}/{device_id}"
 
+    def image(self, device_id: str, feature_id: str) -> str:
+        return f"{self.base}/{device_id}/image/{feature_id}"
+
     def node(self, device_id: str) -> str:
         return f"{safe(self.hub_id)}_{safe(device_id)}"
 
@@ -107,8 +112,11 @@ def hub_config(topics: BridgeTopics) -> tuple[str, dict[str, Any]]:
     return f"{topics.discovery_prefix}/binary_sensor/{node}/status/config", config
 
 
-def device_configs(device: Device, topics: BridgeTopics) -> dict[str, dict[str, Any]]:
-    """Every discovery config of ``device``, by config topic."""
+def device_configs(
+    device: Device, topics: BridgeTopics, cameras: bool = False
+) -> dict[str, dict[str, Any]]:
+    """Every discovery config of ``device``, by config topic; with ``cameras``, a camera
+    for its picture feature when its pictures can be fetched (and so are published)."""
     state = topics.state(device.id)
     common: dict[str, Any] = {
         "device": {"identifiers": [f"{topics.hub_identifier}_{safe(device.id)}"],
@@ -130,6 +138,9 @@ def device_configs(device: Device, topics: BridgeTopics) -> dict[str, dict[str, 
     folded, main = _main_entity(device, state)
     if main is not None:
         add(main[0], main[0], main[1])
+    if cameras and (image := image_feature(device)) is not None:
+        name = device.features[image].name or image
+        add("camera", image, {"name": name, "topic": topics.image(device.id, image)})
     for feature in device.features.values():
         if feature.id in folded:
             continue
@@ -262,7 +273,7 @@ def _feature_entity(feature: Feature, state: str) -> tuple[str, dict[str, Any]] 
         return "event", {"name": feature.name or feature.id,
                          "state_topic": f"{state}/event/{feature.id}",
                          "event_types": list(feature.choices) or [feature.id]}  # fmt: skip
-    return None  # IMAGE: a camera entity would need a snapshot fetched per publish
+    return None  # IMAGE: a camera, from device_configs, when its pictures are published
 
 
 def _sensor_class(feature: Feature) -> dict[str, Any]:

@@ -45,13 +45,14 @@ DOCUMENTED = {
     "sensor": {"unit_of_measurement", "device_class", "state_class", "options"},
     "button": {"command_topic", "payload_press"},
     "event": {"event_types"},
+    "camera": {"topic", "image_encoding"},
 }  # fmt: skip
 """Keys per component as Home Assistant's MQTT integration pages document them."""
 REQUIRED = {"fan": {"command_topic"}, "light": {"command_topic"}, "switch": {"command_topic"},
             "number": {"command_topic"}, "select": {"command_topic", "options"},
             "text": {"command_topic"}, "binary_sensor": {"state_topic"},
             "sensor": {"state_topic"}, "button": {"command_topic"},
-            "event": {"state_topic", "event_types"}}  # fmt: skip
+            "event": {"state_topic", "event_types"}, "camera": {"topic"}}  # fmt: skip
 
 
 @dataclass
@@ -260,3 +261,67 @@ async def test_a_device_no_longer_exported_is_cleared_after_a_restart(
 
 def only_the_purifier(observer: Observer, purifier: str, bulb: str) -> Callable[[], bool]:
     return lambda: bool(observer.configs(purifier)) and not observer.configs(bulb)
+
+
+async def test_an_answer_carries_the_commands_transaction(home: Home, observer: Observer) -> None:
+    """MQTT 3.1.1 has no response topic or correlation data: a sender matches its answer on
+    ``/result`` by the ``transaction`` it put in the command."""
+    purifier, bulb = home.ids
+    await until(seen(observer, f"{BASE}/{purifier}"), 5)
+    answer = await observer.answer(f"{BASE}/{bulb}/set", {"power": True, "transaction": "t-1"})
+    assert (answer["transaction"], set(answer["results"])) == ("t-1", {"power"})
+    answer = await observer.answer(f"{BASE}/{bulb}/action", {"action": "toggle", "transaction": 7})
+    assert (answer["transaction"], answer["status"]) == (7, "acknowledged")
+    answer = await observer.answer(f"{BASE}/{bulb}/set", {"transaction": "t-2"})
+    assert answer["transaction"] == "t-2"
+    assert "names no feature" in answer["error"]
+    answer = await observer.answer(f"{BASE}/{bulb}/set", {"power": True, "transaction": [1]})
+    assert "must be text or a number" in answer["error"]
+    answer = await observer.answer(f"{BASE}/miio-0/set", {"power": True, "transaction": "t-3"})
+    assert answer["transaction"] == "t-3"
+
+
+async def test_a_renamed_device_is_published_again(home: Home, observer: Observer) -> None:
+    _, bulb = home.ids
+    light = f"homeassistant/light/{HUB}_{bulb}/light/config"
+    await until(seen(observer, light), 5)
+    await home.hub.registry.rename(bulb, "Desk lamp", "Study")
+    await until(lambda: observer.json(light)["device"]["name"] == "Desk lamp", 5)
+    assert observer.json(light)["device"]["suggested_area"] == "Study"
+    description = observer.json(f"{BASE}/{bulb}/config")
+    assert (description["name"], description["room"]) == ("Desk lamp", "Study")
+    features = home.hub.registry.devices[bulb].features.values()
+    assert description["features"] == [f.as_dict() for f in features]
+
+
+async def test_a_camera_with_a_picture_url_is_a_camera_with_an_image_topic(
+    mosquitto: MosquittoBroker, tmp_path: Path
+) -> None:
+    (host,) = free_hosts(1)
+    async with Fleet([DeviceConfig("chuangmi.camera.ipc019", host, snapshot_port=0)]) as fleet:
+        (entry,) = fleet.manifest()
+        camera = f"miio-{entry['did']}"
+        config = Config.model_validate({
+            "hub": {"id": HUB, "data_dir": str(tmp_path)}, "api": {"port": 0},
+            "miio": {"bind": "127.0.0.1", "timeout": 0.5, "devices": [
+                {"host": host, "token": entry["token"], "snapshot_url": entry["snapshot_url"]}]},
+            "mqtt": {"url": mosquitto.url, "export": {"images": 1}},
+        })  # fmt: skip
+        async with Hub(config) as hub:
+            async for observer in observe(mosquitto):
+                topic = f"homeassistant/camera/{HUB}_{camera}/snapshot/config"
+                await until(seen(observer, topic), 10)
+                image = observer.json(topic)["topic"]
+                assert image == f"{BASE}/{camera}/image/snapshot"
+                for config_topic, body in observer.configs(camera).items():
+                    component = config_topic.split("/")[1]
+                    assert set(body) <= COMMON | DOCUMENTED[component], config_topic
+                    assert REQUIRED[component] <= set(body), config_topic
+                await until(seen(observer, image), 10)
+                assert observer.seen[image][0].startswith(b"\xff\xd8")
+                assert hub.registry.devices[camera].endpoint["snapshot_url"]
+            async for late in observe(mosquitto, image):  # retained: a late client gets it
+                await until(seen(late, image), 5)
+                picture, retained = late.seen[image]
+                assert picture.startswith(b"\xff\xd8")
+                assert retained
