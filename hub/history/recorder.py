@@ -56,7 +56,6 @@ class HistoryRecorder:
         self._recent_states: dict[int, deque[tuple[float, int]]] = {}
         """Each feature's last few state rows (time, stored ms): a command is published when it
         ends, after the change it caused, so it is placed after the change before it."""
-        """A feature's last change: when it happened, and the millisecond it is stored at."""
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._unsubscribes: list[Callable[[], None]] = []
