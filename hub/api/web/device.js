@@ -78,7 +78,7 @@ export function renderDevice() {
     numeric ? el("section", { class: "card charts", id: "charts" }) : null,
     config.length ? el("fieldset", { class: "card", id: "config", disabled: frozen }, el("legend", { text: "Settings" }), ...rows(device, config)) : null,
     diagnostic.length ? el("details", { class: "card", id: "diagnostics" }, el("summary", { text: "Diagnostics" }), ...rows(device, diagnostic)) : null,
-    el("p", { class: "muted small", text: `${device.model} · ${device.protocol}${device.manufacturer ? ` · ${device.manufacturer}` : ""}` }),
+    el("p", { class: "muted small", text: `${device.model} · ${device.hub ? `on hub ${device.hub}` : device.protocol}${device.manufacturer ? ` · ${device.manufacturer}` : ""}` }),
     el("button", { type: "button", class: "link remove", id: `r-${device.id}`, "aria-label": `remove ${device.name}`,
       text: "Remove this device", onclick: () => removeDevice(device) }),
   ].filter(Boolean));
