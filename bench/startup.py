@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import signal
 import socket
 import sys
@@ -225,24 +226,45 @@ def bytecode_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-async def spawn_timed(*argv: str, port: int | None = None) -> float:
-    """Seconds from spawn to exit, or (with ``port``) to the first answer on /api/health."""
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, every thread) a live process has used so far."""
+    return (
+        sum(
+            int((task / "schedstat").read_text().split()[0])
+            for task in Path(f"/proc/{pid}/task").iterdir()
+        )
+        / 1e9
+    )
+
+
+async def spawn_timed(
+    *argv: str, port: int | None = None, cwd: Path | None = None
+) -> tuple[float, float]:
+    """Seconds from spawn to exit, or (with ``port``) to the first answer on /api/health; and
+    the CPU seconds the process had used by then (less sensitive to the machine's load)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
         *argv, env=bytecode_env(), stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL, cwd=cwd,
     )  # fmt: skip
     try:
         if port is None:
             await proc.wait()
-        else:
-            await health_ready(port, 60)
-        return time.perf_counter() - began
+            took = time.perf_counter() - began
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
+            return took, cpu
+        await health_ready(port, 60)
+        took = time.perf_counter() - began
+        return took, cpu_seconds(proc.pid)
     finally:
         await stop(proc)
 
 
-async def health(count: int, workdir: Path, rounds: int) -> dict[str, list[float]]:
+async def health(
+    count: int, workdir: Path, rounds: int, baseline: Path | None = None
+) -> dict[str, list[float]]:
     data_dir = workdir / "health"
     await seed_store(data_dir, count)
     with socket.socket() as probe:
@@ -258,13 +280,22 @@ async def health(count: int, workdir: Path, rounds: int) -> dict[str, list[float
     path.write_text(yaml.safe_dump(config))
     hub = (sys.executable, "-m", "hub.cli", "run", "--config", str(path))
     floor = (sys.executable, "-c", "import aiohttp.web")
-    times: dict[str, list[float]] = {"floor": [], "hub": [], "load": []}
-    await spawn_timed(*hub, port=port)  # warm the page cache and write the .pyc files once
+    order: list[tuple[str, tuple[str, ...], int | None, Path | None]] = [
+        ("floor", floor, None, None), ("hub", hub, port, ROOT),
+    ]  # fmt: skip
+    if baseline is not None:  # another checkout of the hub (python -m finds it first in cwd)
+        order.append(("baseline", hub, port, baseline))
+    times: dict[str, list[float]] = {"load": []}
+    for name, *_ in order:
+        times[name], times[f"{name}_cpu"] = [], []
+    for _, argv, wait_port, cwd in order[1:]:  # warm the page cache, write the .pyc files once
+        await spawn_timed(*argv, port=wait_port, cwd=cwd)
     for i in range(rounds):
         times["load"].append(os.getloadavg()[0])
-        order = [("floor", floor, None), ("hub", hub, port)]
-        for name, argv, wait_port in order if i % 2 == 0 else reversed(order):
-            times[name].append(await spawn_timed(*argv, port=wait_port))
+        for name, argv, wait_port, cwd in order if i % 2 == 0 else reversed(order):
+            took, cpu = await spawn_timed(*argv, port=wait_port, cwd=cwd)
+            times[name].append(took)
+            times[f"{name}_cpu"].append(cpu)
     return times
 
 
@@ -275,16 +306,24 @@ def median(values: list[float]) -> float:
 
 
 def report_health(times: dict[str, list[float]]) -> None:
-    ratios = [h / f for h, f in zip(times["hub"], times["floor"], strict=True)]
-    floor, hub = median(times["floor"]), median(times["hub"])
+    floor, floor_cpu = median(times["floor"]), median(times["floor_cpu"])
     print(
-        f"start-up to /api/health, automations running, {len(ratios)} interleaved rounds: "
-        f"hub median {hub:.3f} s (best {min(times['hub']):.3f}), "
-        f"bare 'import aiohttp.web' median {floor:.3f} s (best {min(times['floor']):.3f}); "
-        f"ratio of medians {hub / floor:.2f}x, median of round ratios {median(ratios):.2f}x "
-        f"(rounds {min(ratios):.2f}-{max(ratios):.2f}x); load average "
-        f"{min(times['load']):.1f}-{max(times['load']):.1f}"
+        f"start-up to /api/health, automations running, {len(times['floor'])} interleaved "
+        f"rounds, load average {min(times['load']):.1f}-{max(times['load']):.1f}: bare "
+        f"'import aiohttp.web' median {floor:.3f} s (best {min(times['floor']):.3f}), "
+        f"CPU {floor_cpu:.3f} s"
     )
+    for name in ("hub", "baseline"):
+        if name not in times:
+            continue
+        ratios = [h / f for h, f in zip(times[name], times["floor"], strict=True)]
+        hub, cpu = median(times[name]), median(times[f"{name}_cpu"])
+        print(
+            f"  {name}: median {hub:.3f} s (best {min(times[name]):.3f}); ratio of medians "
+            f"{hub / floor:.2f}x, median of round ratios {median(ratios):.2f}x (rounds "
+            f"{min(ratios):.2f}-{max(ratios):.2f}x); CPU median {cpu:.3f} s, "
+            f"{cpu / floor_cpu:.2f}x the floor's"
+        )
 
 
 def report_memory(mem: dict[str, Any], zigbee: int) -> None:
@@ -311,6 +350,9 @@ async def main() -> None:
     parser.add_argument("--store", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=10, help="interleaved start-up rounds")
     parser.add_argument("--only", choices=("memory", "startup", "health"))
+    parser.add_argument(
+        "--baseline", type=Path, help="a checkout of another commit, timed in the same rounds"
+    )
     args = parser.parse_args()
     os.chdir(ROOT)
     with tempfile.TemporaryDirectory(prefix="mihub-bench-") as tmp:
@@ -320,7 +362,7 @@ async def main() -> None:
         if args.only in (None, "startup"):
             report_startup(await startup(args.store, Path(tmp)))
         if args.only in (None, "health"):
-            report_health(await health(args.store, Path(tmp), args.rounds))
+            report_health(await health(args.store, Path(tmp), args.rounds, args.baseline))
 
 
 if __name__ == "__main__":

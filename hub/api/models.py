@@ -15,7 +15,7 @@ Value = bool | int | float | str | None
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built for the OpenAPI only
 
 
 class ErrorDetail(_Out):
