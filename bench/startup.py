@@ -36,6 +36,22 @@ ROOT = Path(__file__).resolve().parents[1]
 MODELS = "zhimi.airpurifier.mb3,yeelink.light.color2,chuangmi.camera.ipc019"
 
 
+def rss_by_mapping(pid: int) -> dict[str, float]:
+    """Resident MB per mapping kind: the heap, anonymous memory (pymalloc arenas, thread
+    arenas and stacks), each shared library and the rest; and the process's thread count."""
+    kinds: dict[str, float] = {}
+    name = ""
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        head = line.split()
+        if "-" in head[0] and len(head) >= 5:  # a mapping's first line
+            path = head[5] if len(head) > 5 else "[anonymous]"
+            name = path.rsplit("/", 1)[-1] if path.startswith("/") else path
+        elif head[0] == "Rss:":
+            kinds[name] = kinds.get(name, 0.0) + int(head[1]) / 1024
+    kinds["threads"] = float(len(list(Path(f"/proc/{pid}/task").iterdir())))
+    return kinds
+
+
 def rss_mb(pid: int) -> tuple[float, float]:
     fields = dict(
         line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
@@ -123,6 +139,7 @@ async def memory(devices: int, zigbee: int, workdir: Path, models: str) -> dict[
             drain = asyncio.create_task(hub.stderr.read())
             await asyncio.sleep(5)
             rss, peak = rss_mb(hub.pid)
+            where = rss_by_mapping(hub.pid)
             known = await count_devices(path)
             await stop(hub)
             drain.cancel()
@@ -138,6 +155,7 @@ async def memory(devices: int, zigbee: int, workdir: Path, models: str) -> dict[
         "rss_mb": rss,
         "peak_mb": peak,
         "known": known,
+        "where": where,
     }
 
 
@@ -333,6 +351,11 @@ def report_memory(mem: dict[str, Any], zigbee: int) -> None:
         f"included, {mem['fleet_s']:.2f} s after its spawn): miIO all online after "
         f"{mem['onboarded_s']:.2f} s; RSS {mem['rss_mb']:.1f} MB (peak {mem['peak_mb']:.1f} MB)"
     )
+    where = dict(mem["where"])
+    threads = int(where.pop("threads"))
+    top = sorted(where.items(), key=lambda item: -item[1])[:8]
+    print(f"  {threads} threads; resident MB by mapping: "
+          + ", ".join(f"{name} {mb:.1f}" for name, mb in top))  # fmt: skip
 
 
 def report_startup(start: dict[str, float]) -> None:
