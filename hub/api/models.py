@@ -133,6 +133,10 @@ class ReloadOut(_Out):
     devices: ReloadChanges = Field(
         description="miio.devices, by address; a removed one stays known from the store"
     )
+    rooms: ReloadChanges = Field(description="config.yaml's rooms, applied at once")
+    mqtt: Literal["unchanged", "reconnected", "started", "stopped"] = Field(
+        description="the MQTT part alone reconnects when its section changed"
+    )
     restart_needed: list[str] = Field(
         description="changed sections a running hub cannot take; they apply at the next start"
     )
