@@ -66,6 +66,8 @@ async def wait_lines(stream: asyncio.StreamReader, needle: str, count: int, limi
         line = await asyncio.wait_for(stream.readline(), limit)
         if not line:
             raise RuntimeError("the hub exited early")
+        if os.environ.get("BENCH_ECHO"):
+            print(line.decode(), end="", file=sys.stderr)
         if needle in line.decode():
             seen += 1
     return time.perf_counter() - began
@@ -117,8 +119,12 @@ async def memory(devices: int, zigbee: int, workdir: Path, models: str) -> dict[
             await asyncio.sleep(0.02)
         fleet_up = time.perf_counter() - spawned  # every device listens, MQTT side connected
         entries = json.loads(manifest.read_text())
+        with socket.socket() as probe:  # the API on a free port: 8321 may be taken
+            probe.bind(("127.0.0.1", 0))
+            api_port = probe.getsockname()[1]
         config = {
             "hub": {"data_dir": str(workdir / "data")},
+            "api": {"host": "127.0.0.1", "port": api_port},
             "mqtt": {"url": url},
             "miio": {
                 "bind": "127.0.0.1",
