@@ -12,7 +12,14 @@
    answer on /api/health (the API starts after the automations), in rounds interleaved with
    a bare `python -c "import aiohttp.web"` timed from spawn to exit. Target: at most 1.3x.
 
+   With --baseline DIR (a checkout of another commit, e.g. from `git archive`), that hub is
+   timed in the same rounds too. CPU seconds (every thread, read from /proc when /api/health
+   first answers) are reported beside the wall times: they move less with the machine's load.
+   The memory run also prints the hub's resident memory by mapping. BENCH_ECHO=1 in the
+   environment echoes the hub's log lines while the bench waits on them.
+
     .venv/bin/python bench/startup.py [--devices 100] [--only memory|startup|health]
+        [--rounds 10] [--baseline DIR]
 """
 
 from __future__ import annotations
