@@ -12,7 +12,14 @@
    answer on /api/health (the API starts after the automations), in rounds interleaved with
    a bare `python -c "import aiohttp.web"` timed from spawn to exit. Target: at most 1.3x.
 
+   With --baseline DIR (a checkout of another commit, e.g. from `git archive`), that hub is
+   timed in the same rounds too. CPU seconds (every thread, read from /proc when /api/health
+   first answers) are reported beside the wall times: they move less with the machine's load.
+   The memory run also prints the hub's resident memory by mapping. BENCH_ECHO=1 in the
+   environment echoes the hub's log lines while the bench waits on them.
+
     .venv/bin/python bench/startup.py [--devices 100] [--only memory|startup|health]
+        [--rounds 10] [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import signal
 import socket
 import sys
@@ -33,6 +41,22 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = "zhimi.airpurifier.mb3,yeelink.light.color2,chuangmi.camera.ipc019"
+
+
+def rss_by_mapping(pid: int) -> dict[str, float]:
+    """Resident MB per mapping kind: the heap, anonymous memory (pymalloc arenas, thread
+    arenas and stacks), each shared library and the rest; and the process's thread count."""
+    kinds: dict[str, float] = {}
+    name = ""
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        head = line.split()
+        if "-" in head[0] and len(head) >= 5:  # a mapping's first line
+            path = head[5] if len(head) > 5 else "[anonymous]"
+            name = path.rsplit("/", 1)[-1] if path.startswith("/") else path
+        elif head[0] == "Rss:":
+            kinds[name] = kinds.get(name, 0.0) + int(head[1]) / 1024
+    kinds["threads"] = float(len(list(Path(f"/proc/{pid}/task").iterdir())))
+    return kinds
 
 
 def rss_mb(pid: int) -> tuple[float, float]:
@@ -49,6 +73,8 @@ async def wait_lines(stream: asyncio.StreamReader, needle: str, count: int, limi
         line = await asyncio.wait_for(stream.readline(), limit)
         if not line:
             raise RuntimeError("the hub exited early")
+        if os.environ.get("BENCH_ECHO"):
+            print(line.decode(), end="", file=sys.stderr)
         if needle in line.decode():
             seen += 1
     return time.perf_counter() - began
@@ -100,8 +126,12 @@ async def memory(devices: int, zigbee: int, workdir: Path, models: str) -> dict[
             await asyncio.sleep(0.02)
         fleet_up = time.perf_counter() - spawned  # every device listens, MQTT side connected
         entries = json.loads(manifest.read_text())
+        with socket.socket() as probe:  # the API on a free port: 8321 may be taken
+            probe.bind(("127.0.0.1", 0))
+            api_port = probe.getsockname()[1]
         config = {
             "hub": {"data_dir": str(workdir / "data")},
+            "api": {"host": "127.0.0.1", "port": api_port},
             "mqtt": {"url": url},
             "miio": {
                 "bind": "127.0.0.1",
@@ -122,6 +152,7 @@ async def memory(devices: int, zigbee: int, workdir: Path, models: str) -> dict[
             drain = asyncio.create_task(hub.stderr.read())
             await asyncio.sleep(5)
             rss, peak = rss_mb(hub.pid)
+            where = rss_by_mapping(hub.pid)
             known = await count_devices(path)
             await stop(hub)
             drain.cancel()
@@ -137,6 +168,7 @@ async def memory(devices: int, zigbee: int, workdir: Path, models: str) -> dict[
         "rss_mb": rss,
         "peak_mb": peak,
         "known": known,
+        "where": where,
     }
 
 
@@ -225,24 +257,45 @@ def bytecode_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-async def spawn_timed(*argv: str, port: int | None = None) -> float:
-    """Seconds from spawn to exit, or (with ``port``) to the first answer on /api/health."""
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, every thread) a live process has used so far."""
+    return (
+        sum(
+            int((task / "schedstat").read_text().split()[0])
+            for task in Path(f"/proc/{pid}/task").iterdir()
+        )
+        / 1e9
+    )
+
+
+async def spawn_timed(
+    *argv: str, port: int | None = None, cwd: Path | None = None
+) -> tuple[float, float]:
+    """Seconds from spawn to exit, or (with ``port``) to the first answer on /api/health; and
+    the CPU seconds the process had used by then (less sensitive to the machine's load)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
         *argv, env=bytecode_env(), stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL, cwd=cwd,
     )  # fmt: skip
     try:
         if port is None:
             await proc.wait()
-        else:
-            await health_ready(port, 60)
-        return time.perf_counter() - began
+            took = time.perf_counter() - began
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
+            return took, cpu
+        await health_ready(port, 60)
+        took = time.perf_counter() - began
+        return took, cpu_seconds(proc.pid)
     finally:
         await stop(proc)
 
 
-async def health(count: int, workdir: Path, rounds: int) -> dict[str, list[float]]:
+async def health(
+    count: int, workdir: Path, rounds: int, baseline: Path | None = None
+) -> dict[str, list[float]]:
     data_dir = workdir / "health"
     await seed_store(data_dir, count)
     with socket.socket() as probe:
@@ -258,13 +311,22 @@ async def health(count: int, workdir: Path, rounds: int) -> dict[str, list[float
     path.write_text(yaml.safe_dump(config))
     hub = (sys.executable, "-m", "hub.cli", "run", "--config", str(path))
     floor = (sys.executable, "-c", "import aiohttp.web")
-    times: dict[str, list[float]] = {"floor": [], "hub": [], "load": []}
-    await spawn_timed(*hub, port=port)  # warm the page cache and write the .pyc files once
+    order: list[tuple[str, tuple[str, ...], int | None, Path | None]] = [
+        ("floor", floor, None, None), ("hub", hub, port, ROOT),
+    ]  # fmt: skip
+    if baseline is not None:  # another checkout of the hub (python -m finds it first in cwd)
+        order.append(("baseline", hub, port, baseline))
+    times: dict[str, list[float]] = {"load": []}
+    for name, *_ in order:
+        times[name], times[f"{name}_cpu"] = [], []
+    for _, argv, wait_port, cwd in order[1:]:  # warm the page cache, write the .pyc files once
+        await spawn_timed(*argv, port=wait_port, cwd=cwd)
     for i in range(rounds):
         times["load"].append(os.getloadavg()[0])
-        order = [("floor", floor, None), ("hub", hub, port)]
-        for name, argv, wait_port in order if i % 2 == 0 else reversed(order):
-            times[name].append(await spawn_timed(*argv, port=wait_port))
+        for name, argv, wait_port, cwd in order if i % 2 == 0 else reversed(order):
+            took, cpu = await spawn_timed(*argv, port=wait_port, cwd=cwd)
+            times[name].append(took)
+            times[f"{name}_cpu"].append(cpu)
     return times
 
 
@@ -275,16 +337,24 @@ def median(values: list[float]) -> float:
 
 
 def report_health(times: dict[str, list[float]]) -> None:
-    ratios = [h / f for h, f in zip(times["hub"], times["floor"], strict=True)]
-    floor, hub = median(times["floor"]), median(times["hub"])
+    floor, floor_cpu = median(times["floor"]), median(times["floor_cpu"])
     print(
-        f"start-up to /api/health, automations running, {len(ratios)} interleaved rounds: "
-        f"hub median {hub:.3f} s (best {min(times['hub']):.3f}), "
-        f"bare 'import aiohttp.web' median {floor:.3f} s (best {min(times['floor']):.3f}); "
-        f"ratio of medians {hub / floor:.2f}x, median of round ratios {median(ratios):.2f}x "
-        f"(rounds {min(ratios):.2f}-{max(ratios):.2f}x); load average "
-        f"{min(times['load']):.1f}-{max(times['load']):.1f}"
+        f"start-up to /api/health, automations running, {len(times['floor'])} interleaved "
+        f"rounds, load average {min(times['load']):.1f}-{max(times['load']):.1f}: bare "
+        f"'import aiohttp.web' median {floor:.3f} s (best {min(times['floor']):.3f}), "
+        f"CPU {floor_cpu:.3f} s"
     )
+    for name in ("hub", "baseline"):
+        if name not in times:
+            continue
+        ratios = [h / f for h, f in zip(times[name], times["floor"], strict=True)]
+        hub, cpu = median(times[name]), median(times[f"{name}_cpu"])
+        print(
+            f"  {name}: median {hub:.3f} s (best {min(times[name]):.3f}); ratio of medians "
+            f"{hub / floor:.2f}x, median of round ratios {median(ratios):.2f}x (rounds "
+            f"{min(ratios):.2f}-{max(ratios):.2f}x); CPU median {cpu:.3f} s, "
+            f"{cpu / floor_cpu:.2f}x the floor's"
+        )
 
 
 def report_memory(mem: dict[str, Any], zigbee: int) -> None:
@@ -294,6 +364,11 @@ def report_memory(mem: dict[str, Any], zigbee: int) -> None:
         f"included, {mem['fleet_s']:.2f} s after its spawn): miIO all online after "
         f"{mem['onboarded_s']:.2f} s; RSS {mem['rss_mb']:.1f} MB (peak {mem['peak_mb']:.1f} MB)"
     )
+    where = dict(mem["where"])
+    threads = int(where.pop("threads"))
+    top = sorted(where.items(), key=lambda item: -item[1])[:8]
+    print(f"  {threads} threads; resident MB by mapping: "
+          + ", ".join(f"{name} {mb:.1f}" for name, mb in top))  # fmt: skip
 
 
 def report_startup(start: dict[str, float]) -> None:
@@ -311,6 +386,9 @@ async def main() -> None:
     parser.add_argument("--store", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=10, help="interleaved start-up rounds")
     parser.add_argument("--only", choices=("memory", "startup", "health"))
+    parser.add_argument(
+        "--baseline", type=Path, help="a checkout of another commit, timed in the same rounds"
+    )
     args = parser.parse_args()
     os.chdir(ROOT)
     with tempfile.TemporaryDirectory(prefix="mihub-bench-") as tmp:
@@ -320,7 +398,7 @@ async def main() -> None:
         if args.only in (None, "startup"):
             report_startup(await startup(args.store, Path(tmp)))
         if args.only in (None, "health"):
-            report_health(await health(args.store, Path(tmp), args.rounds))
+            report_health(await health(args.store, Path(tmp), args.rounds, args.baseline))
 
 
 if __name__ == "__main__":

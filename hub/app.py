@@ -30,6 +30,7 @@ from hub.scenes.schedule import Location
 from hub.store import Store
 
 if TYPE_CHECKING:
+    from hub.api.context import ApiContext
     from hub.devices.mqtt.bridge import MqttBridge
     from hub.devices.mqtt.connection import MqttConnection
     from hub.habits.service import HabitService
@@ -56,11 +57,16 @@ class Hub:
         self.registry = DeviceRegistry(self.bus, self.store)
         self.miio = MiioRuntime(config.miio, self.registry)
         self.mqtt: MqttConnection | None = None
+        self._mqtt_parts: AsyncExitStack | None = None
+        """The connection, its adapters and the bridge: stopped and started alone on reload."""
+        self.api_context: ApiContext | None = None
         self.history: HistoryRecorder | None = None
         self.habits: HabitService | None = None
         self.scenes = SceneManager(self.registry, self.store)
         self.engine: AutomationEngine | None = None
         self._watched: dict[str, Callable[[], None]] = {}
+        self._topics: set[str] = set()
+        """The topic filters automations listen on, watched on whichever connection runs."""
         self.auth = TokenAuth(self.store)
         self.api_url = ""
         self.recheck_after = RECHECK_AFTER
@@ -98,6 +104,7 @@ class Hub:
             where = f"{miio.bind}:{miio.port}"
             raise HubError(f"cannot open the miIO socket on {where}: {_reason(exc)}") from exc
         self._stack.push_async_callback(self.miio.stop)
+        self._stack.push_async_callback(self._stop_mqtt)
         if self.config.mqtt is not None:
             await self._start_mqtt(self.config.mqtt)
         try:
@@ -137,6 +144,7 @@ class Hub:
         from hub.devices.mqtt.ha_discovery import HaDiscoveryAdapter
         from hub.devices.mqtt.zigbee2mqtt import Zigbee2MqttAdapter
 
+        self._mqtt_parts = parts = AsyncExitStack()
         self.mqtt = MqttConnection(
             section.url,
             hub_id=self.config.hub.id,
@@ -145,20 +153,42 @@ class Hub:
             password=section.password,
             bus=self.bus,
         )
-        await self._stack.enter_async_context(self.mqtt)
+        await parts.enter_async_context(self.mqtt)
         if section.zigbee2mqtt.enabled:
             adapter = Zigbee2MqttAdapter(self.mqtt, self.registry, section.zigbee2mqtt.base_topic)
-            await self._stack.enter_async_context(adapter)
+            await parts.enter_async_context(adapter)
         if section.homeassistant.enabled:
             discovery = HaDiscoveryAdapter(self.mqtt, self.registry, section.homeassistant.prefix)
-            await self._stack.enter_async_context(discovery)
+            await parts.enter_async_context(discovery)
         if section.export.devices != "none":
-            await self._stack.enter_async_context(self._bridge(self.mqtt, section))
+            await parts.enter_async_context(self._bridge(self.mqtt, section))
         if section.peers:
             from hub.devices.mqtt.peers import PeerImport
 
             peers = PeerImport(self.mqtt, self.registry, section.peers, section.peer_timeout)
-            await self._stack.enter_async_context(peers)
+            await parts.enter_async_context(peers)
+        for topic in self._topics:
+            self._watched[topic] = self.mqtt.watch(topic)
+
+    async def _stop_mqtt(self) -> None:
+        parts, self._mqtt_parts = self._mqtt_parts, None
+        self._watched.clear()  # the subscriptions end with their connection
+        self.mqtt = None
+        if parts is not None:
+            await parts.aclose()
+
+    async def restart_mqtt(self) -> None:
+        """config.yaml's mqtt section changed (broker, credentials, adapters, bridge): the MQTT
+        part stops and starts again as ``self.config`` now says; nothing else restarts."""
+        await self._stop_mqtt()
+        if self.config.mqtt is not None:
+            try:
+                await self._start_mqtt(self.config.mqtt)
+            except BaseException:
+                await self._stop_mqtt()
+                raise
+        if self.engine is not None:
+            self.engine.publish = self.mqtt.publish if self.mqtt is not None else None
 
     def _bridge(self, mqtt: MqttConnection, section: MqttSection) -> MqttBridge:
         from hub import __version__
@@ -233,6 +263,7 @@ class Hub:
             self.registry, self.bus, self.auth, self.scenes, self.engine, snapshots,
             rooms=self.config.rooms, version=__version__, cors_origins=self.config.api.cors_origins,
         )  # fmt: skip
+        self.api_context = context
         if self.reloader is not None:
             context.reload = self.reloader.reload
         context.provision = self._provision
@@ -259,6 +290,7 @@ class Hub:
 
     def _watch_topics(self, filters: set[str]) -> None:
         """Subscribe the MQTT connection to exactly the topics automations listen on."""
+        self._topics = set(filters)
         if self.mqtt is None:
             return
         for topic in set(self._watched) - filters:

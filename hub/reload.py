@@ -10,9 +10,14 @@ names its line). What a running hub can take is applied, touching only what chan
   reconnected, a new name or room is applied to the device as it is; a device removed from the
   file stays known from the store (``mihub devices remove`` forgets it). Devices that did not
   change keep their connections, subscriptions and state.
+- ``rooms``: the phone's list of rooms at once;
+- ``mqtt`` (broker, credentials, prefix, Zigbee2MQTT, HA discovery, the bridge): the MQTT part
+  alone disconnects and connects again as the new section says (or stops, or starts); miIO
+  devices, automations and the API run on, and the MQTT devices come back with the broker's
+  retained messages.
 
-Every other change (api, mqtt, history, hub, rooms, the rest of miio) is named in
-``restart_needed`` and takes effect at the next start.
+Every other change (api, history, hub, the rest of miio) is named in ``restart_needed`` and
+takes effect at the next start.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 LIVE_MIIO = frozenset({"devices"})
-LIVE = frozenset({"scenes", "automations", "miio"})
+LIVE = frozenset({"scenes", "automations", "miio", "rooms", "mqtt"})
 
 
 @dataclass(slots=True)
@@ -53,12 +58,17 @@ class ReloadReport:
     automations: Changes
     devices: Changes
     restart_needed: list[str]
+    rooms: Changes = field(default_factory=Changes)
+    mqtt: str = "unchanged"
+    """unchanged, reconnected (a new broker, credentials or settings), started or stopped."""
 
     def as_dict(self) -> dict[str, Any]:
-        sections = {"scenes": self.scenes, "automations": self.automations, "devices": self.devices}
+        sections = {"scenes": self.scenes, "automations": self.automations,
+                    "devices": self.devices, "rooms": self.rooms}  # fmt: skip
         return {
             **{name: {"added": c.added, "changed": c.changed, "removed": c.removed,
                       "unchanged": c.unchanged} for name, c in sections.items()},
+            "mqtt": self.mqtt,
             "restart_needed": self.restart_needed,
         }  # fmt: skip
 
@@ -66,8 +76,10 @@ class ReloadReport:
         parts = [
             f"{name} +{len(c.added)} ~{len(c.changed)} -{len(c.removed)}"
             for name, c in (("scenes", self.scenes), ("automations", self.automations),
-                            ("devices", self.devices))
+                            ("devices", self.devices), ("rooms", self.rooms))
         ]  # fmt: skip
+        if self.mqtt != "unchanged":
+            parts.append(f"mqtt {self.mqtt}")
         if self.restart_needed:
             parts.append(f"needs a restart: {', '.join(self.restart_needed)}")
         return "config reloaded: " + ", ".join(parts)
@@ -99,12 +111,18 @@ class ConfigReloader:
             report = ReloadReport(
                 await self._scenes(old, new), await self._automations(old, new),
                 await self._devices(old, new), restart,
+                rooms=_diff({r: r for r in old.rooms}, {r: r for r in new.rooms}),
             )  # fmt: skip
             # what runs now: the live parts new, the rest as started until the next start
             applied: dict[str, Any] = {name: getattr(new, name) for name in LIVE}
             applied["miio"] = old.miio.model_copy(update={"devices": new.miio.devices})
             self.hub.config = old.model_copy(update=applied)
             self.hub.miio.config = self.hub.config.miio
+            if self.hub.api_context is not None:
+                self.hub.api_context.rooms = list(new.rooms)
+            if old.mqtt != new.mqtt:
+                report.mqtt = _mqtt_change(old, new)
+                await self.hub.restart_mqtt()
         _LOGGER.info("%s", report.summary())
         return report
 
@@ -164,6 +182,12 @@ class ConfigReloader:
             if connection.device is not None:
                 await registry.rename(connection.device.id, device.name, device.room or "")
         return changes
+
+
+def _mqtt_change(old: Config, new: Config) -> str:
+    if old.mqtt is None:
+        return "started"
+    return "stopped" if new.mqtt is None else "reconnected"
 
 
 def _differing(old: BaseModel, new: BaseModel, live: frozenset[str]) -> list[str]:

@@ -18,10 +18,15 @@ import yaml
 
 from firmware_sim.miio.device import DeviceConfig, SimulatedDevice
 from hub.api.auth import TokenAuth
+from hub.app import Hub
+from hub.bus import DeviceOnline
+from hub.config import load_config
+from hub.devices.mqtt.connection import ConnectionState as MqttState
+from hub.devices.mqtt.connection import MqttConnection
 from hub.store import Store
 from tests.loopback import free_hosts
-from tests.mqtt_broker import free_port
-from tests.waiting import until_async
+from tests.mqtt_broker import MosquittoBroker, free_port
+from tests.waiting import until, until_async
 
 MODEL = "yeelink.light.color2"
 WEBHOOK = {"platform": "webhook", "webhook_id": "w"}
@@ -164,3 +169,86 @@ async def _quiet(read: Any) -> Any:
         return await read
     except (aiohttp.ClientError, AssertionError):
         return None
+
+
+HUB_ID = "flat1"
+SECRET = "s3cret-broker-pass"
+
+
+async def test_mqtt_and_rooms_apply_live_and_the_lamp_stays_connected(tmp_path: Path) -> None:
+    """A new broker with credentials, the bridge switched on and a room added, by one reload:
+    the MQTT part alone connects again (automations listen on the new broker, the lamp is
+    exported there, the old broker hears the hub go), the rooms change at once, and the miIO
+    lamp keeps its connection and session: it is not onboarded again."""
+    passwords = tmp_path / "passwords"
+    made = await asyncio.create_subprocess_exec(
+        "/usr/bin/mosquitto_passwd", "-b", "-c", str(passwords), "hub", SECRET
+    )
+    assert await made.wait() == 0
+    secured = f"allow_anonymous false\npassword_file {passwords}\n"
+    lamp = SimulatedDevice(DeviceConfig(MODEL, free_hosts(1)[0]))
+    async with (
+        lamp,
+        MosquittoBroker() as first,
+        MosquittoBroker(extra_config=secured) as second,
+    ):
+        path = tmp_path / "config.yaml"
+        config: dict[str, Any] = {
+            "hub": {"id": HUB_ID, "data_dir": str(tmp_path / "data")},
+            "api": {"port": 0},
+            "miio": {"bind": "127.0.0.1", "devices": [
+                {"host": lamp.host, "token": lamp.token, "name": "Lamp A", "room": "Study"}]},
+            "rooms": ["Study"],
+            "mqtt": {"url": first.url, "export": {"devices": "none"}},
+            "automations": [{"id": "button", "trigger": [
+                {"platform": "mqtt", "topic": "home/button"}], "action": [
+                {"action": "set", "device": "Study/Lamp A", "feature": "power",
+                 "value": True}]}],
+        }  # fmt: skip
+        path.write_text(yaml.safe_dump(config))
+        async with Hub(load_config(path), config_path=path) as hub:
+            assert hub.reloader is not None
+            assert hub.api_context is not None
+            await until(lambda: len(hub.miio.online()) == 1, 20)
+            connection = hub.miio.connections[(lamp.host, lamp.port)]
+            session, device = connection.session, connection.device
+            before = hub.mqtt
+            onlines: list[DeviceOnline] = []
+            hub.bus.subscribe(DeviceOnline, onlines.append)
+            lamp.set_property("power", "off")  # legacy: the wire name and value
+
+            config["mqtt"] = {"url": second.url, "username": "hub", "password": SECRET,
+                              "export": {"devices": "all", "coalesce": 0.02}}  # fmt: skip
+            config["rooms"] = ["Study", "Hall"]
+            path.write_text(yaml.safe_dump(config))
+            report = await hub.reloader.reload()
+
+            assert report.mqtt == "reconnected"
+            assert report.rooms.added == ["Hall"]
+            assert report.restart_needed == []
+            assert "mqtt reconnected" in report.summary()
+            assert hub.api_context.rooms == ["Study", "Hall"]
+            assert hub.mqtt is not None
+            assert hub.mqtt is not before
+            assert hub.mqtt.state is MqttState.CONNECTED  # the broker refuses anyone else
+            async with MqttConnection(
+                second.url, hub_id="observer", prefix="test/observer", username="hub",
+                password=SECRET,
+            ) as observer:  # fmt: skip
+                seen: dict[str, bytes] = {}
+                observer.subscribe(f"mihub/{HUB_ID}/#", lambda t, p, _: seen.update({t: p}))
+                assert device is not None
+                await until(lambda: any(device.id in t for t in seen), 10)  # the bridge
+                await observer.publish("home/button", b"pressed", qos=1)
+                await until(lambda: lamp.feature("power") is True, 10)  # the automation heard it
+            async with MqttConnection(first.url, hub_id="old", prefix="test/old") as old:
+                status: dict[str, bytes] = {}
+                old.subscribe(f"mihub/{HUB_ID}/status", lambda t, p, _: status.update({t: p}))
+                await until(lambda: status.get(f"mihub/{HUB_ID}/status") == b"offline", 10)
+
+            # the lamp was never dropped: the same connection, session and device, online
+            assert hub.miio.connections[(lamp.host, lamp.port)] is connection
+            assert connection.session is session
+            assert connection.device is device
+            assert onlines == []
+            assert len(hub.miio.online()) == 1

@@ -37,7 +37,7 @@ Value = bool | int | float | str | None
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built for the OpenAPI only
 
 
 class RawItem(_Out):

@@ -15,7 +15,7 @@ Value = bool | int | float | str | None
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built for the OpenAPI only
 
 
 class ErrorDetail(_Out):
@@ -142,6 +142,10 @@ class ReloadOut(_Out):
     automations: ReloadChanges = Field(description="config.yaml's automations")
     devices: ReloadChanges = Field(
         description="miio.devices, by address; a removed one stays known from the store"
+    )
+    rooms: ReloadChanges = Field(description="config.yaml's rooms, applied at once")
+    mqtt: Literal["unchanged", "reconnected", "started", "stopped"] = Field(
+        description="the MQTT part alone reconnects when its section changed"
     )
     restart_needed: list[str] = Field(
         description="changed sections a running hub cannot take; they apply at the next start"

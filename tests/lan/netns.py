@@ -133,6 +133,21 @@ class VirtualLan:
         self.hosts.append(host)
         return host
 
+    def join(self, host: Host, number: int, device: str = "eth1") -> str:
+        """Give ``host``, a host of another LAN, a second interface on this one (as a Pi with
+        Ethernet at home and its Wi-Fi on a device's access point); its address here. The
+        pair goes when either namespace does."""
+        port = f"j{len(self.hosts) + 1}-{self.tag}"
+        address = f"{self.prefix}.{number}"
+        _ip("link", "add", device, "netns", host.netns, "type", "veth", "peer", port,
+            "netns", self.switch)  # fmt: skip
+        _ip("-n", self.switch, "link", "set", port, "master", "br0")
+        _ip("-n", self.switch, "link", "set", port, "up")
+        _ip("-n", host.netns, "addr", "add", f"{address}/24", "broadcast",
+            f"{self.prefix}.255", "dev", device)  # fmt: skip
+        _ip("-n", host.netns, "link", "set", device, "up")
+        return address
+
     def _teardown(self) -> None:
         for netns in [h.netns for h in self.hosts] + [self.switch]:
             subprocess.run(["ip", "netns", "del", netns], check=False, capture_output=True)
