@@ -113,7 +113,8 @@ async def test_a_late_subscriber_gets_the_retained_state_and_a_qos1_set_reaches_
     async with listening(home.broker, "early", f"{BASE}/#") as early:
         await until(lambda: state in early, 5)
     async with listening(home.broker, "late", f"{BASE}/#") as late:
-        await until(lambda: state in late and f"{BASE}/status" in late, 5)
+        availability = f"{BASE}/{home.bulb_id}/availability"
+        await until(lambda: all(t in late for t in (state, f"{BASE}/status", availability)), 5)
         assert late[state][1] is True
         assert late[f"{BASE}/status"] == (b"online", True)
         assert late[f"{BASE}/{home.bulb_id}/availability"] == (b"online", True)
