@@ -66,14 +66,15 @@ async def home(mqtt_broker: BrokerProcess, tmp_path: Path) -> AsyncIterator[Home
 async def listening(
     broker: BrokerProcess, name: str, topic_filter: str
 ) -> AsyncIterator[dict[str, tuple[bytes, bool]]]:
-    """The last message and its retain flag per topic, as a client subscribed now sees them."""
+    """Per topic, the last message, and whether the first one came retained: what the broker
+    kept when this client subscribed (later live messages come with the flag off)."""
     seen: dict[str, tuple[bytes, bool]] = {}
     async with MqttConnection(broker.url, hub_id=name, prefix=f"test/{name}") as client:
         async with asyncio.timeout(10):
             await client.wait_connected()
 
         def on_message(topic: str, payload: bytes, retain: bool) -> None:
-            seen[topic] = (payload, retain)
+            seen[topic] = (payload, seen[topic][1] if topic in seen else retain)
 
         client.subscribe(topic_filter, on_message)
         yield seen
