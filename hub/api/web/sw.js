@@ -2,10 +2,11 @@
 // when the hub is briefly unreachable. Always the network first, so a reachable hub is never
 // stale; the cache only answers when the network does not (a cached answer says so in a
 // header, and the page shows "hub unreachable").
-const SHELL_CACHE = "mihub-shell-v4";
+const SHELL_CACHE = "mihub-shell-v5";
 const STATE_CACHE = "mihub-state";
 const SHELL = ["/", "/boot.js", "/app.js", "/core.js", "/home.js", "/device.js", "/chart.js", "/automations.js", "/scenes.js", "/automation-form.js",
-  "/editors.js", "/trace.js", "/yaml.js", "/style.css", "/icon.svg", "/manifest.webmanifest"];
+  "/editors.js", "/trace.js", "/yaml.js", "/suggestions.js", "/token.js", "/style.css", "/icon.svg", "/icon-192.png",
+  "/icon-512.png", "/manifest.webmanifest"];
 const STATE = ["/api/devices", "/api/scenes", "/api/automations"];
 const PATIENCE = 5000;
 
