@@ -37,10 +37,11 @@ class House:
     recorder: HistoryRecorder
     automations: list[Mapping[str, Any]] = field(default_factory=list)
 
-    def service(self, **settings: Any) -> HabitService:
+    def service(self, now: float | None = None, **settings: Any) -> HabitService:
+        clock = time.time if now is None else lambda: now
         return HabitService(
             HistoryReader(self.recorder.db), self.registry, self.store, lambda: self.automations,
-            tz=ZoneInfo("UTC"), settings=HabitSettings(**settings),
+            tz=ZoneInfo("UTC"), settings=HabitSettings(**settings), clock=clock,
         )  # fmt: skip
 
     async def lamp_on_every_morning(self, days: int, now: float) -> int:
@@ -90,9 +91,11 @@ async def test_a_routine_in_the_history_becomes_a_suggestion(house: House) -> No
 async def test_only_the_window_is_read_and_at_most_max_rows(
     house: House, caplog: pytest.LogCaptureFixture
 ) -> None:
-    now = time.time()
+    # mined at 06:00 yesterday, so the window's first day still holds that morning's 07:05
+    # (mined after 07:05, the window would hold 7 mornings: the count hangs on the hour)
+    now = time.time() // DAY * DAY - DAY + 6 * 3600
     await house.lamp_on_every_morning(10, now)
-    service = house.service(window_days=8)
+    service = house.service(now, window_days=8)
     assert [s.evidence[:22] for s in await service.refresh()] == ["8 of the last 8 days, "]
     assert service.rows_read == 16
     bounded = house.service(max_rows=5)
