@@ -269,9 +269,12 @@ class Hub:
         context.provision = self._provision
         context.token_problems, context.use_token = self.miio.token_problems, self.miio.use_token
         if self.history is not None:
+            from zoneinfo import ZoneInfo
+
             from hub.history.queries import HistoryReader
 
-            context.history = HistoryReader(self.history.db)
+            tz = ZoneInfo(self.config.hub.location.timezone)
+            context.history = HistoryReader(self.history.db, tz=tz)
         context.habits = self.habits
         runner = web.AppRunner(create_app(context), access_log=None)
         await runner.setup()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import time as midnight
 from typing import Any
 
 from hub.history.backend import ENTITY_SPAN, HistoryBackend
@@ -84,10 +86,18 @@ class BadCursor(ValueError):
     """A cursor this reader did not make."""
 
 
+DAY = 86_400
+
+
 class HistoryReader:
-    def __init__(self, db: HistoryBackend, clock: Any = time.time) -> None:
+    """Statistics group by the hub's own clock (``tz``): an hour or a day starts when the
+    kitchen clock says so, so a day is local midnight to midnight, 23 or 25 hours long on the
+    days summer time starts or ends."""
+
+    def __init__(self, db: HistoryBackend, clock: Any = time.time, tz: tzinfo = UTC) -> None:
         self.db = db
         self.clock = clock
+        self.tz = tz
         self._raw_sql = _RAW[db.dialect]
         self._buckets_sql = _BUCKETS[db.dialect]
 
@@ -146,7 +156,7 @@ class HistoryReader:
     ) -> Page:
         """Mean, min and max per ``resolution`` seconds (a multiple of 5 minutes), filled
         forward, feature by feature, in [start, end) and up to now."""
-        first = int(start // resolution) * resolution
+        first = self._group_start(int(start // BUCKET) * BUCKET, resolution)
         end = min(end, self.clock())
         after_entity, after_start = (
             _parse(cursor, "s", 2) if cursor is not None else (0, first - resolution)
@@ -156,7 +166,7 @@ class HistoryReader:
         for feature, entity in sorted(features.items(), key=lambda item: item[1]):
             if entity < after_entity:
                 continue
-            begin = after_start + resolution if entity == after_entity else first
+            begin = self._next_group(after_start, resolution) if entity == after_entity else first
             for point in await self._series(feature, entity, begin, end, resolution):
                 if len(rows) == limit:
                     return Page(rows, f"s.{last_entity}.{rows[-1].start}")
@@ -174,7 +184,11 @@ class HistoryReader:
         held = await self._held_at(entity, start, stored)
         by_start = {row[0]: row for row in stored}
         groups: dict[int, list[tuple[float, float, float]]] = {}
+        group, following = start, self._next_group(start, resolution)
         for bucket in range(start, last_bucket + 1, BUCKET):
+            if bucket >= following:
+                group = self._group_start(bucket, resolution)
+                following = self._next_group(group, resolution)
             row = by_start.get(bucket)
             if row is not None:
                 _, mean, low, high, _, held = row
@@ -182,7 +196,7 @@ class HistoryReader:
                 continue
             else:
                 mean = low = high = held
-            groups.setdefault(bucket - bucket % resolution, []).append((mean, low, high))
+            groups.setdefault(group, []).append((mean, low, high))
         return [
             StatRow(
                 feature,
@@ -193,6 +207,23 @@ class HistoryReader:
             )
             for group, points in groups.items()
         ]
+
+    def _group_start(self, at: int, resolution: int) -> int:
+        """The start of the group holding the bucket that starts at ``at``: local midnight for
+        a day, else a whole multiple of ``resolution`` on the local clock."""
+        if resolution == BUCKET:  # every time zone's offset is a whole number of buckets
+            return at
+        local = datetime.fromtimestamp(at, self.tz)
+        if resolution >= DAY:
+            return int(datetime.combine(local.date(), midnight(), self.tz).timestamp())
+        offset = local.utcoffset() or timedelta()
+        return at - (at + int(offset.total_seconds())) % resolution
+
+    def _next_group(self, group: int, resolution: int) -> int:
+        if resolution < DAY:
+            return group + resolution
+        tomorrow = datetime.fromtimestamp(group, self.tz).date() + timedelta(days=1)
+        return int(datetime.combine(tomorrow, midnight(), self.tz).timestamp())
 
     async def _held_at(self, entity: int, start: int, stored: list[Any]) -> float | None:
         """The value the feature held as ``start`` began, if history knows it."""

@@ -4,6 +4,8 @@ filled forward; and only this hub's features when hubs share a PostgreSQL databa
 from __future__ import annotations
 
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -71,6 +73,39 @@ async def test_statistics_are_filled_forward_and_paged(make_backend: MakeBackend
     assert [row.start - day for row in five] == list(range(3600, 3 * 3600, 300))
     assert [row.mean for row in five[2:12]] == [30.0] * 10  # quiet: the held value
     assert five[-1].mean == 20.0
+
+
+async def test_days_and_hours_follow_the_hubs_clock(make_backend: MakeBackend) -> None:
+    """A day is local midnight to midnight, 25 hours when summer time ends; an hour in India
+    starts at half past by UTC."""
+    amsterdam, india = ZoneInfo("Europe/Amsterdam"), ZoneInfo("Asia/Kolkata")
+
+    def at(day: int, hour: int, tz: ZoneInfo = amsterdam) -> int:
+        return int(datetime(2026, 10, day, hour, tzinfo=tz).timestamp())
+
+    bus = EventBus()
+    registry, _ = build_home(bus)
+    async with HistoryRecorder(bus, make_backend()) as recorder:
+        for day, value in ((24, 10.0), (25, 20.0), (26, 30.0)):  # summer time ends on the 25th
+            registry.update("thermo", {"temperature": value}, at=at(day, 12))
+        await recorder.flush()
+        features = {
+            "temperature": (await HistoryReader(recorder.db).features("thermo"))["temperature"]
+        }
+        here = HistoryReader(recorder.db, clock=lambda: at(27, 0), tz=amsterdam)
+        days = await here.statistics(features, at(24, 0), at(27, 0), DAY, 100)
+        there = HistoryReader(recorder.db, clock=lambda: at(27, 0), tz=india)
+        hours = await there.statistics(features, at(25, 11), at(25, 14), 3600, 100)
+        paged = await here.statistics(features, at(24, 0), at(27, 0), DAY, 1)
+        rest = await here.statistics(features, at(24, 0), at(27, 0), DAY, 100, paged.next)
+    registry.close()
+    assert [row.start for row in days.rows] == [at(24, 0), at(25, 0), at(26, 0)]
+    assert at(26, 0) - at(25, 0) == 25 * 3600
+    # the 25th: 13 hours of 10 before noon (the clock went back at 03:00), 12 of 20 after
+    assert [row.mean for row in days.rows] == [10.0, pytest.approx(14.8), pytest.approx(25.0)]
+    assert [row.start for row in paged.rows + rest.rows] == [at(24, 0), at(25, 0), at(26, 0)]
+    # three hours from a whole hour in Amsterdam touch four Indian hours, each from :00 there
+    assert [datetime.fromtimestamp(row.start, india).minute for row in hours.rows] == [0] * 4
 
 
 async def test_hubs_sharing_a_postgresql_read_only_their_own_features(
