@@ -51,6 +51,7 @@ def test_dry_run_prints_a_hardened_unit_and_what_it_would_run(tmp_path: Path) ->
     assert keys["User"] == ["hubuser"]
     assert keys["ExecStart"] == [f"{sys.executable} -m hub run --config {config}"]
     assert keys["Restart"] == ["on-failure"]
+    assert "MALLOC_ARENA_MAX=1" in keys["Environment"]  # docs/PERFORMANCE.md: 1.7 MB less
     assert keys["ProtectSystem"] == ["strict"]
     assert [os.path.normpath(p) for p in keys["ReadWritePaths"]] == [data_dir]
     assert keys["CapabilityBoundingSet"] == [""]
