@@ -55,6 +55,13 @@ class PollScheduler:
         elif item in self._due:
             self._plan(item, asyncio.get_running_loop().time())
 
+    def due_in(self, item: Pollable) -> float | None:
+        """Seconds until ``item``'s next cycle (0 while one runs); None when not scheduled."""
+        if item in self._running:
+            return 0.0
+        due = self._due.get(item)
+        return None if due is None else max(0.0, due - asyncio.get_running_loop().time())
+
     async def remove(self, item: Pollable) -> None:
         self._due.pop(item, None)
         self._hurried.discard(item)

@@ -128,9 +128,9 @@ class MiioRuntime:
         for dev in found:
             connection = self.connections.get((dev.host, MIIO_PORT))
             if connection is not None:
-                if not connection.online:
+                if connection.state is ConnectionState.OFFLINE:
                     connection.wake()  # it is there: try now instead of after the backoff
-                continue
+                continue  # a wrong token stays wrong until a person gives one: its 300 s hold
             moved = by_device.get(f"miio-{dev.did}")
             if moved is not None:  # a new address (DHCP): the same device, moved
                 await moved.stop()
