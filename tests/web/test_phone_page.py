@@ -13,6 +13,7 @@ import playwright.async_api as playwright
 import pytest
 
 from hub.api.auth import create_pairing_code
+from hub.devices.model import Device, Feature, FeatureKind, Protocol
 from hub.errors import DeviceAuthError
 from tests.mqtt_broker import until
 from tests.waiting import until_async
@@ -212,6 +213,29 @@ async def test_an_offline_or_rejected_device_says_so_and_cannot_be_tapped(
     # back online: the controls come back, live
     home.registry.set_availability(home.light, True)
     await expect(page.locator(f"#f-{home.light}-{home.switch}")).to_be_enabled()
+    assert not browser.errors(), browser.console
+
+
+async def test_a_writable_text_is_typed_and_sent_with_enter(
+    home: Home, served: Served, browser: Browser
+) -> None:
+    """A text a device takes (a display's message, say) is a field, not a read-only value."""
+    message = Feature("message", FeatureKind.TEXT, name="Message", writable=True, maximum=20)
+    home.registry.add(Device("display", "Hall display", "test.display", Protocol.MIIO,
+                             features={"message": message}))  # fmt: skip
+    home.registry.update("display", {"message": "hello"})
+    home.registry.set_availability("display", True)
+    page = browser.page
+    await paired(page, served, home)
+    await page.get_by_role("button", name="open Hall display").click()
+    field = page.get_by_role("textbox", name="Hall display Message")
+    await expect(field).to_have_value("hello")
+    assert await field.get_attribute("maxlength") == "20"
+    await field.fill("dinner at 7")
+    await field.press("Enter")
+    await until(lambda: home.registry.get("display").value("message") == "dinner at 7", 5)
+    home.registry.update("display", {"message": "back soon"})  # changed elsewhere
+    await expect(field).to_have_value("back soon")
     assert not browser.errors(), browser.console
 
 

@@ -34,6 +34,11 @@ function control(device, feature) {
       case "choice":
         return el("select", { id, "aria-label": label, onchange: (e) => send(e.target.value, e.target) },
           ...(feature.choices || []).map((c) => el("option", { value: c, selected: c === value, text: c.replace(/_/g, " ") })));
+      case "text":  // sent when it is done: Enter, or leaving the field
+        return el("input", { id, type: "text", class: "text-value", value: value ?? "", "aria-label": label,
+          maxlength: feature.max ?? undefined, enterkeyhint: "send", autocomplete: "off",
+          onchange: (e) => send(e.target.value, e.target),
+          onkeydown: (e) => { if (e.key === "Enter") e.target.blur(); } });
       case "action":
         return el("button", { id, type: "button", class: "action", text: "Run", "aria-label": label,
           onclick: (e) => command(device, { action: feature.id }, e.target) });
@@ -98,6 +103,7 @@ export function showValue(device, featureId) {
   if (widget.type === "checkbox") widget.checked = value === true;
   else if (widget.type === "color") { if (!focused) widget.value = intToHex(value); }
   else if (widget.tagName === "SELECT") { if (!focused) widget.value = value; }
+  else if (widget.type === "text") { if (!focused) widget.value = value ?? ""; }
   else if (widget.type === "range") {
     if (!focused) widget.value = value;
     const out = $(`${widget.id}-out`);
