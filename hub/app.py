@@ -107,6 +107,7 @@ class Hub:
         self._stack.push_async_callback(self._stop_mqtt)
         if self.config.mqtt is not None:
             await self._start_mqtt(self.config.mqtt)
+        self._forget_peers()
         try:
             await self._start_automations()
         except HubError:
@@ -187,8 +188,19 @@ class Hub:
             except BaseException:
                 await self._stop_mqtt()
                 raise
+        self._forget_peers()
         if self.engine is not None:
             self.engine.publish = self.mqtt.publish if self.mqtt is not None else None
+
+    def _forget_peers(self) -> None:
+        """Devices stored from hubs mqtt.peers no longer imports go (it changed, or MQTT is off)."""
+        from hub.devices.model import Protocol
+
+        if any(d.protocol is Protocol.PEER for d in self.registry.devices.values()):
+            from hub.devices.mqtt.peers import forget_unimported
+
+            section = self.config.mqtt
+            forget_unimported(self.registry, section.peers if section is not None else False)
 
     def _bridge(self, mqtt: MqttConnection, section: MqttSection) -> MqttBridge:
         from hub import __version__

@@ -40,6 +40,25 @@ _PENDING_LIMIT = 10_000
 _STATELESS = frozenset({FeatureKind.ACTION, FeatureKind.EVENT, FeatureKind.IMAGE})
 
 
+def forget_unimported(registry: DeviceRegistry, peers: bool | Collection[str]) -> list[str]:
+    """Remove the devices imported from hubs ``peers`` no longer names (all, when it is off or
+    MQTT is): stored, they would come back offline at every start, with no hub to own them.
+    Returns the removed ids."""
+    gone = [
+        device for device in registry.devices.values()
+        if device.protocol is Protocol.PEER and not (
+            peers is True or (peers and device.hub in peers))
+    ]  # fmt: skip
+    by_hub: dict[str, int] = {}
+    for device in gone:
+        registry.remove(device.id)
+        by_hub[str(device.hub)] = by_hub.get(str(device.hub), 0) + 1
+    for hub, count in sorted(by_hub.items()):
+        _LOGGER.info("mqtt.peers no longer imports hub '%s': its %d devices are removed", hub,
+                     count)  # fmt: skip
+    return [device.id for device in gone]
+
+
 class PeerImport:
     def __init__(
         self,

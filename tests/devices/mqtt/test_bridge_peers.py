@@ -122,6 +122,24 @@ async def test_a_hub_that_goes_takes_its_devices_offline_and_back(homes: Homes) 
         assert result.status is CommandStatus.CONFIRMED
 
 
+async def test_a_hub_no_longer_imported_leaves_no_stored_devices_behind(
+    homes: Homes, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Stored, an imported device would come back offline at every start, owned by no one."""
+    lamp = homes.lamp
+    await homes.a.stop()  # a knows the lamp from its store now
+    fleet_a, broker, data = homes.fleet_a, homes.broker, homes.data
+    with caplog.at_level(logging.INFO, logger="hub.devices.mqtt.peers"):
+        async with Hub(config("a", fleet_a, broker, data, peers=["c"])) as a:
+            assert lamp not in a.registry.devices
+    assert "no longer imports hub 'b': its 1 devices are removed" in caplog.text
+    async with Hub(config("a", fleet_a, broker, data)) as a:  # peers off: gone for good
+        assert lamp not in a.registry.devices
+        assert await a.store.get("devices", lamp) is None
+    async with Hub(config("a", fleet_a, broker, data, peers=True)) as a:  # imported again
+        await until(lambda: lamp in a.registry.devices, 10)
+
+
 async def test_a_silent_hub_times_out_and_a_duplicate_id_keeps_its_first_owner(
     homes: Homes, caplog: pytest.LogCaptureFixture
 ) -> None:
